@@ -1,0 +1,356 @@
+"""The typed stack configuration.
+
+A stack file's `hastack:*` keys, merged over the tier defaults (`tiers.py`), are
+validated into `StackConfig`. Field names are snake_case in Python and camelCase
+in the stack file, like every Pulumi config key. Unknown keys are errors: a typo
+in a stack file must never silently fall back to a default.
+
+Rules that involve several fields (prod needs a secondary region, a secondary
+region differs from the primary, a region has enough zones) live in
+`validate_semantics`, which returns every problem instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from hastack.config.regions import REGION_ZONES
+
+Cloud = Literal["aws", "gcp"]
+Tier = Literal["dev", "staging", "prod"]
+Orchestrator = Literal["prefect", "argo"]
+
+PositiveSeconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
+HOSTNAME_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+K8S_VERSION = re.compile(r"^1\.\d{2}$")
+ENGINE_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+
+
+class _Section(BaseModel):
+    """Base of every config section: camelCase keys, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=False,
+        frozen=True,
+    )
+
+
+class Regions(_Section):
+    primary: str
+    secondary: str | None = None
+
+    @property
+    def all(self) -> list[str]:
+        return [self.primary] + ([self.secondary] if self.secondary else [])
+
+
+class NetworkSettings(_Section):
+    primary_cidr: str
+    secondary_cidr: str
+    # "per-zone": one NAT gateway per AZ (a zone outage keeps egress elsewhere).
+    # "single": one NAT gateway for the VPC (dev only: cheaper, not zone-redundant).
+    nat_gateways: Literal["per-zone", "single"]
+    flow_log_retention_days: Annotated[int, Field(ge=1, le=3653)]
+
+    @field_validator("primary_cidr", "secondary_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        network = ipaddress.ip_network(value, strict=True)
+        if not network.is_private or network.version != 4:
+            raise ValueError("must be a private IPv4 CIDR such as 10.10.0.0/16")
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError("prefix length must be between /16 and /20 to fit the subnets")
+        return value
+
+
+class KubernetesSettings(_Section):
+    version: str
+    node_instance_type: str
+    nodes_min: Annotated[int, Field(ge=1, le=100)]
+    nodes_max: Annotated[int, Field(ge=1, le=1000)]
+    # Empty means a private-only API endpoint; prod never accepts 0.0.0.0/0.
+    public_access_cidrs: list[str]
+    log_retention_days: Annotated[int, Field(ge=1, le=3653)]
+    # Leave node-group scaling to an autoscaler (Cluster Autoscaler, Karpenter) so
+    # that `pulumi up` does not fight it.
+    ignore_scaling_changes: bool
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not K8S_VERSION.match(value):
+            raise ValueError("must be a Kubernetes minor version such as '1.33'")
+        return value
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=True)
+        return value
+
+
+class DatabaseSettings(_Section):
+    enabled: bool
+    engine_version: str
+    instance_class: str
+    instances_per_region: Annotated[int, Field(ge=1, le=15)]
+    secondary_instances: Annotated[int, Field(ge=0, le=15)]
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)]
+    database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    master_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine_version(cls, value: str) -> str:
+        if not ENGINE_VERSION.match(value):
+            raise ValueError("must be a PostgreSQL version such as '16.6'")
+        return value
+
+
+class CacheSettings(_Section):
+    enabled: bool
+    engine: Literal["redis", "valkey"]
+    engine_version: str
+    node_type: str
+    nodes_per_region: Annotated[int, Field(ge=1, le=6)]
+    snapshot_retention_days: Annotated[int, Field(ge=0, le=35)]
+
+
+class ArtifactSettings(_Section):
+    enabled: bool
+    noncurrent_version_days: Annotated[int, Field(ge=1, le=3650)]
+    # Copy objects to the secondary region (needs regions.secondary).
+    replicate: bool
+
+
+class WorkflowSettings(_Section):
+    enabled: bool
+    server_replicas: Annotated[int, Field(ge=1, le=20)]
+    worker_replicas: Annotated[int, Field(ge=1, le=50)]
+    controller_replicas: Annotated[int, Field(ge=1, le=5)]
+    work_pool: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class DnsSettings(_Section):
+    domain: str
+    # Hosted zone ID (Route 53) or managed zone name (Cloud DNS); looked up by domain when absent.
+    zone_id: str | None = None
+    hostname: str
+    health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")]
+    provider: Literal["route53", "cloud-dns"] | None = None
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not DOMAIN.match(value):
+            raise ValueError("must be a lower-case DNS domain such as 'example.com'")
+        return value
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        if not HOSTNAME_LABEL.match(value):
+            raise ValueError("must be a single lower-case DNS label such as 'workflows'")
+        return value
+
+
+class RecoveryTarget(_Section):
+    rto_seconds: PositiveSeconds
+    rpo_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)]
+
+
+class RecoveryTargets(_Section):
+    zone_failure: RecoveryTarget
+    region_failure: RecoveryTarget | None = None
+
+
+class GcpSettings(_Section):
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+
+
+class StackConfig(_Section):
+    """One environment, fully resolved (tier defaults applied)."""
+
+    cloud: Cloud
+    tier: Tier
+    regions: Regions
+    zone_count: Annotated[int, Field(ge=2, le=6)]
+    orchestrator: Orchestrator
+    network: NetworkSettings
+    kubernetes: KubernetesSettings
+    database: DatabaseSettings
+    cache: CacheSettings
+    artifacts: ArtifactSettings
+    workflows: WorkflowSettings
+    dns: DnsSettings
+    recovery: RecoveryTargets
+    protect_stateful_resources: bool
+    deletion_protection: bool
+    tags: dict[str, str]
+    gcp: GcpSettings | None = None
+
+    @property
+    def multi_region(self) -> bool:
+        return self.regions.secondary is not None
+
+    @property
+    def dns_provider(self) -> str:
+        if self.dns.provider:
+            return self.dns.provider
+        return "route53" if self.cloud == "aws" else "cloud-dns"
+
+
+Problem = tuple[str, str]  # (key path in stack-file spelling, message)
+
+
+def validate_semantics(config: StackConfig) -> list[Problem]:
+    """Cross-field rules. Every problem is returned, none raised."""
+    problems: list[Problem] = []
+    zones = REGION_ZONES[config.cloud]
+    allowed = ", ".join(sorted(zones))
+    for field, region in (("primary", config.regions.primary),
+                          ("secondary", config.regions.secondary)):
+        if region is None:
+            continue
+        if region not in zones:
+            problems.append((f"regions.{field}",
+                             f"unknown {config.cloud} region '{region}'; allowed: {allowed}"))
+        elif len(zones[region]) < config.zone_count:
+            problems.append(("zoneCount",
+                             f"{region} offers {len(zones[region])} zones, "
+                             f"fewer than zoneCount={config.zone_count}"))
+    problems += _tier_rules(config)
+    problems += _cross_region_rules(config)
+    problems += _sizing_rules(config)
+    return problems
+
+
+def _tier_rules(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    if config.tier != "prod":
+        return problems
+    if config.regions.secondary is None:
+        problems.append(("regions.secondary",
+                         "prod needs a secondary region for regional failover"))
+    if config.zone_count < 3:
+        problems.append(("zoneCount", "prod spreads over at least 3 zones; allowed: 3..6"))
+    if "0.0.0.0/0" in config.kubernetes.public_access_cidrs:
+        problems.append(("kubernetes.publicAccessCidrs",
+                         "prod never opens the Kubernetes API to 0.0.0.0/0; "
+                         "list the operator CIDRs or leave it empty for a private endpoint"))
+    if not config.protect_stateful_resources:
+        problems.append(("protectStatefulResources",
+                         "prod always protects stateful resources; allowed: true"))
+    if not config.deletion_protection:
+        problems.append(("deletionProtection", "prod always enables deletion protection; "
+                                               "allowed: true"))
+    if config.network.nat_gateways != "per-zone":
+        problems.append(("network.natGateways", "prod needs a NAT gateway per zone; "
+                                                "allowed: per-zone"))
+    if config.database.enabled and config.database.instances_per_region < 2:
+        problems.append(("database.instancesPerRegion",
+                         "prod needs a writer and at least one reader in another zone; "
+                         "allowed: 2..15"))
+    if config.cache.enabled and config.cache.nodes_per_region < 2:
+        problems.append(("cache.nodesPerRegion", "prod needs a replica for failover; "
+                                                 "allowed: 2..6"))
+    if config.workflows.server_replicas < 2:
+        problems.append(("workflows.serverReplicas", "prod runs at least 2 API replicas"))
+    return problems
+
+
+def _cross_region_rules(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    secondary = config.regions.secondary
+    if secondary is not None and secondary == config.regions.primary:
+        problems.append(("regions.secondary",
+                         f"must differ from regions.primary ('{secondary}')"))
+    if secondary is None and config.artifacts.enabled and config.artifacts.replicate:
+        problems.append(("artifacts.replicate",
+                         "replication needs regions.secondary; set it or set replicate: false"))
+    if secondary is None and config.recovery.region_failure is not None:
+        problems.append(("recovery.regionFailure",
+                         "a region-failure target needs regions.secondary"))
+    if secondary is not None and config.recovery.region_failure is None:
+        problems.append(("recovery.regionFailure",
+                         "a two-region stack states its region-failure RTO/RPO"))
+    region_target = config.recovery.region_failure
+    if region_target is not None and region_target.rpo_seconds < 1:
+        problems.append(("recovery.regionFailure.rpoSeconds",
+                         "cross-region replication is asynchronous; allowed: >= 1"))
+    primary_net = ipaddress.ip_network(config.network.primary_cidr)
+    secondary_net = ipaddress.ip_network(config.network.secondary_cidr)
+    if secondary is not None and primary_net.overlaps(secondary_net):
+        problems.append(("network.secondaryCidr",
+                         "must not overlap network.primaryCidr (the regions may be peered)"))
+    return problems
+
+
+def _sizing_rules(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    k8s = config.kubernetes
+    if k8s.nodes_min < 2:
+        problems.append(("kubernetes.nodesMin",
+                         "at least 2 nodes so that the cluster spans zones; allowed: >= 2"))
+    if k8s.nodes_max < k8s.nodes_min:
+        problems.append(("kubernetes.nodesMax",
+                         f"must be >= kubernetes.nodesMin ({k8s.nodes_min})"))
+    if config.database.enabled:
+        major = int(config.database.engine_version.split(".")[0])
+        if (major, _minor(config.database.engine_version)) < (14, 9):
+            problems.append(("database.engineVersion",
+                             "Prefect needs PostgreSQL >= 14.9; allowed: 14.9 or newer"))
+    if config.cloud == "aws":
+        problems += _aws_sizes(config)
+    else:
+        problems += _gcp_sizes(config)
+    return problems
+
+
+def _minor(version: str) -> int:
+    parts = version.split(".")
+    return int(parts[1]) if len(parts) > 1 else 0
+
+
+def _aws_sizes(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    if not re.match(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", config.kubernetes.node_instance_type):
+        problems.append(("kubernetes.nodeInstanceType",
+                         "must be an EC2 instance type such as 'm6i.large'"))
+    if not re.match(r"^db\.[a-z0-9-]+\.[a-z0-9]+$", config.database.instance_class):
+        problems.append(("database.instanceClass",
+                         "must be an RDS instance class such as 'db.r6g.large'"))
+    elif config.multi_region and config.database.instance_class.startswith("db.t"):
+        problems.append(("database.instanceClass",
+                         "Aurora global databases need memory-optimised (db.r*) instances"))
+    if not re.match(r"^cache\.[a-z0-9-]+\.[a-z0-9]+$", config.cache.node_type):
+        problems.append(("cache.nodeType",
+                         "must be an ElastiCache node type such as 'cache.r7g.large'"))
+    if config.gcp is not None:
+        problems.append(("gcp", "only for cloud: gcp"))
+    return problems
+
+
+def _gcp_sizes(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    if config.gcp is None:
+        problems.append(("gcp.project", "required for cloud: gcp (the GCP project ID)"))
+    if not re.match(r"^[a-z][a-z0-9]*-[a-z0-9-]+$", config.kubernetes.node_instance_type):
+        problems.append(("kubernetes.nodeInstanceType",
+                         "must be a GCE machine type such as 'n2-standard-4'"))
+    if not re.match(r"^db-(custom-\d+-\d+|[a-z0-9-]+)$", config.database.instance_class):
+        problems.append(("database.instanceClass",
+                         "must be a Cloud SQL tier such as 'db-custom-4-15360'"))
+    if not re.match(r"^\d+$", config.cache.node_type) or not 1 <= int(config.cache.node_type) <= 300:
+        problems.append(("cache.nodeType",
+                         "on GCP: the Memorystore memory size in GB, '1'..'300'"))
+    return problems

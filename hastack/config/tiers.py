@@ -1,0 +1,176 @@
+"""Tier defaults: the one place that says what dev, staging and prod mean.
+
+Each tier is written in the same shape as the `hastack:` keys of a stack file, so
+this module doubles as documentation: a stack file only lists what differs from
+its tier. Values a stack file sets are deep-merged over these before validation.
+
+The profiles are layered the way terraform-google-modules' safer-cluster layers a
+hardened profile over a base: `BASE` holds what every tier gets (multi-AZ, TLS,
+encryption, private endpoints), and each tier adds or tightens.
+
+Cloud-specific sizes (instance types, machine types) live in `CLOUD_SIZES`,
+because "small" means a different SKU on each cloud.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# What every tier gets. Dev is cheap, but it is still multi-AZ.
+BASE: dict[str, Any] = {
+    "zoneCount": 2,
+    "network": {
+        "primaryCidr": "10.10.0.0/16",
+        "secondaryCidr": "10.20.0.0/16",
+        "natGateways": "per-zone",
+        "flowLogRetentionDays": 30,
+    },
+    "kubernetes": {
+        "version": "1.33",
+        "nodesMin": 2,
+        "nodesMax": 4,
+        "publicAccessCidrs": [],
+        "logRetentionDays": 30,
+        "ignoreScalingChanges": False,
+    },
+    "database": {
+        "enabled": True,
+        "engineVersion": "16.6",
+        "instancesPerRegion": 2,
+        "secondaryInstances": 1,
+        "backupRetentionDays": 7,
+        "databaseName": "workflows",
+        "masterUsername": "hastack_admin",
+    },
+    "cache": {
+        "enabled": True,
+        "engine": "redis",
+        "engineVersion": "7.1",
+        "nodesPerRegion": 2,
+        "snapshotRetentionDays": 1,
+    },
+    "artifacts": {
+        "enabled": True,
+        "noncurrentVersionDays": 30,
+        "replicate": True,
+    },
+    "workflows": {
+        "enabled": True,
+        "serverReplicas": 2,
+        "workerReplicas": 2,
+        "controllerReplicas": 2,
+        "workPool": "kubernetes-pool",
+    },
+    "dns": {
+        "hostname": "workflows",
+        "healthCheckPath": "/api/health",
+    },
+    "recovery": {
+        "zoneFailure": {"rtoSeconds": 300, "rpoSeconds": 60},
+    },
+    "protectStatefulResources": False,
+    "deletionProtection": False,
+    "tags": {},
+}
+
+# Per tier: only what differs from BASE.
+TIER_OVERRIDES: dict[str, dict[str, Any]] = {
+    "dev": {
+        # One NAT gateway for the whole VPC: the only HA shortcut dev takes, and the
+        # plan says so. Losing its AZ loses egress for the other AZ, not the data.
+        "network": {"natGateways": "single"},
+        "database": {"instancesPerRegion": 2, "secondaryInstances": 0},
+        "artifacts": {"noncurrentVersionDays": 7, "replicate": False},
+    },
+    "staging": {
+        "zoneCount": 3,
+        "network": {"flowLogRetentionDays": 90},
+        "kubernetes": {"nodesMin": 2, "nodesMax": 6, "logRetentionDays": 90},
+        "database": {"backupRetentionDays": 7, "secondaryInstances": 1},
+        "cache": {"snapshotRetentionDays": 3},
+        "recovery": {
+            "zoneFailure": {"rtoSeconds": 120, "rpoSeconds": 5},
+            "regionFailure": {"rtoSeconds": 3600, "rpoSeconds": 300},
+        },
+        "deletionProtection": True,
+    },
+    "prod": {
+        "zoneCount": 3,
+        "network": {"flowLogRetentionDays": 365},
+        "kubernetes": {"nodesMin": 3, "nodesMax": 12, "logRetentionDays": 365},
+        "database": {
+            "instancesPerRegion": 3,
+            "secondaryInstances": 2,
+            "backupRetentionDays": 14,
+        },
+        "cache": {"nodesPerRegion": 3, "snapshotRetentionDays": 7},
+        "artifacts": {"noncurrentVersionDays": 90},
+        "workflows": {"serverReplicas": 3, "workerReplicas": 3},
+        "recovery": {
+            "zoneFailure": {"rtoSeconds": 60, "rpoSeconds": 1},
+            "regionFailure": {"rtoSeconds": 900, "rpoSeconds": 60},
+        },
+        "protectStatefulResources": True,
+        "deletionProtection": True,
+    },
+}
+
+# Instance sizes per cloud and tier. Aurora global databases need memory-optimised
+# (r-class) instances, so only single-region dev may use burstable t4g.
+CLOUD_SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "aws": {
+        "dev": {
+            "kubernetes": {"nodeInstanceType": "m6i.large"},
+            "database": {"instanceClass": "db.t4g.medium"},
+            "cache": {"nodeType": "cache.t4g.small"},
+        },
+        "staging": {
+            "kubernetes": {"nodeInstanceType": "m6i.xlarge"},
+            "database": {"instanceClass": "db.r6g.large"},
+            "cache": {"nodeType": "cache.r7g.large"},
+        },
+        "prod": {
+            "kubernetes": {"nodeInstanceType": "m6i.2xlarge"},
+            "database": {"instanceClass": "db.r6g.xlarge"},
+            "cache": {"nodeType": "cache.r7g.large"},
+        },
+    },
+    "gcp": {
+        "dev": {
+            "kubernetes": {"nodeInstanceType": "e2-standard-4"},
+            "database": {"instanceClass": "db-custom-2-7680"},
+            "cache": {"nodeType": "1"},
+        },
+        "staging": {
+            "kubernetes": {"nodeInstanceType": "n2-standard-4"},
+            "database": {"instanceClass": "db-custom-4-15360"},
+            "cache": {"nodeType": "5"},
+        },
+        "prod": {
+            "kubernetes": {"nodeInstanceType": "n2-standard-8"},
+            "database": {"instanceClass": "db-custom-8-30720"},
+            "cache": {"nodeType": "5"},
+        },
+    },
+}
+
+TIERS = ("dev", "staging", "prod")
+CLOUDS = ("aws", "gcp")
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return `base` with `override` merged in; nested dicts merge, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def tier_defaults(cloud: str, tier: str) -> dict[str, Any]:
+    """The full default configuration of a tier on a cloud, in stack-file shape."""
+    layered = deep_merge(BASE, TIER_OVERRIDES[tier])
+    return deep_merge(layered, CLOUD_SIZES[cloud][tier])

@@ -1,0 +1,123 @@
+"""Deterministic mocks for the offline plan.
+
+Every ID, ARN, endpoint and zone list is derived from the resource's type, name
+and region, never from time or randomness, so two plans of the same stack are
+byte-identical. Per-cloud rules live in sibling modules (`aws`, `gcp`, `k8s`)
+and register themselves in `OUTPUT_RULES` / `INVOKE_RULES`; an invoke the
+program makes that no rule answers is an error, not a silent empty result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class MockContext:
+    """What a rule knows about the resource it fills in."""
+
+    type: str
+    name: str
+    region: str | None
+    project: str | None
+    inputs: dict[str, Any]
+
+    def digest(self, length: int = 17) -> str:
+        seed = f"{self.type}|{self.name}|{self.region}".encode()
+        return hashlib.sha256(seed).hexdigest()[:length]
+
+
+OutputRule = Callable[[MockContext], dict[str, Any]]
+IdRule = Callable[[MockContext], str]
+InvokeRule = Callable[[dict[str, Any], "MockContext"], dict[str, Any]]
+
+OUTPUT_RULES: dict[str, OutputRule] = {}
+ID_RULES: dict[str, IdRule] = {}
+PREFIX_OUTPUT_RULES: list[tuple[str, OutputRule]] = []
+INVOKE_RULES: dict[str, InvokeRule] = {}
+
+
+def outputs_for(type_token: str) -> Callable[[OutputRule], OutputRule]:
+    """Decorator: register the computed outputs of one resource type."""
+
+    def register(rule: OutputRule) -> OutputRule:
+        OUTPUT_RULES[type_token] = rule
+        return rule
+
+    return register
+
+
+def invoke(token: str) -> Callable[[InvokeRule], InvokeRule]:
+    """Decorator: register the result of one data-source call."""
+
+    def register(rule: InvokeRule) -> InvokeRule:
+        INVOKE_RULES[token] = rule
+        return rule
+
+    return register
+
+
+class UnmockedInvokeError(RuntimeError):
+    pass
+
+
+class PlanMocks(Mocks):
+    """Mocks driven by the rule tables; providers carry the region of their resources."""
+
+    def __init__(self, default_region: str | None = None,
+                 default_project: str | None = None) -> None:
+        self.default_region = default_region
+        self.default_project = default_project
+        self._provider_scope: dict[str, tuple[str | None, str | None]] = {}
+
+    def _scope(self, provider_reference: str | None) -> tuple[str | None, str | None]:
+        if provider_reference:
+            provider_id = provider_reference.rsplit("::", 1)[-1]
+            if provider_id in self._provider_scope:
+                return self._provider_scope[provider_id]
+        return self.default_region, self.default_project
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ.startswith("pulumi:providers:"):
+            provider_id = f"{args.name}-provider"
+            region = args.inputs.get("region") or self.default_region
+            project = args.inputs.get("project") or self.default_project
+            self._provider_scope[provider_id] = (region, project)
+            return provider_id, dict(args.inputs)
+        region, project = self._scope(args.provider)
+        context = MockContext(args.typ, args.name, region, project, dict(args.inputs))
+        computed: dict[str, Any] = {}
+        for prefix, rule in PREFIX_OUTPUT_RULES:
+            if args.typ.startswith(prefix):
+                computed.update(rule(context))
+        if args.typ in OUTPUT_RULES:
+            computed.update(OUTPUT_RULES[args.typ](context))
+        resource_id = ID_RULES[args.typ](context) if args.typ in ID_RULES else None
+        resource_id = resource_id or computed.pop("id", None) or f"{args.name}-{context.digest(8)}"
+        computed.pop("id", None)
+        return resource_id, {**computed, **args.inputs}
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        rule = INVOKE_RULES.get(args.token)
+        if rule is None:
+            raise UnmockedInvokeError(
+                f"the offline plan has no mock for data source '{args.token}'; "
+                "add one in hastack/plan/mocks/"
+            )
+        region, project = self._scope(args.provider)
+        context = MockContext(args.token, "", region, project, dict(args.args))
+        return rule(dict(args.args), context), []
+
+
+# Import the rule modules for their registrations.
+from hastack.plan.mocks import aws as _aws  # noqa: E402,F401
+from hastack.plan.mocks import gcp as _gcp  # noqa: E402,F401
+from hastack.plan.mocks import k8s as _k8s  # noqa: E402,F401
+from hastack.plan.mocks import random as _random  # noqa: E402,F401

@@ -1,0 +1,114 @@
+"""Run a Pulumi program under the mock engine and collect what it registers.
+
+The program runs as the language host runs it (`run_in_stack`, preview mode,
+project and stack names set, the stack's config installed), inside a copied
+`contextvars` context so that several plans in one process never share state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import runpy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import empty_pb2
+from pulumi.runtime import config as pulumi_config
+from pulumi.runtime.mocks import MockEngine, MockSettings
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+
+from hastack.plan.mocks import PlanMocks
+from hastack.plan.recorder import Registration, RecordingMonitor
+
+LOG = logging.getLogger("hastack.plan")
+
+
+@dataclass
+class Recording:
+    """Everything one program run registered."""
+
+    project: str
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    output_secrets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _CollectingLogger(logging.Logger):
+    """The mock engine's logger: keeps warnings and errors for the plan summary."""
+
+    def __init__(self) -> None:
+        super().__init__("hastack.plan.engine")
+        self.messages: list[str] = []
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        self.messages.append(f"warning: {msg}")
+
+    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        self.messages.append(f"error: {msg}")
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None = None,
+    default_region: str | None = None,
+    default_project: str | None = None,
+) -> Recording:
+    """Run `program` under the recording mock engine; return what it registered."""
+    context = contextvars.copy_context()
+    return context.run(
+        _run, program, project, stack, config, secret_keys or [], default_region, default_project
+    )
+
+
+def _run(
+    program: Callable[[], None],
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    default_region: str | None,
+    default_project: str | None,
+) -> Recording:
+    monitor = RecordingMonitor(PlanMocks(default_region, default_project))
+    logger = _CollectingLogger()
+    configure(MockSettings(
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+        engine=MockEngine(logger),
+        project=project,
+        stack=stack,
+        dry_run=True,
+        organization="organization",
+        callbacks=None,
+    ))
+    pulumi_config.set_all_config(dict(config), list(secret_keys))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    registrations = sorted(monitor.registrations.values(), key=lambda r: r.urn)
+    return Recording(project, stack, registrations, monitor.stack_outputs,
+                     monitor.stack_output_secrets, logger.messages)
+
+
+def program_from_file(path: Path) -> Callable[[], None]:
+    """The Pulumi program at `path`, run as `__main__` like the language host does."""
+
+    def program() -> None:
+        runpy.run_path(str(path), run_name="__main__")
+
+    return program
