@@ -23,7 +23,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
 from hastack.plan.mocks import PlanMocks
-from hastack.plan.recorder import Registration, RecordingMonitor
+from hastack.plan.recorder import RecordingMonitor, Registration
 
 LOG = logging.getLogger("hastack.plan")
 

@@ -1,0 +1,78 @@
+"""Conventions every hastack component shares.
+
+* Each component is a `pulumi.ComponentResource` with a `hastack:<cloud>:<Name>`
+  type token, typed `*Args` dataclass, tier-aware defaults and `register_outputs`.
+* Stateful resources (databases, caches, buckets, keys, secrets) take their
+  resource options from `stateful_options`, so "prod protects its data" is decided
+  in one place: `protect` + `retain_on_delete` in prod, never in dev.
+* Names are `<platform name>-<region>-<role>`; tags/labels always include the
+  stack's tier and the component that owns the resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+
+Tier = Literal["dev", "staging", "prod"]
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How hard a component guards its stateful resources."""
+
+    # Pulumi `protect`: `pulumi destroy` and replacements refuse to delete.
+    protect: bool
+    # Pulumi `retainOnDelete`: removing the resource from the program leaves it in the cloud.
+    retain_on_delete: bool
+    # The service's own deletion protection (RDS, Cloud SQL, GKE, ...).
+    deletion_protection: bool
+
+    @staticmethod
+    def for_tier(tier: Tier, deletion_protection: bool | None = None) -> Protection:
+        strict = tier == "prod"
+        return Protection(
+            protect=strict,
+            retain_on_delete=strict,
+            deletion_protection=strict if deletion_protection is None else deletion_protection,
+        )
+
+
+def stateful_options(
+    protection: Protection,
+    opts: pulumi.ResourceOptions | None = None,
+    *,
+    ignore_changes: Sequence[str] | None = None,
+    depends_on: Sequence[pulumi.Resource] | None = None,
+) -> pulumi.ResourceOptions:
+    """Resource options for a stateful resource under `protection`."""
+    extra = pulumi.ResourceOptions(
+        protect=protection.protect,
+        retain_on_delete=protection.retain_on_delete,
+        ignore_changes=list(ignore_changes) if ignore_changes else None,
+        depends_on=list(depends_on) if depends_on else None,
+    )
+    return pulumi.ResourceOptions.merge(opts, extra)
+
+
+def child_options(parent: pulumi.Resource, provider: pulumi.ProviderResource | None = None,
+                  **kwargs: object) -> pulumi.ResourceOptions:
+    """Options for a component's child: parented, and pinned to the region's provider."""
+    return pulumi.ResourceOptions(parent=parent, provider=provider, **kwargs)  # type: ignore[arg-type]
+
+
+def standard_tags(tier: Tier, component: str, extra: Mapping[str, str] | None = None
+                  ) -> dict[str, str]:
+    """Tags on every AWS resource (GCP labels use `standard_labels`)."""
+    return {"hastack:tier": tier, "hastack:component": component, **(extra or {})}
+
+
+def standard_labels(tier: Tier, component: str, extra: Mapping[str, str] | None = None
+                    ) -> dict[str, str]:
+    """GCP labels: lower-case keys and values, no colons."""
+    labels = {"hastack-tier": tier, "hastack-component": component.lower()}
+    labels.update({k.lower().replace(":", "-"): v.lower() for k, v in (extra or {}).items()})
+    return labels

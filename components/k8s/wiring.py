@@ -1,0 +1,81 @@
+"""What a cloud platform hands the orchestrator releases.
+
+The AWS and GCP platforms build the same `OrchestratorWiring`, so the Prefect and
+Argo components never branch on cloud except for workload identity (IRSA on AWS,
+Workload Identity on GCP), which `ArtifactStore` carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.base import Tier
+
+
+@dataclass(frozen=True)
+class DatabaseEndpoint:
+    """PostgreSQL the orchestrator stores its state in. `password` is a Pulumi secret."""
+
+    host: pulumi.Input[str]
+    port: pulumi.Input[int]
+    database: str
+    username: str
+    password: pulumi.Output[str]
+    # Why TLS: Aurora enforces rds.force_ssl=1 and Cloud SQL ENCRYPTED_ONLY.
+    ssl_mode: str = "require"
+
+
+@dataclass(frozen=True)
+class CacheEndpoint:
+    """Redis (ElastiCache or Memorystore), always TLS with an AUTH token (a Pulumi secret)."""
+
+    host: pulumi.Input[str]
+    port: pulumi.Input[int]
+    auth_token: pulumi.Output[str]
+    tls: bool = True
+    # Memorystore's server CA must be trusted explicitly; ElastiCache uses a public CA.
+    ca_certificate: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactStore:
+    """The artifact bucket and the identity plumbing to reach it without static keys."""
+
+    cloud: Literal["aws", "gcp"]
+    bucket: pulumi.Input[str]
+    region: str
+    # AWS (IRSA): the cluster's OIDC provider and issuer (without https://), and the bucket's key.
+    aws_oidc_provider_arn: pulumi.Input[str] | None = None
+    aws_oidc_issuer: pulumi.Input[str] | None = None
+    aws_kms_key_arn: pulumi.Input[str] | None = None
+    aws_provider: pulumi.ProviderResource | None = None
+    # GCP (Workload Identity): project that owns the bucket and the cluster's workload pool.
+    gcp_project: str | None = None
+    gcp_provider: pulumi.ProviderResource | None = None
+
+
+@dataclass(frozen=True)
+class OrchestratorWiring:
+    """One region's orchestrator deployment inputs."""
+
+    name: str
+    tier: Tier
+    orchestrator: Literal["prefect", "argo"]
+    # "primary" serves traffic; "standby" is the warm standby in the secondary region.
+    role: Literal["primary", "standby"]
+    region: str
+    zones: list[str]
+    kubernetes_provider: k8s.Provider
+    public_hostname: str
+    database: DatabaseEndpoint | None
+    cache: CacheEndpoint | None
+    artifacts: ArtifactStore | None
+    server_replicas: int = 2
+    worker_replicas: int = 2
+    controller_replicas: int = 2
+    work_pool: str = "kubernetes-pool"
+    labels: dict[str, str] = field(default_factory=dict)
