@@ -118,6 +118,8 @@ class PlanMocks(Mocks):
 
 # Import the rule modules for their registrations.
 from hastack.plan.mocks import aws as _aws  # noqa: E402,F401
+from hastack.plan.mocks import aws_compute as _aws_compute  # noqa: E402,F401
+from hastack.plan.mocks import aws_data as _aws_data  # noqa: E402,F401
 from hastack.plan.mocks import gcp as _gcp  # noqa: E402,F401
 from hastack.plan.mocks import k8s as _k8s  # noqa: E402,F401
 from hastack.plan.mocks import random as _random  # noqa: E402,F401
