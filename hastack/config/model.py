@@ -350,7 +350,8 @@ def _gcp_sizes(config: StackConfig) -> list[Problem]:
     if not re.match(r"^db-(custom-\d+-\d+|[a-z0-9-]+)$", config.database.instance_class):
         problems.append(("database.instanceClass",
                          "must be a Cloud SQL tier such as 'db-custom-4-15360'"))
-    if not re.match(r"^\d+$", config.cache.node_type) or not 1 <= int(config.cache.node_type) <= 300:
+    size = config.cache.node_type
+    if not re.match(r"^\d+$", size) or not 1 <= int(size) <= 300:
         problems.append(("cache.nodeType",
                          "on GCP: the Memorystore memory size in GB, '1'..'300'"))
     return problems

@@ -63,12 +63,15 @@ def run_program(
     secret_keys: list[str] | None = None,
     default_region: str | None = None,
     default_project: str | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> Recording:
-    """Run `program` under the recording mock engine; return what it registered."""
+    """Run `program` under the recording mock engine; return what it registered.
+
+    Pass `monitor` to inspect registrations even when the program fails.
+    """
     context = contextvars.copy_context()
-    return context.run(
-        _run, program, project, stack, config, secret_keys or [], default_region, default_project
-    )
+    monitor = monitor or RecordingMonitor(PlanMocks(default_region, default_project))
+    return context.run(_run, program, project, stack, config, secret_keys or [], monitor)
 
 
 def _run(
@@ -77,10 +80,8 @@ def _run(
     stack: str,
     config: dict[str, str],
     secret_keys: list[str],
-    default_region: str | None,
-    default_project: str | None,
+    monitor: RecordingMonitor,
 ) -> Recording:
-    monitor = RecordingMonitor(PlanMocks(default_region, default_project))
     logger = _CollectingLogger()
     configure(MockSettings(
         monitor=monitor,

@@ -70,8 +70,8 @@ def read_stack(root: Path, stack: str) -> StackFile:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(display, [("", f"not valid YAML{where}: {getattr(exc, 'problem', exc)}")])\
-            from None
+        reason = getattr(exc, "problem", exc)
+        raise ConfigError(display, [("", f"not valid YAML{where}: {reason}")]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError(display, [("", "the file needs a top-level 'config:' mapping")])
     merged = _project_defaults(project, project_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hastack.config.regions import AWS_REGION_ZONES, zones_of
@@ -52,8 +53,15 @@ def _generic(context: MockContext) -> dict[str, Any]:
 
 PREFIX_OUTPUT_RULES.append(("aws:", _generic))
 
+def _prefixed_id(prefix: str) -> Callable[[MockContext], str]:
+    def make(context: MockContext) -> str:
+        return f"{prefix}{context.digest(17)}"
+
+    return make
+
+
 for _token, _prefix in _ID_PREFIXES.items():
-    ID_RULES[_token] = lambda context, _p=_prefix: f"{_p}{context.digest(17)}"
+    ID_RULES[_token] = _prefixed_id(_prefix)
 
 
 @outputs_for("aws:s3/bucket:Bucket")
@@ -224,7 +232,8 @@ def _region(_args: dict[str, Any], context: MockContext) -> dict[str, Any]:
 @invoke("aws:route53/getZone:getZone")
 def _get_zone(args: dict[str, Any], context: MockContext) -> dict[str, Any]:
     name = str(args.get("name") or "example.com").rstrip(".")
-    zone_id = args.get("zoneId") or "Z" + MockContext("zone", name, None, None, {}).digest(20).upper()
+    fallback = "Z" + MockContext("zone", name, None, None, {}).digest(20).upper()
+    zone_id = args.get("zoneId") or fallback
     return {"zoneId": zone_id, "id": zone_id, "name": f"{name}.",
             "arn": f"arn:aws:route53:::hostedzone/{zone_id}", "privateZone": False,
             "nameServers": [f"ns-{i}.awsdns-0{i}.net" for i in range(1, 5)]}

@@ -1,3 +1,3 @@
-"""Mock outputs and data sources for hastack aws_compute resources (owned by that component family)."""
+"""Mock outputs and data sources for the AWS network and EKS components."""
 
 from __future__ import annotations

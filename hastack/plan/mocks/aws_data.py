@@ -1,3 +1,3 @@
-"""Mock outputs and data sources for hastack aws_data resources (owned by that component family)."""
+"""Mock outputs and data sources for the AWS database, cache, bucket and DNS components."""
 
 from __future__ import annotations

@@ -1,0 +1,140 @@
+"""The `hastack` command: offline plan, diff and policy check.
+
+    hastack plan [STACK | --all]      run the program under the mock engine
+    hastack diff A B                  compare two stacks' (or plan files') resources
+    hastack check STACK | --plan F    run the policy pack through the analyzer protocol
+
+Errors a user can fix (a bad stack file, a bad argument) print one message and
+exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hastack.config import ConfigError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def _root() -> Path:
+    from hastack.plan.stackfile import project_root
+
+    return project_root()
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from hastack.plan.pipeline import plan_stack
+    from hastack.plan.stackfile import stack_names
+
+    root = _root()
+    stacks = stack_names(root) if args.all else [args.stack or "prod"]
+    out_dir = Path(args.out).resolve() if args.out else None
+    failures = 0
+    for stack in stacks:
+        try:
+            result = plan_stack(root, stack, out_dir)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        if not args.quiet:
+            print(result.summary(root))
+            print()
+        else:
+            print(f"planned {stack}: {result.json_path.relative_to(root)}")
+    return EXIT_USAGE if failures else 0
+
+
+def _load_plan_or_stack(ref: str, root: Path) -> dict[str, Any]:
+    path = Path(ref)
+    if path.suffix == ".json" and path.is_file():
+        loaded: dict[str, Any] = json.loads(path.read_text())
+        return loaded
+    from hastack.plan.pipeline import plan_stack
+
+    return plan_stack(root, ref).plan
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from hastack.plan.diff import diff_plans, render_diff
+
+    root = _root()
+    left = _load_plan_or_stack(args.left, root)
+    right = _load_plan_or_stack(args.right, root)
+    result = diff_plans(left, right)
+    print(render_diff(result))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace, rest: list[str]) -> int:
+    try:
+        from hastack.check.cli import check_main
+    except ImportError:
+        print("error: the policy check is not installed in this checkout", file=sys.stderr)
+        return EXIT_USAGE
+    return int(check_main(rest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hastack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    plan = sub.add_parser("plan", help="offline plan of a stack under the mock engine")
+    plan.add_argument("stack", nargs="?", help="stack name (stacks/Pulumi.<stack>.yaml); "
+                                               "default prod")
+    plan.add_argument("--all", action="store_true", help="plan every stack in stacks/")
+    plan.add_argument("--out", help="output directory (default build/plan)")
+    plan.add_argument("--quiet", action="store_true", help="print only the file paths")
+
+    diff = sub.add_parser("diff", help="what differs between two stacks or plan files")
+    diff.add_argument("left", help="stack name or plan .json")
+    diff.add_argument("right", help="stack name or plan .json")
+
+    sub.add_parser("check", help="policy pack through the analyzer protocol "
+                                 "(see `hastack check --help`)", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    debug = "--debug" in argv
+    if (argv and argv[0] == "check") or (debug and argv[1:2] == ["check"]):
+        rest = argv[argv.index("check") + 1:]
+        return _run(lambda: _cmd_check(argparse.Namespace(), rest), debug)
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        if args.all and args.stack:
+            parser.error("give a stack name or --all, not both")
+        return _run(lambda: _cmd_plan(args), args.debug)
+    return _run(lambda: _cmd_diff(args), args.debug)
+
+
+def _run(command: Any, debug: bool) -> int:
+    try:
+        return int(command())
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        else:
+            print(f"error: {type(error).__name__}: {error}\n(run with --debug for the traceback)",
+                  file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

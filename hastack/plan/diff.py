@@ -1,0 +1,100 @@
+"""Compare two plans resource by resource, property by property.
+
+Resources are matched by their URN without the stack segment (type chain and
+name), so `dev` and `prod` line up wherever they build the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# Fields of a plan entry worth comparing besides inputs.
+COMPARED_FIELDS = ("region", "protect", "retainOnDelete", "ignoreChanges", "secretInputs",
+                   "deleteBeforeReplace", "customTimeouts")
+
+
+@dataclass
+class PlanDiff:
+    left: str
+    right: str
+    only_left: list[str] = field(default_factory=list)
+    only_right: list[str] = field(default_factory=list)
+    changed: dict[str, list[tuple[str, Any, Any]]] = field(default_factory=dict)
+
+    @property
+    def identical(self) -> bool:
+        return not (self.only_left or self.only_right or self.changed)
+
+
+def resource_key(urn: str) -> str:
+    # urn:pulumi:<stack>::<project>::<type chain>::<name>
+    parts = urn.split("::")
+    return "::".join(parts[2:])
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat or {prefix: {}}
+    if isinstance(value, list) and value and any(isinstance(i, (dict, list)) for i in value):
+        flat = {}
+        for index, item in enumerate(value):
+            flat.update(flatten(item, f"{prefix}[{index}]"))
+        return flat
+    return {prefix: value}
+
+
+def diff_plans(left: dict[str, Any], right: dict[str, Any]) -> PlanDiff:
+    result = PlanDiff(left.get("stack", "left"), right.get("stack", "right"))
+    left_resources = {resource_key(r["urn"]): r for r in left["resources"]}
+    right_resources = {resource_key(r["urn"]): r for r in right["resources"]}
+    result.only_left = sorted(set(left_resources) - set(right_resources))
+    result.only_right = sorted(set(right_resources) - set(left_resources))
+    for key in sorted(set(left_resources) & set(right_resources)):
+        changes = _entry_changes(left_resources[key], right_resources[key])
+        if changes:
+            result.changed[key] = changes
+    return result
+
+
+def _entry_changes(left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    changes = []
+    left_flat = flatten(left.get("inputs", {}), "inputs")
+    right_flat = flatten(right.get("inputs", {}), "inputs")
+    for path in sorted(set(left_flat) | set(right_flat)):
+        a, b = left_flat.get(path, "<absent>"), right_flat.get(path, "<absent>")
+        if a != b:
+            changes.append((path, a, b))
+    for name in COMPARED_FIELDS:
+        if left.get(name) != right.get(name):
+            changes.append((name, left.get(name), right.get(name)))
+    return changes
+
+
+def render_diff(result: PlanDiff, limit_per_resource: int = 40) -> str:
+    if result.identical:
+        return f"{result.left} and {result.right}: no differences"
+    lines = [f"diff {result.left} → {result.right}"]
+    lines.append(f"  only in {result.left}: {len(result.only_left)}, "
+                 f"only in {result.right}: {len(result.only_right)}, "
+                 f"changed: {len(result.changed)}")
+    for key in result.only_left:
+        lines.append(f"- {key}")
+    for key in result.only_right:
+        lines.append(f"+ {key}")
+    for key, changes in result.changed.items():
+        lines.append(f"~ {key}")
+        for path, a, b in changes[:limit_per_resource]:
+            lines.append(f"    {path}: {_show(a)} → {_show(b)}")
+        if len(changes) > limit_per_resource:
+            lines.append(f"    … {len(changes) - limit_per_resource} more")
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 80 else text[:77] + "..."

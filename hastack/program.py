@@ -1,0 +1,36 @@
+"""The Pulumi program: read the stack's config, build the platform, export outputs.
+
+`__main__.py` calls `main()`. A configuration problem becomes a `pulumi.RunError`,
+which the engine prints as one error without a Python traceback, before any
+resource is registered.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.runtime import config as pulumi_config
+
+from hastack.config import ConfigError, StackConfig, load_from_engine_values
+
+
+def stack_file_display(stack: str) -> str:
+    return f"stacks/Pulumi.{stack}.yaml"
+
+
+def load_config() -> StackConfig:
+    """The stack's validated config, from the engine's config map."""
+    engine_values = {**pulumi_config.get_config_env(), **pulumi_config.CONFIG.get()}
+    return load_from_engine_values(engine_values, stack_file_display(pulumi.get_stack()))
+
+
+def main() -> None:
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    # Imported here so a bad stack file fails fast, before the provider SDKs load.
+    from components.platform import build_platform
+
+    outputs = build_platform(pulumi.get_stack(), config)
+    for name in sorted(outputs):
+        pulumi.export(name, outputs[name])
