@@ -1,0 +1,247 @@
+"""Argo Workflows (controller + server) with HA, a PostgreSQL archive and bucket artifacts.
+
+HA shape (role "primary"):
+* controller replicas >= 2: the chart turns on leader election whenever replicas
+  != 1 (it sets LEADER_ELECTION_DISABLE only for exactly one), so one controller
+  is hot standby and takes over within the lease time;
+* server replicas >= 2 (3 in prod); both spread over zones/nodes with PDBs. The
+  chart's PDBs default to `minAvailable: 0` when enabled without a number, so we
+  always set `maxUnavailable: 1` explicitly;
+* workflow archive + node-status offload in PostgreSQL, so workflow history and
+  large workflows survive controller restarts and etcd size limits;
+* artifacts and archived logs in the platform bucket via IRSA / Workload Identity.
+
+CRDs: see `CrdSource`. Warm standby: see `_standby_overrides`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+
+from components.k8s import charts, placement, sizing
+from components.k8s.identity import ArtifactIdentity, ServiceAccountRef, artifact_identity
+from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
+from components.k8s.release import helm_release, namespace, platform_labels
+from components.k8s.secrets import opaque_secret
+from components.k8s.wiring import ArtifactStore, DatabaseEndpoint, OrchestratorWiring
+
+RELEASE = "argo-workflows"
+FULLNAME = "argo-workflows"  # set as fullnameOverride: Service/SA names derive from it
+SERVER_SERVICE = f"{FULLNAME}-server"  # `<fullname>-<server.name>`, server.name = "server"
+SERVER_PORT = 2746  # chart default `server.servicePort`
+CONTROLLER_SA = f"{FULLNAME}-workflow-controller"
+SERVER_SA = f"{FULLNAME}-server"
+WORKFLOW_SA = "argo-workflow"  # chart default `workflow.serviceAccount.name`
+DB_SECRET = "argo-postgres"
+ARCHIVE_TABLE = "argo_workflows"
+
+# How the Workflow CRDs reach a cluster. The chart's default (`crds.full: true`)
+# is a pre-install hook Job that downloads the full CRDs from GitHub, which fails
+# in clusters without egress.
+#   "chart-minimal": the chart renders the minimal CRDs it ships (no Job, no
+#       download, no extra image). Default. Trade-off: minimal CRDs carry no OpenAPI
+#       schema, so the API server does not validate Workflow specs (the controller
+#       and server still do) and `kubectl explain` shows nothing.
+#   "mirror": full CRDs, downloaded by the hook Job from `crd_mirror_url`, an
+#       in-network copy of argo-helm's `charts/argo-workflows/files/crds/full` at
+#       tag argo-workflows-<chart version>; the Job's kubectl image must be pullable.
+#   "preinstalled": the chart installs no CRDs; the user applies the full CRDs of
+#       Argo Workflows v4.0.6 (server-side apply) before the first `pulumi up`.
+CrdSource = Literal["chart-minimal", "mirror", "preinstalled"]
+
+
+def crd_values(source: CrdSource, mirror_url: str | None = None) -> dict[str, Any]:
+    # keep: uninstalling the release must never delete the CRDs (and every Workflow).
+    if source == "chart-minimal":
+        return {"install": True, "full": False, "keep": True}
+    if source == "mirror":
+        if not mirror_url:
+            raise ValueError("crd_source 'mirror' needs crd_mirror_url")
+        return {"install": True, "full": True, "keep": True,
+                "upgradeJob": {"crdBaseURL": mirror_url}}
+    return {"install": False, "keep": True}
+
+
+def artifact_service_accounts(namespace_name: str) -> list[ServiceAccountRef]:
+    """The service accounts that read or write artifacts, and only those.
+
+    Workflow pods (their `wait` container uploads outputs and logs, artifact GC pods
+    delete) run as WORKFLOW_SA; the server downloads artifacts for the UI. The
+    controller never touches the bucket.
+    """
+    return [ServiceAccountRef(namespace_name, SERVER_SA),
+            ServiceAccountRef(namespace_name, WORKFLOW_SA)]
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+def _persistence(db: DatabaseEndpoint) -> dict[str, Any]:
+    return {
+        "archive": True,
+        "nodeStatusOffLoad": True,
+        "postgresql": {
+            "host": db.host,
+            "port": db.port,
+            "database": db.database,
+            "tableName": ARCHIVE_TABLE,
+            # Secret references only (the controller reads them in its namespace).
+            "userNameSecret": {"name": DB_SECRET, "key": "username"},
+            "passwordSecret": {"name": DB_SECRET, "key": "password"},
+            "ssl": db.ssl_mode != "disable",
+            "sslMode": db.ssl_mode,
+        },
+    }
+
+
+def _artifact_repository(store: ArtifactStore) -> dict[str, Any]:
+    if store.cloud == "aws":
+        return {"archiveLogs": True, "s3": {
+            "bucket": store.bucket,
+            "region": store.region,
+            "endpoint": f"s3.{store.region}.amazonaws.com",
+            "insecure": False,
+            # The SDK's default chain picks up the IRSA web-identity token.
+            "useSDKCreds": True,
+        }}
+    # GCS with Workload Identity: no serviceAccountKeySecret at all.
+    return {"archiveLogs": True, "gcs": {"bucket": store.bucket}}
+
+
+def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
+                identity: ArtifactIdentity | None, crds: CrdSource = "chart-minimal",
+                crd_mirror_url: str | None = None, service_monitor: bool = False,
+                ) -> dict[str, Any]:
+    """argo-workflows values for a primary region (standby: `_standby_overrides`)."""
+    if wiring.database is None:
+        raise ValueError("ArgoWorkflows needs wiring.database for the workflow archive")
+    tier = wiring.tier
+    sa_annotations = identity.annotations() if identity else {}
+    values: dict[str, Any] = {
+        "fullnameOverride": FULLNAME,
+        "crds": crd_values(crds, crd_mirror_url),
+        "controller": {
+            "replicas": sizing.replicas(tier, "controller", wiring.controller_replicas),
+            "pdb": {"enabled": True, "maxUnavailable": 1},
+            "topologySpreadConstraints": placement.topology_spread(tier),
+            "resources": sizing.resources(tier, "controller"),
+            "persistence": _persistence(wiring.database),
+            "metricsConfig": {"enabled": True},
+            # Needs the prometheus-operator CRDs, so opt-in.
+            "serviceMonitor": {"enabled": service_monitor},
+            "workflowNamespaces": [namespace_name],
+            # Workflows that name no service account still get the artifact identity.
+            "workflowDefaults": {"spec": {"serviceAccountName": WORKFLOW_SA}},
+            "serviceAccount": {"name": CONTROLLER_SA},
+        },
+        "server": {
+            "replicas": sizing.replicas(tier, "api", wiring.server_replicas),
+            "pdb": {"enabled": True, "maxUnavailable": 1},
+            "topologySpreadConstraints": placement.topology_spread(tier),
+            "resources": sizing.resources(tier, "api"),
+            # The UI is public: every request must carry a Kubernetes bearer token.
+            "authModes": ["client"],
+            "serviceAccount": {"name": SERVER_SA, "annotations": sa_annotations},
+            "ingress": {"enabled": False},  # ours, see ingress.py
+        },
+        "workflow": {
+            "serviceAccount": {"create": True, "name": WORKFLOW_SA,
+                               "annotations": sa_annotations},
+            "rbac": {"create": True},
+        },
+        "useStaticCredentials": False,
+    }
+    if wiring.artifacts is not None:
+        values["artifactRepository"] = _artifact_repository(wiring.artifacts)
+    if wiring.role == "standby":
+        _standby_overrides(values)
+    return values
+
+
+def _standby_overrides(values: dict[str, Any]) -> None:
+    """Warm standby: the server runs read-only, the controller waits for promotion.
+
+    What the standby connects to: `wiring.database` is the secondary region's replica
+    endpoint (read-only until promoted, writable at the same address afterwards).
+    The Argo server only *reads* the archive and offloaded node status, so one
+    server replica serves workflow history from the replica during an incident.
+    The controller migrates the archive schema at start-up and writes on every
+    workflow completion, and no workflows are submitted to the standby cluster, so
+    it runs zero replicas. CRDs, RBAC, service accounts with the artifact identity,
+    the Ingress and its certificate are all in place. Failover = promote the
+    database, set the role to primary, `pulumi up`.
+    """
+    values["controller"]["replicas"] = 0
+    values["server"]["replicas"] = 1
+
+
+# --- component ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArgoWorkflowsArgs:
+    wiring: OrchestratorWiring
+    namespace: str = "argo"
+    crds: CrdSource = "chart-minimal"
+    crd_mirror_url: str | None = None
+    service_monitor: bool = False
+    ingress: IngressSettings = field(default_factory=IngressSettings)
+
+
+class ArgoWorkflows(pulumi.ComponentResource):
+    """Argo Workflows for one region."""
+
+    namespace: pulumi.Output[str]
+    service_hostname: str
+    public_endpoint: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ArgoWorkflowsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hastack:k8s:ArgoWorkflows", name, None, opts)
+        wiring = args.wiring
+        if wiring.database is None:
+            raise ValueError("ArgoWorkflows needs wiring.database for the workflow archive")
+        labels = platform_labels(wiring.tier, "ArgoWorkflows", wiring.labels)
+        child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider)
+
+        ns = namespace(args.namespace, wiring.tier, labels, child)
+        ns_name = ns.metadata.name
+        db_secret = opaque_secret(
+            f"{name}-postgres", name=DB_SECRET, namespace=ns_name, labels=labels,
+            entries={"username": wiring.database.username,
+                     "password": wiring.database.password},
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns])))
+
+        identity = None
+        if wiring.artifacts is not None:
+            identity = artifact_identity(name, wiring.artifacts,
+                                         artifact_service_accounts(args.namespace),
+                                         wiring.tier, self)
+
+        values = argo_values(wiring, args.namespace, identity=identity, crds=args.crds,
+                             crd_mirror_url=args.crd_mirror_url,
+                             service_monitor=args.service_monitor)
+        release = helm_release(
+            f"{name}-release", chart=charts.ARGO_WORKFLOWS, release_name=RELEASE,
+            namespace=ns_name, values=values,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[ns, db_secret])))
+
+        ingress = public_ingress(
+            f"{name}-ui", name=SERVER_SERVICE, hostname=wiring.public_hostname, namespace=ns_name,
+            service_name=SERVER_SERVICE, service_port=SERVER_PORT, labels=labels,
+            settings=args.ingress,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[release])))
+
+        self.namespace = ns_name
+        self.service_hostname = f"{SERVER_SERVICE}.{args.namespace}.svc.cluster.local"
+        self.public_endpoint = load_balancer_address(ingress)
+        self.register_outputs({
+            "namespace": self.namespace,
+            "serviceHostname": self.service_hostname,
+            "publicEndpoint": self.public_endpoint,
+            "releaseStatus": release.status,
+        })

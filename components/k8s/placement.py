@@ -1,0 +1,61 @@
+"""Where orchestrator pods may run: spread over zones first, then over nodes.
+
+Why zones are only *preferred*: when a zone is lost its nodes stay registered
+for a while, and a hard zone constraint would then refuse to reschedule the
+evicted replicas into the surviving zones, which is exactly when we need them.
+Nodes are a hard constraint outside dev so two replicas never share a node
+(one node failure must not take out a quorum); that needs `replicas + 1`
+schedulable nodes for rolling updates, which the node groups provide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from components.base import Tier
+
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOST_KEY = "kubernetes.io/hostname"
+
+
+def _hard_on_nodes(tier: Tier) -> bool:
+    # Dev clusters are small; a hard rule there would leave replicas Pending.
+    return tier != "dev"
+
+
+def topology_spread(tier: Tier) -> list[dict[str, Any]]:
+    """`topologySpreadConstraints` without `labelSelector`.
+
+    The argo-workflows chart fills in each deployment's own selector labels when
+    `labelSelector` is absent (templates/*/…-deployment.yaml), which is more
+    robust than repeating the chart's labels here.
+    """
+    return [
+        {"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": "ScheduleAnyway"},
+        {"maxSkew": 1, "topologyKey": HOST_KEY,
+         "whenUnsatisfiable": "DoNotSchedule" if _hard_on_nodes(tier) else "ScheduleAnyway"},
+    ]
+
+
+def anti_affinity(match_labels: Mapping[str, str], tier: Tier) -> dict[str, Any]:
+    """Pod anti-affinity for charts that expose `affinity` but no topology spread.
+
+    The prefect-server and prefect-worker charts have no `topologySpreadConstraints`
+    value (their schemas forbid unknown keys), so zone spreading is expressed as
+    preferred anti-affinity on the zone and node separation as required (or, in dev,
+    preferred) anti-affinity on the hostname.
+    """
+    selector = {"matchLabels": dict(match_labels)}
+    zone_term = {"weight": 100,
+                 "podAffinityTerm": {"labelSelector": selector, "topologyKey": ZONE_KEY}}
+    host_term = {"labelSelector": selector, "topologyKey": HOST_KEY}
+    if _hard_on_nodes(tier):
+        return {"podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [zone_term],
+            "requiredDuringSchedulingIgnoredDuringExecution": [host_term],
+        }}
+    return {"podAntiAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            zone_term, {"weight": 50, "podAffinityTerm": host_term}],
+    }}

@@ -1,0 +1,265 @@
+"""Prefect server (API + UI + background services) and Prefect workers, HA on Kubernetes.
+
+HA shape (role "primary"):
+* API replicas >= 2 (3 in prod) behind one Service, spread over zones and nodes;
+* background services in their own Deployment (>= 2 replicas coordinated through
+  Redis/Docket), which is also what makes the chart inject Redis messaging;
+* state in the platform's PostgreSQL (TLS), events/leases/Docket in its Redis (TLS);
+* a PodDisruptionBudget we create (the chart has none for the server);
+* >= 2 workers polling the same work pool (the API hands each run to one worker),
+  with the chart's worker PDB.
+
+Warm standby (role "standby", secondary region): see `_standby_overrides`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.k8s import charts, placement, sizing
+from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
+from components.k8s.release import helm_release, namespace, platform_labels
+from components.k8s.secrets import opaque_secret, postgres_asyncpg_url, redis_url
+from components.k8s.wiring import CacheEndpoint, OrchestratorWiring
+
+SERVER_RELEASE = "prefect-server"
+WORKER_RELEASE = "prefect-worker"
+# The chart's `fullnameOverride` default, set explicitly: it names the Service.
+SERVER_FULLNAME = "prefect-server"
+SERVER_PORT = 4200  # chart default `service.port`
+
+DB_SECRET = "prefect-database"
+DB_SECRET_KEY = "connection-string"  # the key the chart's legacy `secret.name` path reads
+REDIS_SECRET = "prefect-redis"
+REDIS_PASSWORD_KEY = "redis-password"
+DOCKET_URL_KEY = "docket-url"
+
+
+def server_pod_labels(release: str = SERVER_RELEASE) -> dict[str, str]:
+    """The labels the prefect-server chart puts on API pods (and nothing else)."""
+    return {
+        "app.kubernetes.io/name": charts.PREFECT_SERVER.name,
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "server",
+    }
+
+
+def background_pod_labels(release: str = SERVER_RELEASE) -> dict[str, str]:
+    return {**server_pod_labels(release), "app.kubernetes.io/component": "background-services"}
+
+
+def worker_pod_labels(release: str = WORKER_RELEASE) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": charts.PREFECT_WORKER.name,
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "worker",
+    }
+
+
+def in_cluster_api_url(namespace_name: str) -> str:
+    return f"http://{SERVER_FULLNAME}.{namespace_name}.svc.cluster.local:{SERVER_PORT}/api"
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+def _messaging(cache: CacheEndpoint) -> dict[str, Any]:
+    return {
+        "redis": {
+            "host": cache.host,
+            "port": cache.port,
+            "ssl": cache.tls,
+            "existingSecret": REDIS_SECRET,
+            "existingSecretPasswordKey": REDIS_PASSWORD_KEY,
+        },
+        # Docket coordinates the background-service replicas; its default
+        # (memory://) only works for a single replica.
+        "docket": {"existingSecret": REDIS_SECRET, "existingSecretKey": DOCKET_URL_KEY},
+    }
+
+
+def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
+    """prefect-server values for a primary region (standby: `_standby_overrides`)."""
+    if wiring.cache is None:
+        raise ValueError("Prefect with several API replicas needs Redis (wiring.cache)")
+    tier = wiring.tier
+    values: dict[str, Any] = {
+        "fullnameOverride": SERVER_FULLNAME,
+        "global": {"prefect": {"image": {"prefectTag": charts.PREFECT_SERVER_IMAGE_TAG}}},
+        "server": {
+            "replicaCount": sizing.replicas(tier, "api", wiring.server_replicas),
+            "resources": sizing.resources(tier, "api"),
+            "affinity": placement.anti_affinity(server_pod_labels(), tier),
+            "uiConfig": {"prefectUiApiUrl": f"https://{wiring.public_hostname}/api"},
+            # The API never calls the Kubernetes API: no token in its pods.
+            "automountServiceAccountToken": False,
+        },
+        "backgroundServices": {
+            "runAsSeparateDeployment": True,
+            "replicaCount": sizing.replicas(tier, "background"),
+            "resources": sizing.resources(tier, "background"),
+            "affinity": placement.anti_affinity(background_pod_labels(), tier),
+            "automountServiceAccountToken": False,
+            "messaging": _messaging(wiring.cache),
+        },
+        "migrations": {"enabled": True},
+        "serviceAccount": {"automountServiceAccountToken": False},
+        # External PostgreSQL only; the connection URL (with the password) is read
+        # from our Secret. `secret.create: false` stops the chart from rendering its
+        # own Secret from `secret.*` fields (which would need the password in values).
+        "postgresql": {"enabled": False},
+        "externalDatabase": {"existingSecret": DB_SECRET,
+                             "connectionStringSecretKey": DB_SECRET_KEY},
+        "secret": {"create": False, "name": DB_SECRET},
+        # We own the Ingress (see ingress.py); the Gateway API path stays off too.
+        "ingress": {"enabled": False},
+        "gateway": {"enabled": False},
+    }
+    if wiring.role == "standby":
+        _standby_overrides(values)
+    return values
+
+
+def _standby_overrides(values: dict[str, Any]) -> None:
+    """Warm standby: everything installed and wired, nothing that writes is running.
+
+    What the standby connects to: `wiring.database` must be the secondary region's
+    replica endpoint (Aurora global secondary cluster / Cloud SQL cross-region
+    replica), read-only until promoted and writable at the same address after
+    promotion; `wiring.cache` is the secondary region's own Redis (messaging state is
+    ephemeral and not replicated). Prefect cannot serve from a read-only database
+    (background services and the migration hook write, the API writes on every run
+    state change), so API, background services and workers are scaled to zero and
+    the migration hook is off; namespace, Secrets, release, Service, Ingress (whose
+    address the platform's DNS failover record uses) with its TLS certificate, and
+    the PDB are all in place. Failover = promote the database,
+    set the region's role to primary, `pulumi up` (migrations run, pods start).
+    """
+    values["server"]["replicaCount"] = 0
+    values["backgroundServices"]["runAsSeparateDeployment"] = False
+    values["backgroundServices"]["replicaCount"] = 1  # schema minimum; not rendered
+    values["migrations"]["enabled"] = False
+
+
+def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
+    """prefect-worker values: self-hosted API in-cluster, >= 2 replicas with a PDB."""
+    tier = wiring.tier
+    # Standby workers would pick up runs from the primary's queue.
+    replica_count = (0 if wiring.role == "standby"
+                     else sizing.replicas(tier, "worker", wiring.worker_replicas))
+    return {
+        "fullnameOverride": WORKER_RELEASE,
+        "worker": {
+            "apiConfig": "selfHostedServer",
+            "selfHostedServerApiConfig": {"apiUrl": api_url},
+            "config": {
+                "workPool": wiring.work_pool,
+                "type": "kubernetes",
+                # The -kubernetes image already contains the worker; never pip-install
+                # at start-up (clusters may have no egress).
+                "installPolicy": "never",
+            },
+            "image": {"prefectTag": charts.PREFECT_WORKER_IMAGE_TAG},
+            "replicaCount": replica_count,
+            "resources": sizing.resources(tier, "worker"),
+            "affinity": placement.anti_affinity(worker_pod_labels(), tier),
+            "podDisruptionBudget": {"maxUnavailable": 1},
+        },
+    }
+
+
+# --- component ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrefectServerArgs:
+    wiring: OrchestratorWiring
+    namespace: str = "prefect"
+    ingress: IngressSettings = field(default_factory=IngressSettings)
+
+
+class PrefectServer(pulumi.ComponentResource):
+    """Prefect server + workers for one region."""
+
+    namespace: pulumi.Output[str]
+    service_hostname: str
+    api_url: str
+    public_endpoint: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PrefectServerArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hastack:k8s:PrefectServer", name, None, opts)
+        wiring = args.wiring
+        if wiring.database is None:
+            raise ValueError("PrefectServer needs wiring.database (PostgreSQL >= 14.9)")
+        labels = platform_labels(wiring.tier, "PrefectServer", wiring.labels)
+        child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider)
+
+        ns = namespace(args.namespace, wiring.tier, labels, child)
+        in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
+        ns_name = ns.metadata.name
+
+        secrets = [opaque_secret(
+            f"{name}-database", name=DB_SECRET, namespace=ns_name, labels=labels,
+            entries={DB_SECRET_KEY: postgres_asyncpg_url(wiring.database)}, opts=in_ns)]
+        if wiring.cache is not None:
+            secrets.append(opaque_secret(
+                f"{name}-redis", name=REDIS_SECRET, namespace=ns_name, labels=labels,
+                entries={REDIS_PASSWORD_KEY: wiring.cache.auth_token,
+                         DOCKET_URL_KEY: redis_url(wiring.cache)},
+                opts=in_ns))
+        after_secrets = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[ns, *secrets]))
+
+        server = helm_release(f"{name}-server", chart=charts.PREFECT_SERVER,
+                              release_name=SERVER_RELEASE, namespace=ns_name,
+                              values=server_values(wiring), opts=after_secrets)
+        self._server_pdb(name, ns_name, labels, pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[server])))
+
+        self.service_hostname = f"{SERVER_FULLNAME}.{args.namespace}.svc.cluster.local"
+        self.api_url = in_cluster_api_url(args.namespace)
+        helm_release(f"{name}-worker", chart=charts.PREFECT_WORKER,
+                     release_name=WORKER_RELEASE, namespace=ns_name,
+                     values=worker_values(wiring, self.api_url),
+                     opts=pulumi.ResourceOptions.merge(
+                         child, pulumi.ResourceOptions(depends_on=[server])))
+
+        ingress = public_ingress(
+            f"{name}-ui", name=SERVER_FULLNAME, hostname=wiring.public_hostname, namespace=ns_name,
+            service_name=SERVER_FULLNAME, service_port=SERVER_PORT, labels=labels,
+            settings=args.ingress,
+            # Pulumi's Ingress await needs the chart's Service to exist.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server])))
+
+        self.namespace = ns_name
+        self.public_endpoint = load_balancer_address(ingress)
+        self.register_outputs({
+            "namespace": self.namespace,
+            "serviceHostname": self.service_hostname,
+            "apiUrl": self.api_url,
+            "publicEndpoint": self.public_endpoint,
+            "releaseStatus": server.status,
+        })
+
+    def _server_pdb(self, name: str, ns_name: pulumi.Input[str], labels: dict[str, str],
+                    opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+        """At most one API pod down for voluntary disruptions (drains, node upgrades)."""
+        return k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-server-pdb",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVER_FULLNAME}-server",
+                                                namespace=ns_name, labels=labels),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                # Exactly the chart's API pod labels: background-services pods share
+                # name/instance but not the component, and must not count here.
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=server_pod_labels()),
+                # A crash-looping pod must not block a node drain.
+                unhealthy_pod_eviction_policy="AlwaysAllow",
+            ),
+            opts=opts,
+        )

@@ -1,0 +1,198 @@
+"""The values every recorded Helm Release receives conform to the pinned chart's own data.
+
+Needs the chart data directory (see components/k8s/conformance.py). Without it the
+tests that need it SKIP with a message saying how to provide it; they never pass
+silently.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.k8s import conformance
+from components.k8s.charts import ALL_CHARTS, ARGO_WORKFLOWS
+from components.k8s.conformance import (
+    DOCUMENTED_MAPS,
+    FREE_FORM,
+    ChartDataMissing,
+    check_registrations,
+    check_values,
+    release_values,
+)
+from hastack.plan.runner import Recording
+
+Recorder = Callable[..., Recording]
+
+PLANS = [
+    (orchestrator, cloud, role, tier)
+    for orchestrator in ("prefect", "argo")
+    for cloud in ("aws", "gcp")
+    for role in ("primary", "standby")
+    for tier in ("dev", "prod")
+]
+
+
+@pytest.fixture(scope="module")
+def chart_root() -> Path:
+    try:
+        root = conformance.chart_data_dir()
+        for chart in ALL_CHARTS:
+            conformance.load_chart(chart, root)
+    except ChartDataMissing as missing:
+        pytest.skip(f"CHART CONFORMANCE NOT CHECKED: {missing}")
+    return root
+
+
+def values_for(recording: Recording, chart: str) -> dict[str, Any]:
+    (found,) = [rv for rv in release_values(recording.registrations) if rv.chart == chart]
+    return copy.deepcopy(found.values)
+
+
+@pytest.mark.parametrize(("orchestrator", "cloud", "role", "tier"), PLANS)
+def test_recorded_release_values_conform(recorder: Recorder, chart_root: Path,
+                                         orchestrator: str, cloud: str, role: str,
+                                         tier: str) -> None:
+    recording = recorder(orchestrator, cloud=cloud, role=role, tier=tier)
+    charts_seen = sorted(rv.chart for rv in release_values(recording.registrations))
+    assert charts_seen == (["prefect-server", "prefect-worker"] if orchestrator == "prefect"
+                           else ["argo-workflows"])
+    violations = check_registrations(recording.registrations, chart_root)
+    assert not violations, "\n".join(map(str, violations))
+
+
+def test_misspelt_argo_key_is_caught(recorder: Recorder, chart_root: Path) -> None:
+    values = values_for(recorder("argo"), "argo-workflows")
+    values["controller"]["replica"] = values["controller"].pop("replicas")
+    assert [v.path for v in check_values("argo-workflows", values, chart_root)] == [
+        "controller.replica"]
+
+
+def test_misspelt_key_under_a_documented_map_is_caught(recorder: Recorder,
+                                                      chart_root: Path) -> None:
+    values = values_for(recorder("argo"), "argo-workflows")
+    pg = values["controller"]["persistence"]["postgresql"]
+    pg["sslmode"] = pg.pop("sslMode")
+    values["artifactRepository"]["s3"]["useSdkCreds"] = True
+    paths = {v.path for v in check_values("argo-workflows", values, chart_root)}
+    assert paths == {"controller.persistence.postgresql.sslmode",
+                     "artifactRepository.s3.useSdkCreds"}
+
+
+@pytest.mark.parametrize(("mutate", "where"), [
+    (lambda v: v["server"].__setitem__("replicaCount", "3"), "server.replicaCount"),
+    (lambda v: v["server"].__setitem__("topologySpreadConstraints", []), "server"),
+    (lambda v: v["backgroundServices"].__setitem__("replicaCount", 0),
+     "backgroundServices.replicaCount"),
+    (lambda v: v["server"]["resources"]["limits"].__setitem__("cpu", 2),
+     "server.resources.limits.cpu"),
+])
+def test_prefect_schema_violation_is_caught(recorder: Recorder, chart_root: Path,
+                                            mutate: Callable[[dict[str, Any]], None],
+                                            where: str) -> None:
+    values = values_for(recorder("prefect"), "prefect-server")
+    mutate(values)
+    violations = conformance.check_schema("prefect-server", values,
+                                          conformance.load_chart(ALL_CHARTS[0], chart_root))
+    assert [v.path for v in violations] == [where]
+
+
+def test_prefect_worker_enum_violation_is_caught(recorder: Recorder, chart_root: Path) -> None:
+    values = values_for(recorder("prefect"), "prefect-worker")
+    values["worker"]["apiConfig"] = "selfHosted"
+    violations = check_values("prefect-worker", values, chart_root)
+    assert [v.path for v in violations] == ["worker.apiConfig"]
+    assert "is not one of" in violations[0].message
+
+
+def test_documented_map_keys_appear_in_the_chart_comments(chart_root: Path) -> None:
+    # The allow-list for `{}` maps must come from the chart, not from memory.
+    def keys(spec: dict[str, Any]) -> set[str]:
+        found = set(spec)
+        for child in spec.values():
+            if isinstance(child, dict):
+                found |= keys(child)
+        return found
+
+    for chart_name, maps in DOCUMENTED_MAPS.items():
+        chart = next(c for c in ALL_CHARTS if c.name == chart_name)
+        text = conformance.load_chart(chart, chart_root).values_text
+        for root, spec in maps.items():
+            missing = [k for k in sorted(keys(spec))
+                       if not conformance.documented_key_in_comments(text, k)]
+            assert not missing, f"{chart_name} {root}: {missing} not in values.yaml"
+
+
+def test_free_form_patterns_exist_in_the_chart_defaults(chart_root: Path) -> None:
+    def resolves(node: Any, segments: list[str]) -> bool:
+        if not segments:
+            return True
+        if not isinstance(node, dict):
+            return False
+        head, *rest = segments
+        children = node.values() if head == "*" else ([node[head]] if head in node else [])
+        return any(resolves(child, rest) for child in children)
+
+    for chart_name, patterns in FREE_FORM.items():
+        chart = next(c for c in ALL_CHARTS if c.name == chart_name)
+        defaults = conformance.load_chart(chart, chart_root).defaults
+        stale = [p for p in patterns if not resolves(defaults, p.split("."))]
+        assert not stale, f"{chart_name}: free-form patterns not in values.yaml: {stale}"
+
+
+def test_pinned_argo_version_matches_the_chart_data(chart_root: Path) -> None:
+    chart_yaml = yaml.safe_load((chart_root / ARGO_WORKFLOWS.data_path / "Chart.yaml")
+                                .read_text())
+    assert chart_yaml["version"] == ARGO_WORKFLOWS.version
+
+
+def test_wrong_chart_version_is_caught(recorder: Recorder, chart_root: Path) -> None:
+    recording = recorder("argo")
+    registrations = copy.deepcopy(recording.registrations)
+    for registration in registrations:
+        if registration.type == conformance.RELEASE_TYPE:
+            registration.inputs["version"] = "0.45.0"
+    assert [v.path for v in check_registrations(registrations, chart_root)] == ["version"]
+
+
+def test_cli_reports_violations(tmp_path: Path, chart_root: Path,
+                                monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(conformance.ENV_VAR, str(chart_root))
+    bad = tmp_path / "values.yaml"
+    bad.write_text(yaml.safe_dump({"controller": {"replica": 2, "pdb": {"enabled": True}}}))
+    assert conformance.main(["argo-workflows", str(bad)]) == 1
+    assert "controller.replica" in capsys.readouterr().out
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump({"controller": {"replicas": 2}}))
+    assert conformance.main(["argo-workflows", str(good)]) == 0
+
+
+# --- no chart data needed ----------------------------------------------------------------
+
+
+def test_missing_chart_data_says_how_to_provide_it(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(conformance.ENV_VAR, str(tmp_path / "nowhere"))
+    with pytest.raises(ChartDataMissing, match=conformance.ENV_VAR):
+        conformance.chart_data_dir()
+    assert conformance.main(["argo-workflows", str(tmp_path / "v.yaml")]) == 2
+
+
+def test_coalesce_merges_like_helm() -> None:
+    merged = conformance.coalesce({"a": {"b": 1, "c": 2}, "d": [1], "e": 1},
+                                  {"a": {"c": 3}, "d": [2], "e": None})
+    assert merged == {"a": {"b": 1, "c": 3}, "d": [2]}
+
+
+def test_key_check_uses_free_form_and_documented_maps() -> None:
+    defaults = {"controller": {"podAnnotations": {}, "persistence": {}, "replicas": 1}}
+    values = {"controller": {"podAnnotations": {"any/key": "x"}, "replicas": 2,
+                             "persistence": {"archive": True, "archiv": True}}}
+    assert [v.path for v in conformance.check_keys("argo-workflows", values, defaults)] == [
+        "controller.persistence.archiv"]

@@ -1,0 +1,240 @@
+"""PrefectServer: HA values per tier, wiring to Secrets, PDBs, standby, and no leaked secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.k8s import charts, prefect
+from components.k8s.secrets import postgres_asyncpg_url, redis_url
+from components.k8s.wiring import CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
+from hastack.plan.recorder import SECRET_MARKER
+from hastack.plan.runner import Recording, run_program
+from tests.k8s.conftest import (
+    DB_PASSWORD,
+    KUBECONFIG,
+    REDIS_TOKEN,
+    SECRET_PREFIX,
+    of_type,
+    release,
+    walk_strings,
+)
+
+Recorder = Callable[..., Recording]
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def server_values(recording: Recording) -> dict[str, Any]:
+    return release(recording, prefect.SERVER_RELEASE).inputs["values"]
+
+
+def worker_values(recording: Recording) -> dict[str, Any]:
+    return release(recording, prefect.WORKER_RELEASE).inputs["values"]
+
+
+@pytest.mark.parametrize(("tier", "api", "background"),
+                         [("dev", 2, 2), ("staging", 2, 2), ("prod", 3, 2)])
+def test_replicas_per_tier(recorder: Recorder, tier: str, api: int, background: int) -> None:
+    values = server_values(recorder("prefect", tier=tier))
+    assert values["server"]["replicaCount"] == api
+    assert values["backgroundServices"]["replicaCount"] == background
+    assert worker_values(recorder("prefect", tier=tier))["worker"]["replicaCount"] >= 2
+
+
+def test_requested_replicas_above_the_floor_are_kept(recorder: Recorder) -> None:
+    values = server_values(recorder("prefect", tier="dev", server_replicas=5))
+    assert values["server"]["replicaCount"] == 5
+
+
+def test_split_background_services_with_redis_tls(recorder: Recorder) -> None:
+    values = server_values(recorder("prefect"))
+    background = values["backgroundServices"]
+    # The chart injects Redis messaging only in this mode ...
+    assert background["runAsSeparateDeployment"] is True
+    redis = background["messaging"]["redis"]
+    assert redis["host"] == "redis.us-east-1.example.internal" and redis["port"] == 6379
+    assert redis["ssl"] is True
+    assert redis["existingSecret"] == prefect.REDIS_SECRET
+    assert redis["existingSecretPasswordKey"] == prefect.REDIS_PASSWORD_KEY
+    assert "password" not in redis
+    docket = background["messaging"]["docket"]
+    assert docket == {"existingSecret": prefect.REDIS_SECRET,
+                      "existingSecretKey": prefect.DOCKET_URL_KEY}
+    # ... and then refuses anything but an X.Y.Z tag.
+    assert re.fullmatch(r"\d+\.\d+\.\d+", values["global"]["prefect"]["image"]["prefectTag"])
+    assert values["global"]["prefect"]["image"]["prefectTag"] == charts.PREFECT_VERSION
+    assert "redis" not in values  # never the bundled Redis subchart
+    assert values["migrations"]["enabled"] is True
+
+
+def test_external_database_only_through_our_secret(recorder: Recorder) -> None:
+    recording = recorder("prefect")
+    values = server_values(recording)
+    assert values["postgresql"] == {"enabled": False}
+    assert values["externalDatabase"] == {
+        "existingSecret": prefect.DB_SECRET, "connectionStringSecretKey": prefect.DB_SECRET_KEY}
+    assert values["secret"] == {"create": False, "name": prefect.DB_SECRET}
+    secrets = {r.inputs["metadata"]["name"]: r for r in of_type(recording,
+                                                               "kubernetes:core/v1:Secret")}
+    assert set(secrets) == {prefect.DB_SECRET, prefect.REDIS_SECRET}
+    for secret in secrets.values():
+        assert secret.inputs["stringData"] == SECRET_MARKER
+        assert "stringData" in secret.secret_inputs
+        assert {"data", "stringData"} <= set(secret.additional_secret_outputs)
+        assert secret.inputs["metadata"]["namespace"] == "prefect"
+    # The release is installed only after the Secrets it references exist.
+    server = release(recording, prefect.SERVER_RELEASE)
+    assert {s.urn for s in secrets.values()} <= set(server.dependencies)
+
+
+def test_connection_urls_are_built_from_the_secret_outputs() -> None:
+    def program() -> None:
+        db = DatabaseEndpoint(host="db.internal", port=5432, database="prefect",
+                              username="prefect", password=pulumi.Output.secret(DB_PASSWORD))
+        cache = CacheEndpoint(host="redis.internal", port=6379,
+                              auth_token=pulumi.Output.secret(REDIS_TOKEN))
+        pulumi.export("db", postgres_asyncpg_url(db))
+        pulumi.export("dbPlain", pulumi.Output.unsecret(postgres_asyncpg_url(db)))
+        pulumi.export("docketPlain", pulumi.Output.unsecret(redis_url(cache)))
+
+    recording = run_program(program, project="hastack", stack="test", config={})
+    assert recording.outputs["db"] == SECRET_MARKER
+    assert recording.outputs["dbPlain"] == (
+        f"postgresql+asyncpg://prefect:{quote(DB_PASSWORD, safe='')}"
+        "@db.internal:5432/prefect?ssl=require")
+    assert recording.outputs["docketPlain"] == (
+        f"rediss://:{quote(REDIS_TOKEN, safe='')}@redis.internal:6379/0")
+
+
+def test_server_pdb_selects_exactly_the_chart_server_pods(recorder: Recorder) -> None:
+    recording = recorder("prefect")
+    (pdb,) = of_type(recording, PDB)
+    server = release(recording, prefect.SERVER_RELEASE)
+    spec = pdb.inputs["spec"]
+    assert spec["maxUnavailable"] == 1
+    assert spec["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "prefect-server",
+        "app.kubernetes.io/instance": server.inputs["name"],
+        "app.kubernetes.io/component": "server",
+    }
+    assert pdb.inputs["metadata"]["namespace"] == server.inputs["namespace"]
+
+
+@pytest.mark.parametrize(("tier", "hard"), [("dev", False), ("prod", True)])
+def test_api_pods_spread_over_zones_and_nodes(recorder: Recorder, tier: str, hard: bool) -> None:
+    affinity = server_values(recorder("prefect", tier=tier))["server"]["affinity"]
+    anti = affinity["podAntiAffinity"]
+    preferred = anti["preferredDuringSchedulingIgnoredDuringExecution"]
+    zone = [t for t in preferred if t["podAffinityTerm"]["topologyKey"]
+            == "topology.kubernetes.io/zone"]
+    assert zone and zone[0]["podAffinityTerm"]["labelSelector"]["matchLabels"] == \
+        prefect.server_pod_labels()
+    required = anti.get("requiredDuringSchedulingIgnoredDuringExecution", [])
+    assert bool(required) is hard
+    if hard:
+        assert required[0]["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_resources_are_set(recorder: Recorder) -> None:
+    values = server_values(recorder("prefect"))
+    for block in (values["server"], values["backgroundServices"],
+                  worker_values(recorder("prefect"))["worker"]):
+        assert set(block["resources"]) == {"requests", "limits"}
+
+
+def test_worker_talks_to_the_in_cluster_server(recorder: Recorder) -> None:
+    recording = recorder("prefect")
+    server = server_values(recording)
+    worker = worker_values(recording)["worker"]
+    assert worker["apiConfig"] == "selfHostedServer"
+    namespace = release(recording, prefect.SERVER_RELEASE).inputs["namespace"]
+    assert worker["selfHostedServerApiConfig"]["apiUrl"] == (
+        f"http://{server['fullnameOverride']}.{namespace}.svc.cluster.local:4200/api")
+    assert worker["config"]["workPool"] == "kubernetes-pool"
+    assert worker["podDisruptionBudget"] == {"maxUnavailable": 1}
+    assert worker["image"]["prefectTag"].startswith(f"{charts.PREFECT_VERSION}-")
+    assert recording.outputs["serviceHostname"] == "prefect-server.prefect.svc.cluster.local"
+
+
+def test_releases_are_pinned_helm_releases(recorder: Recorder) -> None:
+    recording = recorder("prefect")
+    for name, chart in ((prefect.SERVER_RELEASE, charts.PREFECT_SERVER),
+                        (prefect.WORKER_RELEASE, charts.PREFECT_WORKER)):
+        inputs = release(recording, name).inputs
+        assert (inputs["chart"], inputs["version"]) == (chart.name, chart.version)
+        assert inputs["repositoryOpts"] == {"repo": charts.PREFECT_HELM_REPO}
+        assert inputs["name"] == name and inputs["namespace"] == "prefect"
+        assert inputs["waitForJobs"] is True and inputs["atomic"] is True
+
+
+def test_ingress_with_tls_and_public_endpoint(recorder: Recorder) -> None:
+    recording = recorder("prefect")
+    (ingress,) = of_type(recording, "kubernetes:networking.k8s.io/v1:Ingress")
+    host = "prefect.us-east-1.workflows.example.com"
+    spec = ingress.inputs["spec"]
+    assert spec["tls"] == [{"hosts": [host], "secretName": f"{host.replace('.', '-')}-tls"}]
+    (rule,) = spec["rules"]
+    assert rule["host"] == host
+    backend = rule["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "prefect-server", "port": {"number": 4200}}
+    assert "cert-manager.io/cluster-issuer" in ingress.inputs["metadata"]["annotations"]
+    assert server_values(recording)["server"]["uiConfig"]["prefectUiApiUrl"] == \
+        f"https://{host}/api"
+    assert server_values(recording)["ingress"]["enabled"] is False  # ours, not the chart's
+    assert recording.outputs["publicEndpoint"].endswith(".lb.hastack.invalid")
+
+
+def test_standby_keeps_everything_installed_but_nothing_writing(recorder: Recorder) -> None:
+    recording = recorder("prefect", role="standby")
+    values = server_values(recording)
+    assert values["server"]["replicaCount"] == 0
+    assert values["backgroundServices"]["runAsSeparateDeployment"] is False
+    assert values["migrations"]["enabled"] is False
+    assert worker_values(recording)["worker"]["replicaCount"] == 0
+    assert of_type(recording, PDB) and of_type(recording, "kubernetes:networking.k8s.io/v1:Ingress")
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+@pytest.mark.parametrize("role", ["primary", "standby"])
+def test_no_secret_value_in_plain_text(recorder: Recorder, cloud: str, role: str) -> None:
+    recording = recorder("prefect", cloud=cloud, role=role)
+    for registration in recording.registrations:
+        for path, text in walk_strings(registration.inputs):
+            assert SECRET_PREFIX not in text, f"{registration.urn}: {path} leaks a secret"
+    assert SECRET_PREFIX not in json.dumps(recording.outputs)
+
+
+def test_the_secret_scan_would_see_a_leak() -> None:
+    # Control: the same scan over a program that does leak finds it.
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig=KUBECONFIG)
+        leaked = pulumi.Output.unsecret(pulumi.Output.secret(DB_PASSWORD))
+        k8s.core.v1.ConfigMap("leak", data={"password": leaked},
+                              opts=pulumi.ResourceOptions(provider=provider))
+
+    recording = run_program(program, project="hastack", stack="test", config={})
+    found = [text for r in recording.registrations for _, text in walk_strings(r.inputs)
+             if SECRET_PREFIX in text]
+    assert found
+
+
+def test_primary_without_redis_is_refused() -> None:
+    wiring = OrchestratorWiring(
+        name="x", tier="prod", orchestrator="prefect", role="primary", region="r", zones=[],
+        kubernetes_provider=None,  # type: ignore[arg-type]
+        public_hostname="h", database=None, cache=None, artifacts=None)
+    with pytest.raises(ValueError, match="Redis"):
+        prefect.server_values(wiring)
+
+
+@pytest.mark.parametrize(("tier", "protected"), [("dev", False), ("prod", True)])
+def test_prod_protects_the_namespace(recorder: Recorder, tier: str, protected: bool) -> None:
+    (ns,) = of_type(recorder("prefect", tier=tier), "kubernetes:core/v1:Namespace")
+    assert ns.protect is protected and ns.retain_on_delete is protected
