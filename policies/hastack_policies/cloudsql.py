@@ -1,0 +1,153 @@
+"""Cloud SQL: regional HA, backups with PITR, private and TLS-only access, a replica elsewhere."""
+
+from __future__ import annotations
+
+from pulumi_policy import ReportViolation
+
+from hastack_policies.catalogue import (
+    CRITICAL,
+    DATA_RETENTION,
+    HA_COSTLY,
+    HIGH,
+    SECURITY,
+    StackSubject,
+    Subject,
+    checkov,
+    own,
+    resource_rule,
+    stack_rule,
+)
+from hastack_policies.graph import StackGraph
+from hastack_policies.tokens import CLOUD_SQL_INSTANCE
+from hastack_policies.values import (
+    is_false,
+    is_open_cidr,
+    is_set,
+    items,
+    peek,
+    truthy,
+    value,
+)
+
+INSTANCE = (CLOUD_SQL_INSTANCE,)
+TLS_MODES = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+
+
+def _is_replica(props: object) -> bool:
+    return is_set(props, "masterInstanceName")
+
+
+@resource_rule(
+    name="cloudsql-regional",
+    description="Primary Cloud SQL instances are REGIONAL (a standby in another zone).",
+    severity=HIGH, levels=HA_COSTLY,
+    anchors=(own("HA-SQL-1"),),
+    types=INSTANCE,
+    remediation="Set settings.availabilityType='REGIONAL'.",
+)
+def cloudsql_regional(subject: Subject, report: ReportViolation) -> None:
+    if _is_replica(subject.props):
+        return
+    if value(subject.props, "settings", "availabilityType") != "REGIONAL":
+        report("settings.availabilityType is not REGIONAL: a zone outage is a database outage.")
+
+
+@resource_rule(
+    name="cloudsql-backups-pitr",
+    description="Primary instances take automated backups with point-in-time recovery.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_14"),),
+    types=INSTANCE,
+    remediation="Set settings.backupConfiguration.enabled=true and "
+                "pointInTimeRecoveryEnabled=true.",
+)
+def cloudsql_backups_pitr(subject: Subject, report: ReportViolation) -> None:
+    if _is_replica(subject.props):
+        return  # replicas cannot hold backups
+    backup = value(subject.props, "settings", "backupConfiguration", default={})
+    if not truthy(value(backup, "enabled", default=False)):
+        report("settings.backupConfiguration.enabled is not true.")
+    if not truthy(value(backup, "pointInTimeRecoveryEnabled", default=False)):
+        report("settings.backupConfiguration.pointInTimeRecoveryEnabled is not true.")
+
+
+@resource_rule(
+    name="cloudsql-private-ip",
+    description="Cloud SQL has a private IP on the VPC and no public IP.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_60"),),
+    types=INSTANCE,
+    remediation="Set settings.ipConfiguration.ipv4Enabled=false and privateNetwork.",
+)
+def cloudsql_private_ip(subject: Subject, report: ReportViolation) -> None:
+    ip = value(subject.props, "settings", "ipConfiguration", default={})
+    # Cloud SQL gives an instance a public IP unless told not to.
+    if not is_false(value(ip, "ipv4Enabled")):
+        report("settings.ipConfiguration.ipv4Enabled is not false: the instance has a "
+               "public IP.")
+    if not is_set(ip, "privateNetwork"):
+        report("settings.ipConfiguration.privateNetwork is not set.")
+
+
+@resource_rule(
+    name="cloudsql-ssl-required",
+    description="Cloud SQL accepts only TLS connections.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_6"),),
+    types=INSTANCE,
+    remediation="Set settings.ipConfiguration.sslMode='ENCRYPTED_ONLY'.",
+)
+def cloudsql_ssl_required(subject: Subject, report: ReportViolation) -> None:
+    mode = value(subject.props, "settings", "ipConfiguration", "sslMode")
+    if mode not in TLS_MODES:
+        report(f"settings.ipConfiguration.sslMode is {mode!r}: plain-text connections are "
+               "accepted.")
+
+
+@resource_rule(
+    name="cloudsql-no-open-networks",
+    description="No authorized network of a Cloud SQL instance is 0.0.0.0/0.",
+    severity=CRITICAL, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_11"),),
+    types=INSTANCE,
+    remediation="Remove 0.0.0.0/0 from settings.ipConfiguration.authorizedNetworks.",
+)
+def cloudsql_no_open_networks(subject: Subject, report: ReportViolation) -> None:
+    networks = items(subject.props, "settings", "ipConfiguration", "authorizedNetworks")
+    if any(is_open_cidr(value(network, "value")) for network in networks):
+        report("settings.ipConfiguration.authorizedNetworks contains 0.0.0.0/0.")
+
+
+@resource_rule(
+    name="cloudsql-deletion-protection",
+    description="Cloud SQL instances are protected from deletion (Pulumi and API level).",
+    severity=HIGH, levels=DATA_RETENTION,
+    anchors=(own("DATA-SQL-1"),),
+    types=INSTANCE,
+    remediation="Keep deletionProtection true and set settings.deletionProtectionEnabled=true.",
+)
+def cloudsql_deletion_protection(subject: Subject, report: ReportViolation) -> None:
+    if is_false(value(subject.props, "deletionProtection")):
+        report("deletionProtection is false.")
+    if not truthy(value(subject.props, "settings", "deletionProtectionEnabled", default=False)):
+        report("settings.deletionProtectionEnabled is not true: the instance can be deleted "
+               "from the console or API.")
+
+
+@stack_rule(
+    name="cloudsql-cross-region-replica",
+    description="Every primary Cloud SQL instance has a read replica in another region.",
+    severity=HIGH, levels=HA_COSTLY,
+    anchors=(own("HA-SQL-2"),),
+    remediation="Configure regions.secondary so a cross-region replica is created.",
+)
+def cloudsql_cross_region_replica(stack: StackSubject, report: ReportViolation) -> None:
+    graph = StackGraph(stack.resources)
+    for primary in graph.of_type(CLOUD_SQL_INSTANCE):
+        if _is_replica(primary.props):
+            continue
+        replicas = graph.referrers(primary, "masterInstanceName", INSTANCE,
+                                   literal=lambda p: peek(p.props, "name"))
+        home = graph.region(primary)
+        if not any(graph.region(replica) not in (None, home) for replica in replicas):
+            report(f"no replica outside {home or 'its region'}.", primary.urn)

@@ -1,0 +1,214 @@
+"""GKE: zone spread, private control plane and nodes, identity, node hardening."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import ReportViolation
+
+from hastack_policies.catalogue import (
+    CRITICAL,
+    HA,
+    HIGH,
+    MEDIUM,
+    SECURITY,
+    Subject,
+    checkov,
+    own,
+    resource_rule,
+    setting,
+)
+from hastack_policies.tokens import GKE_CLUSTER, GKE_NODE_POOL
+from hastack_policies.values import is_false, is_open_cidr, is_set, items, truthy, value
+
+# "europe-west1" is a region; "europe-west1-b" is a zone.
+REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
+
+
+def _is_autopilot(subject: Subject) -> bool:
+    return truthy(value(subject.props, "enableAutopilot", default=False))
+
+
+@resource_rule(
+    name="gke-regional-or-multi-zone",
+    description="GKE clusters and node pools span at least two zones.",
+    severity=HIGH, levels=HA,
+    anchors=(own("HA-GKE-1"),),
+    types=(GKE_CLUSTER, GKE_NODE_POOL),
+    remediation="Use a regional location, or list >= 2 nodeLocations.",
+)
+def gke_regional_or_multi_zone(subject: Subject, report: ReportViolation) -> None:
+    locations = items(subject.props, "nodeLocations")
+    if locations:
+        if len(set(locations)) < 2:
+            report(f"nodeLocations {locations} is a single zone.")
+        return
+    location = value(subject.props, "location")
+    # A node pool without location or nodeLocations follows its cluster.
+    if subject.type == GKE_NODE_POOL and location is None:
+        return
+    if not (isinstance(location, str) and REGION.match(location)):
+        report(f"location {location!r} is a single zone: the control plane and nodes die "
+               "with it.")
+
+
+@resource_rule(
+    name="gke-private-nodes",
+    description="GKE nodes have no public IP addresses.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_25"), checkov("CKV_GCP_64")),
+    types=(GKE_CLUSTER,),
+    remediation="Set privateClusterConfig.enablePrivateNodes=true (and a masterIpv4CidrBlock).",
+)
+def gke_private_nodes(subject: Subject, report: ReportViolation) -> None:
+    if not truthy(value(subject.props, "privateClusterConfig", "enablePrivateNodes",
+                        default=False)):
+        report("privateClusterConfig.enablePrivateNodes is not true.")
+
+
+@resource_rule(
+    name="gke-authorized-networks",
+    description="The GKE control plane is reachable only from authorized networks, never "
+                "0.0.0.0/0.",
+    severity=CRITICAL, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_20"), checkov("CKV_GCP_18")),
+    types=(GKE_CLUSTER,),
+    remediation="Set masterAuthorizedNetworksConfig.cidrBlocks to VPN/office ranges, or a "
+                "private endpoint.",
+)
+def gke_authorized_networks(subject: Subject, report: ReportViolation) -> None:
+    private_endpoint = truthy(value(subject.props, "privateClusterConfig",
+                                    "enablePrivateEndpoint", default=False))
+    if not is_set(subject.props, "masterAuthorizedNetworksConfig") and not private_endpoint:
+        report("no masterAuthorizedNetworksConfig: the public endpoint accepts any source.")
+        return
+    blocks = items(subject.props, "masterAuthorizedNetworksConfig", "cidrBlocks")
+    opened = [value(block, "cidrBlock") for block in blocks
+              if is_open_cidr(value(block, "cidrBlock"))]
+    if opened:
+        report(f"masterAuthorizedNetworksConfig allows {opened}.")
+
+
+@resource_rule(
+    name="gke-release-channel",
+    description="GKE clusters are enrolled in a release channel.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_70"),),
+    types=(GKE_CLUSTER,),
+    remediation="Set releaseChannel.channel to REGULAR or STABLE.",
+    settings={"allowedChannels": setting("array", ["REGULAR", "STABLE"],
+                                         "Release channels accepted")},
+)
+def gke_release_channel(subject: Subject, report: ReportViolation) -> None:
+    channel = value(subject.props, "releaseChannel", "channel")
+    if channel not in subject.config["allowedChannels"]:
+        report(f"releaseChannel.channel is {channel!r}, not one of "
+               f"{subject.config['allowedChannels']}.")
+
+
+@resource_rule(
+    name="gke-workload-identity",
+    description="GKE clusters enable Workload Identity (no node service-account keys in pods).",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_69"),),
+    types=(GKE_CLUSTER,),
+    remediation="Set workloadIdentityConfig.workloadPool='<project>.svc.id.goog'.",
+)
+def gke_workload_identity(subject: Subject, report: ReportViolation) -> None:
+    if _is_autopilot(subject):
+        return  # always on in Autopilot
+    if not is_set(subject.props, "workloadIdentityConfig", "workloadPool"):
+        report("workloadIdentityConfig.workloadPool is not set.")
+
+
+@resource_rule(
+    name="gke-metadata-server",
+    description="Nodes run the GKE metadata server, hiding the node's credentials from pods.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_69"),),
+    types=(GKE_CLUSTER, GKE_NODE_POOL),
+    remediation="Set nodeConfig.workloadMetadataConfig.mode='GKE_METADATA'.",
+)
+def gke_metadata_server(subject: Subject, report: ReportViolation) -> None:
+    node_config = value(subject.props, "nodeConfig")
+    if subject.type == GKE_CLUSTER and node_config is None:
+        return  # the default pool is removed; node pools are checked on their own
+    mode = value(node_config or {}, "workloadMetadataConfig", "mode")
+    if mode != "GKE_METADATA":
+        report(f"nodeConfig.workloadMetadataConfig.mode is {mode!r}, not 'GKE_METADATA'.")
+
+
+@resource_rule(
+    name="gke-shielded-nodes",
+    description="GKE clusters use Shielded GKE Nodes.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_71"),),
+    types=(GKE_CLUSTER,),
+    remediation="Leave enableShieldedNodes unset or true.",
+)
+def gke_shielded_nodes(subject: Subject, report: ReportViolation) -> None:
+    if is_false(value(subject.props, "enableShieldedNodes")):
+        report("enableShieldedNodes is false.")
+
+
+@resource_rule(
+    name="gke-node-secure-boot",
+    description="Node pools boot with Secure Boot and integrity monitoring.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_68"), checkov("CKV_GCP_72")),
+    types=(GKE_NODE_POOL,),
+    remediation="Set nodeConfig.shieldedInstanceConfig.enableSecureBoot=true and keep "
+                "enableIntegrityMonitoring on.",
+)
+def gke_node_secure_boot(subject: Subject, report: ReportViolation) -> None:
+    shielded = value(subject.props, "nodeConfig", "shieldedInstanceConfig", default={})
+    if not truthy(value(shielded, "enableSecureBoot", default=False)):
+        report("shieldedInstanceConfig.enableSecureBoot is not true.")
+    if is_false(value(shielded, "enableIntegrityMonitoring")):
+        report("shieldedInstanceConfig.enableIntegrityMonitoring is false.")
+
+
+@resource_rule(
+    name="gke-network-policy",
+    description="Pod-to-pod traffic can be restricted (NetworkPolicy or Dataplane V2).",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_12"),),
+    types=(GKE_CLUSTER,),
+    remediation="Set datapathProvider='ADVANCED_DATAPATH' (Dataplane V2) or "
+                "networkPolicy.enabled=true.",
+)
+def gke_network_policy(subject: Subject, report: ReportViolation) -> None:
+    if _is_autopilot(subject) or value(subject.props, "datapathProvider") == "ADVANCED_DATAPATH":
+        return
+    if not truthy(value(subject.props, "networkPolicy", "enabled", default=False)):
+        report("neither Dataplane V2 nor networkPolicy.enabled: NetworkPolicies are ignored.")
+
+
+@resource_rule(
+    name="gke-default-pool-removed",
+    description="The default node pool is removed in favour of managed node pools.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(own("SEC-GKE-1"),),
+    types=(GKE_CLUSTER,),
+    remediation="Set removeDefaultNodePool=true (initialNodeCount=1) and define node pools.",
+)
+def gke_default_pool_removed(subject: Subject, report: ReportViolation) -> None:
+    if _is_autopilot(subject):
+        return
+    if not truthy(value(subject.props, "removeDefaultNodePool", default=False)):
+        report("removeDefaultNodePool is not true: the unhardened default pool stays.")
+
+
+@resource_rule(
+    name="gke-node-auto-repair-upgrade",
+    description="Node pools repair and upgrade their nodes automatically.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_9"), checkov("CKV_GCP_10")),
+    types=(GKE_NODE_POOL,),
+    remediation="Keep management.autoRepair and management.autoUpgrade true.",
+)
+def gke_node_auto_repair_upgrade(subject: Subject, report: ReportViolation) -> None:
+    management = value(subject.props, "management", default={})
+    for key in ("autoRepair", "autoUpgrade"):
+        if is_false(value(management, key)):
+            report(f"management.{key} is false.")

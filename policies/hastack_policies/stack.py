@@ -1,0 +1,190 @@
+"""Stack-wide guardrails: zone spread, protecting stateful resources, no clear-text secrets."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import ReportViolation
+
+from hastack_policies.catalogue import (
+    ANY_TYPE,
+    CRITICAL,
+    DATA_RETENTION,
+    HA,
+    HIGH,
+    PROD_ONLY,
+    SECURITY,
+    StackSubject,
+    Subject,
+    own,
+    resource_rule,
+    setting,
+    stack_rule,
+)
+from hastack_policies.graph import StackGraph, subnet_zone
+from hastack_policies.tokens import (
+    CLOUD_SQL_INSTANCE,
+    ELASTICACHE_CLUSTER,
+    ELASTICACHE_REPLICATION_GROUP,
+    GCP_KMS_KEY,
+    GCP_SECRET,
+    GCS_BUCKET,
+    K8S_SECRET,
+    KMS_KEY,
+    MEMORYSTORE_INSTANCE,
+    RDS_CLUSTER,
+    RDS_CLUSTER_INSTANCE,
+    RDS_GLOBAL_CLUSTER,
+    RDS_INSTANCE,
+    S3_BUCKETS,
+    SECRETS_MANAGER_SECRET,
+    SUBNET,
+)
+from hastack_policies.values import as_int, is_false, is_unknown, truthy, value
+
+STATEFUL_TYPES = (
+    RDS_CLUSTER, RDS_CLUSTER_INSTANCE, RDS_INSTANCE, RDS_GLOBAL_CLUSTER,
+    ELASTICACHE_REPLICATION_GROUP, ELASTICACHE_CLUSTER, *S3_BUCKETS, KMS_KEY,
+    SECRETS_MANAGER_SECRET, CLOUD_SQL_INSTANCE, MEMORYSTORE_INSTANCE, GCS_BUCKET,
+    GCP_KMS_KEY, GCP_SECRET,
+)
+
+# Keys whose string value is a credential. Matched on the end of the key, case-insensitive,
+# so `masterPassword`, `authToken`, `secretString` and `secretData` match while
+# `passwordWoVersion`, `secretArn` or `tokenKey` do not.
+# `secret` alone (a secret's ID on GCP secret versions) and `...SecretKey` (Helm's name
+# of a key *inside* a Kubernetes secret) are references, not values.
+SECRET_KEY = re.compile(
+    r"(password|passwd|passphrase|token|secretstring|secretdata|privatekey|apikey|"
+    r"clientsecret|secretaccesskey)$", re.IGNORECASE)
+# Helm charts name *references* to secrets like secrets ("existingSecret": "<k8s name>").
+REFERENCE_KEY = re.compile(r"^existing|name$|ref$|arn$|id$", re.IGNORECASE)
+
+
+@stack_rule(
+    name="zones-per-region",
+    description="Every region the stack uses has subnets in at least two availability zones.",
+    severity=HIGH, levels=HA,
+    anchors=(own("HA-NET-2"),),
+    remediation="Set zoneCount >= 2 in the stack file.",
+    settings={"minZones": setting("integer", 2, "Fewest AZs with subnets per region")},
+)
+def zones_per_region(stack: StackSubject, report: ReportViolation) -> None:
+    graph = StackGraph(stack.resources)
+    zones: dict[str | None, set[str]] = defaultdict(set)
+    first: dict[str | None, str] = {}
+    for subnet in graph.of_type(SUBNET):
+        region = graph.region(subnet)
+        first.setdefault(region, subnet.urn)
+        if zone := subnet_zone(subnet):
+            zones[region].add(zone)
+    for region, urn in sorted(first.items(), key=lambda item: str(item[0])):
+        if len(zones[region]) < stack.config["minZones"]:
+            report(f"{region or 'default region'}: subnets only in {sorted(zones[region])}.",
+                   urn)
+
+
+@resource_rule(
+    name="stateful-resources-protected",
+    description="Stateful resources (databases, caches, buckets, keys, secrets) carry "
+                "Pulumi's `protect` option.",
+    severity=HIGH, levels=PROD_ONLY,
+    anchors=(own("DATA-ALL-1"),),
+    types=STATEFUL_TYPES,
+    remediation="Create the resource with components.base.stateful_options (protect + "
+                "retainOnDelete in prod).",
+)
+def stateful_resources_protected(subject: Subject, report: ReportViolation) -> None:
+    # The analyzer protocol carries `protect` but not `retainOnDelete`, so only the
+    # former can be checked here; the components set both together.
+    if not subject.protect:
+        report("not protected: `pulumi destroy` or a replacement would delete its data.")
+
+
+@resource_rule(
+    name="stateful-deletion-protection",
+    description="Where the service offers deletion protection (or a recovery window), it is on.",
+    severity=HIGH, levels=DATA_RETENTION,
+    anchors=(own("DATA-ALL-2"),),
+    types=(RDS_GLOBAL_CLUSTER, MEMORYSTORE_INSTANCE, SECRETS_MANAGER_SECRET, KMS_KEY),
+    remediation="Set deletionProtection=true; keep recovery/deletion windows above zero.",
+    settings={"minKeyDeletionWindowDays": setting(
+        "integer", 7, "Shortest KMS key deletion window", prod=30)},
+)
+def stateful_deletion_protection(subject: Subject, report: ReportViolation) -> None:
+    props = subject.props
+    if subject.type == RDS_GLOBAL_CLUSTER:
+        if not truthy(value(props, "deletionProtection", default=False)):
+            report("deletionProtection is not true.")
+    elif subject.type == MEMORYSTORE_INSTANCE:
+        if is_false(value(props, "deletionProtection")):
+            report("deletionProtection is false.")
+    elif subject.type == SECRETS_MANAGER_SECRET:
+        if as_int(value(props, "recoveryWindowInDays", default=30), 30) == 0:
+            report("recoveryWindowInDays is 0: deleting the secret is immediate and final.")
+    else:
+        window = as_int(value(props, "deletionWindowInDays", default=30), 30)
+        if window < subject.config["minKeyDeletionWindowDays"]:
+            report(f"deletionWindowInDays is {window} "
+                   f"(< {subject.config['minKeyDeletionWindowDays']}).")
+
+
+def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(dotted path, key, raw value) of every leaf under `node`, without reading unknowns."""
+    if isinstance(node, Mapping):
+        target = node
+        with contextlib.suppress(KeyError):
+            target = node["__target"]  # the proxy's raw dict: leaves stay unread
+        for key in target:
+            child = target[key]
+            yield from _walk_child(child, f"{path}.{key}" if path else str(key), str(key))
+    elif isinstance(node, Sequence) and not isinstance(node, str):
+        try:
+            target = node["__target"]  # type: ignore[call-overload]
+        except (KeyError, TypeError, IndexError):
+            target = node
+        for index, child in enumerate(target):
+            yield from _walk_child(child, f"{path}[{index}]", "")
+
+
+def _walk_child(child: Any, path: str, key: str) -> Iterator[tuple[str, str, Any]]:
+    if isinstance(child, Mapping) or (isinstance(child, Sequence) and not isinstance(child, str)):
+        yield from _walk(child, path)
+    else:
+        yield path, key, child
+
+
+def _looks_secret(key: str) -> bool:
+    return bool(SECRET_KEY.search(key)) and not REFERENCE_KEY.search(key)
+
+
+@resource_rule(
+    name="no-plaintext-secrets",
+    description="Credential-looking inputs (passwords, tokens, keys) are Pulumi secrets.",
+    severity=CRITICAL, levels=SECURITY,
+    anchors=(own("SEC-ALL-1"),),
+    types=(ANY_TYPE,),
+    remediation="Wrap the value in pulumi.Output.secret() (or read it with "
+                "config.require_secret) so it is encrypted in state and masked in output.",
+    settings={"secretsRedactedAs": setting(
+        "string", "", "The marker that replaces secret values in the analyzed inputs. "
+                      "`hastack check` sets it; empty (the engine, which hands policies "
+                      "decrypted values) makes the rule not applicable")},
+)
+def no_plaintext_secrets(subject: Subject, report: ReportViolation) -> None:
+    marker = subject.config["secretsRedactedAs"]
+    if not marker:
+        subject.defer("secret values arrive decrypted from the engine; `hastack check` "
+                      "judges this from the offline plan")
+    everything = subject.type == K8S_SECRET
+    for path, key, raw in _walk(subject.props):
+        if not isinstance(raw, str) or not raw or raw == marker or is_unknown(raw):
+            continue
+        in_secret_data = everything and path.split(".", 1)[0] in ("data", "stringData")
+        if in_secret_data or _looks_secret(key):
+            report(f"{path} holds a clear-text value; make it a secret.")
+

@@ -1,0 +1,58 @@
+"""Resource type tokens, as the engine reports them (checked against the installed SDKs).
+
+pulumi-aws v7 still ships deprecated `...V2` twins of several S3 resources; a
+program may use either, so S3 rules match both spellings.
+"""
+
+# AWS
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SUBNET = "aws:ec2/subnet:Subnet"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
+RDS_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+ELASTICACHE_REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+ELASTICACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+S3_VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning",
+                 "aws:s3/bucketVersioningV2:BucketVersioningV2")
+S3_SSE = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          "aws:s3/bucketServerSideEncryptionConfigurationV2:"
+          "BucketServerSideEncryptionConfigurationV2")
+S3_LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+S3_PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+S3_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+S3_OWNERSHIP = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
+S3_REPLICATION = ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",)
+ROUTE53_RECORD = "aws:route53/record:Record"
+ROUTE53_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+KMS_KEY = "aws:kms/key:Key"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+SECRETS_MANAGER_SECRET = "aws:secretsmanager/secret:Secret"
+
+# GCP
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
+CLOUD_SQL_INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+MEMORYSTORE_INSTANCE = "gcp:redis/instance:Instance"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GCP_KMS_KEY = "gcp:kms/cryptoKey:CryptoKey"
+GCP_SECRET = "gcp:secretmanager/secret:Secret"
+
+# Kubernetes
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+K8S_SECRET = "kubernetes:core/v1:Secret"

@@ -1,0 +1,279 @@
+"""Every rule passes the compliant fixture and fails one precise mistake.
+
+Each case names a rule, the fixture platform, the resource the rule judges (None
+for stack rules) and a mutation of the compliant plan that must trip the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from hastack_policies.catalogue import all_rules, rule_named
+
+from tests.policies.plans import PlanBuilder, aws_builder, gcp_builder, ref
+from tests.policies.runner import run_resource_rule, run_stack_rule
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    builder: Callable[[], PlanBuilder]
+    target: str | None
+    mutate: Callable[[PlanBuilder], None]
+
+
+def setting(name: str, path: str, value: object) -> Callable[[PlanBuilder], None]:
+    return lambda b: b.set(name, path, value)
+
+
+def removing(*names: str) -> Callable[[PlanBuilder], None]:
+    return lambda b: b.remove(*names)
+
+
+def _one_zone(b: PlanBuilder) -> None:
+    for name in b.names_of("aws:ec2/subnet:Subnet"):
+        if name.endswith("-use1-b") or name.endswith("-use1-c"):
+            b.set(name, "availabilityZone", "us-east-1a")
+
+
+def _secondary_in_primary_region(b: PlanBuilder) -> None:
+    b.option("db-usw2-cluster", "provider", "use1")
+
+
+def _inline_and_separate(b: PlanBuilder) -> None:
+    b.set("artifacts-replication", "inlinePolicies", [{"name": "x", "policy": "{}"}])
+
+
+AWS, GCP = aws_builder, gcp_builder
+
+CASES = [
+    # EKS
+    Case("eks-endpoint-private", AWS, "eks-cluster",
+         setting("eks-cluster", "vpcConfig.endpointPublicAccess", True)),
+    Case("eks-secrets-encryption", AWS, "eks-cluster",
+         setting("eks-cluster", "encryptionConfig.resources", [])),
+    Case("eks-control-plane-logging", AWS, "eks-cluster",
+         setting("eks-cluster", "enabledClusterLogTypes", ["api"])),
+    Case("eks-supported-version", AWS, "eks-cluster", setting("eks-cluster", "version", "1.29")),
+    Case("eks-node-group-spread", AWS, None,
+         setting("eks-system", "subnetIds", [ref("private-use1-a")])),
+    Case("eks-node-group-no-open-ssh", AWS, "eks-system",
+         setting("eks-system", "remoteAccess", {"ec2SshKey": "ops"})),
+    Case("eks-launch-template-imdsv2", AWS, "eks-system-lt",
+         setting("eks-system-lt", "metadataOptions.httpTokens", "optional")),
+    # Aurora / RDS
+    Case("rds-storage-encrypted-cmk", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "kmsKeyId", None)),
+    Case("rds-deletion-protection", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "deletionProtection", False)),
+    Case("rds-backup-retention", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "backupRetentionPeriod", 3)),
+    Case("rds-final-snapshot", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "skipFinalSnapshot", True)),
+    Case("rds-iam-authentication", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "iamDatabaseAuthenticationEnabled", False)),
+    Case("rds-log-exports", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "enabledCloudwatchLogsExports", [])),
+    Case("rds-copy-tags-to-snapshots", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "copyTagsToSnapshot", False)),
+    Case("rds-not-public", AWS, "db-use1-1", setting("db-use1-1", "publiclyAccessible", True)),
+    Case("rds-enhanced-monitoring", AWS, "db-use1-1",
+         setting("db-use1-1", "monitoringInterval", 0)),
+    Case("rds-performance-insights", AWS, "db-use1-1",
+         setting("db-use1-1", "performanceInsightsEnabled", False)),
+    Case("rds-auto-minor-version-upgrade", AWS, "db-use1-1",
+         setting("db-use1-1", "autoMinorVersionUpgrade", False)),
+    Case("rds-global-cluster-encrypted", AWS, "db-global",
+         setting("db-global", "storageEncrypted", False)),
+    Case("rds-cluster-multi-az", AWS, None, removing("db-use1-2", "db-use1-3")),
+    Case("rds-global-cluster-second-region", AWS, None, _secondary_in_primary_region),
+    # ElastiCache
+    Case("elasticache-automatic-failover", AWS, "cache-rg",
+         setting("cache-rg", "automaticFailoverEnabled", False)),
+    Case("elasticache-node-count", AWS, "cache-rg", setting("cache-rg", "numCacheClusters", 1)),
+    Case("elasticache-at-rest-encryption-cmk", AWS, "cache-rg",
+         setting("cache-rg", "kmsKeyId", None)),
+    Case("elasticache-in-transit-encryption", AWS, "cache-rg",
+         setting("cache-rg", "transitEncryptionEnabled", False)),
+    Case("elasticache-auth", AWS, "cache-rg", setting("cache-rg", "authToken", None)),
+    Case("elasticache-snapshot-retention", AWS, "cache-rg",
+         setting("cache-rg", "snapshotRetentionLimit", 1)),
+    Case("elasticache-no-default-subnet-group", AWS, "cache-rg",
+         setting("cache-rg", "subnetGroupName", "default")),
+    # S3
+    Case("s3-versioning", AWS, None, removing("artifacts-use1-versioning")),
+    Case("s3-public-access-block", AWS, None,
+         setting("artifacts-use1-pab", "restrictPublicBuckets", False)),
+    Case("s3-sse-kms", AWS, None, setting(
+        "artifacts-use1-sse", "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm",
+        "AES256")),
+    Case("s3-tls-only", AWS, None,
+         setting("artifacts-use1-policy", "policy", '{"Version": "2012-10-17", '
+                                                    '"Statement": []}')),
+    Case("s3-bucket-owner-enforced", AWS, None,
+         setting("artifacts-use1-ownership", "rule.objectOwnership", "ObjectWriter")),
+    Case("s3-noncurrent-version-lifecycle", AWS, None,
+         setting("artifacts-use1-lifecycle", "rules.0.noncurrentVersionExpiration", None)),
+    Case("s3-critical-replication", AWS, None, removing("artifacts-replication-cfg")),
+    # Route 53
+    Case("route53-primary-health-checked", AWS, "dns-primary",
+         setting("dns-primary", "healthCheckId", None)),
+    Case("route53-failover-pair", AWS, None, removing("dns-secondary")),
+    Case("route53-health-check-sane", AWS, "dns-health",
+         setting("dns-health", "resourcePath", None)),
+    # KMS / IAM / network
+    Case("kms-key-rotation", AWS, "eks-key", setting("eks-key", "enableKeyRotation", False)),
+    Case("iam-role-policy-ownership", AWS, None, _inline_and_separate),
+    Case("sg-no-open-data-store-ingress", AWS, "db-use1-in-0",
+         setting("db-use1-in-0", "cidrIpv4", "0.0.0.0/0")),
+    Case("nat-gateway-per-az", AWS, None, removing("nat-use1-c")),
+    Case("zones-per-region", AWS, None, _one_zone),
+    # GKE
+    Case("gke-regional-or-multi-zone", GCP, "gke", setting("gke", "location", "europe-west1-b")),
+    Case("gke-private-nodes", GCP, "gke",
+         setting("gke", "privateClusterConfig.enablePrivateNodes", False)),
+    Case("gke-authorized-networks", GCP, "gke",
+         setting("gke", "masterAuthorizedNetworksConfig.cidrBlocks",
+                 [{"cidrBlock": "0.0.0.0/0"}])),
+    Case("gke-release-channel", GCP, "gke", setting("gke", "releaseChannel.channel",
+                                                    "UNSPECIFIED")),
+    Case("gke-workload-identity", GCP, "gke", setting("gke", "workloadIdentityConfig", None)),
+    Case("gke-metadata-server", GCP, "gke-pool",
+         setting("gke-pool", "nodeConfig.workloadMetadataConfig.mode", "GCE_METADATA")),
+    Case("gke-shielded-nodes", GCP, "gke", setting("gke", "enableShieldedNodes", False)),
+    Case("gke-node-secure-boot", GCP, "gke-pool",
+         setting("gke-pool", "nodeConfig.shieldedInstanceConfig.enableSecureBoot", False)),
+    Case("gke-network-policy", GCP, "gke", setting("gke", "datapathProvider", "LEGACY_DATAPATH")),
+    Case("gke-default-pool-removed", GCP, "gke", setting("gke", "removeDefaultNodePool", False)),
+    Case("gke-node-auto-repair-upgrade", GCP, "gke-pool",
+         setting("gke-pool", "management.autoUpgrade", False)),
+    # Cloud SQL
+    Case("cloudsql-regional", GCP, "sql-primary",
+         setting("sql-primary", "settings.availabilityType", "ZONAL")),
+    Case("cloudsql-backups-pitr", GCP, "sql-primary",
+         setting("sql-primary", "settings.backupConfiguration.pointInTimeRecoveryEnabled",
+                 False)),
+    Case("cloudsql-private-ip", GCP, "sql-primary",
+         setting("sql-primary", "settings.ipConfiguration.ipv4Enabled", True)),
+    Case("cloudsql-ssl-required", GCP, "sql-primary",
+         setting("sql-primary", "settings.ipConfiguration.sslMode",
+                 "ALLOW_UNENCRYPTED_AND_ENCRYPTED")),
+    Case("cloudsql-no-open-networks", GCP, "sql-primary",
+         setting("sql-primary", "settings.ipConfiguration.authorizedNetworks",
+                 [{"value": "0.0.0.0/0"}])),
+    Case("cloudsql-deletion-protection", GCP, "sql-primary",
+         setting("sql-primary", "settings.deletionProtectionEnabled", False)),
+    Case("cloudsql-cross-region-replica", GCP, None,
+         setting("sql-replica", "region", "europe-west1")),
+    # Memorystore / GCS
+    Case("memorystore-standard-ha", GCP, "redis", setting("redis", "tier", "BASIC")),
+    Case("memorystore-transit-encryption", GCP, "redis",
+         setting("redis", "transitEncryptionMode", "DISABLED")),
+    Case("memorystore-auth", GCP, "redis", setting("redis", "authEnabled", False)),
+    Case("gcs-versioning", GCP, "gcs", setting("gcs", "versioning.enabled", False)),
+    Case("gcs-uniform-access", GCP, "gcs", setting("gcs", "uniformBucketLevelAccess", False)),
+    Case("gcs-public-access-prevention", GCP, "gcs",
+         setting("gcs", "publicAccessPrevention", "inherited")),
+    # Kubernetes / Helm
+    Case("helm-chart-version-pinned", AWS, "prefect-server",
+         setting("prefect-server", "version", "^2025.9")),
+    Case("prefect-server-ha-values", AWS, "prefect-server",
+         setting("prefect-server", "values.backgroundServices.runAsSeparateDeployment", False)),
+    Case("argo-workflows-ha-values", AWS, "argo-workflows",
+         setting("argo-workflows", "values.controller.pdb.enabled", False)),
+    Case("k8s-pdb-coverage", AWS, None, removing("prefect-server-pdb")),
+    Case("k8s-resources-and-probes", AWS, "prefect-worker",
+         setting("prefect-worker", "spec.template.spec.containers.0.readinessProbe", None)),
+    # Stack-wide
+    Case("stateful-resources-protected", AWS, "db-use1-cluster",
+         lambda b: b.option("db-use1-cluster", "protect", False)),
+    Case("stateful-deletion-protection", AWS, "db-credentials",
+         setting("db-credentials", "recoveryWindowInDays", 0)),
+    Case("no-plaintext-secrets", AWS, "db-use1-cluster",
+         setting("db-use1-cluster", "masterPassword", "hunter2")),
+]
+
+
+def _evaluate(case: Case, builder: PlanBuilder) -> list[str]:
+    rule = rule_named(case.rule)
+    plan = builder.plan()
+    if case.target is None:
+        return run_stack_rule(rule, plan).messages
+    return run_resource_rule(rule, plan, case.target).messages
+
+
+def test_every_rule_has_a_case() -> None:
+    assert sorted(c.rule for c in CASES) == sorted(r.name for r in all_rules())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_compliant_resource_passes(case: Case) -> None:
+    assert _evaluate(case, case.builder()) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_mistake_is_reported(case: Case) -> None:
+    builder = case.builder()
+    case.mutate(builder)
+    assert _evaluate(case, builder), f"{case.rule} did not report the mistake"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.target is not None],
+                         ids=[c.rule for c in CASES if c.target is not None])
+def test_resource_rules_declare_the_target_type(case: Case) -> None:
+    rule = rule_named(case.rule)
+    plan = case.builder().plan()
+    kind = next(r["type"] for r in plan["resources"] if r["name"] == case.target)
+    assert kind in rule.types or "*" in rule.types
+
+
+def test_s3_rules_match_the_deprecated_v2_twins() -> None:
+    builder = aws_builder()
+    spec = builder.specs["artifacts-use1-versioning"]
+    spec["type"] = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+    assert run_stack_rule(rule_named("s3-versioning"), builder.plan()).messages == []
+
+
+def test_secondary_cluster_without_credentials_is_not_a_plaintext_or_size_problem() -> None:
+    plan = aws_builder().plan()
+    secrets = rule_named("no-plaintext-secrets")
+    assert run_resource_rule(secrets, plan, "db-usw2-cluster").messages == []
+    assert run_stack_rule(rule_named("rds-cluster-multi-az"), plan).messages == []
+
+
+def test_dev_thresholds_are_looser_than_prod() -> None:
+    builder = aws_builder(tier="dev", stack="dev")
+    builder.set("db-use1-cluster", "backupRetentionPeriod", 7)
+    rule = rule_named("rds-backup-retention")
+    plan = builder.plan()
+    assert run_resource_rule(rule, plan, "db-use1-cluster", tier="dev").messages == []
+    assert run_resource_rule(rule, plan, "db-use1-cluster", tier="prod").messages
+
+
+def test_warm_standby_releases_are_not_judged_for_replicas() -> None:
+    """The secondary region's Prefect server runs zero replicas until promoted."""
+    builder = aws_builder()
+    builder.set("prefect-server", "values.server.replicaCount", 0)
+    builder.set("prefect-server", "values.backgroundServices.runAsSeparateDeployment", False)
+    builder.set("argo-workflows", "values.controller.replicas", 0)
+    plan = builder.plan()
+    assert run_resource_rule(rule_named("prefect-server-ha-values"), plan,
+                             "prefect-server").messages == []
+    assert run_resource_rule(rule_named("argo-workflows-ha-values"), plan,
+                             "argo-workflows").messages == []
+
+
+def test_references_to_secrets_are_not_secrets() -> None:
+    """Names of secrets and of keys inside them are not credentials (seen in real plans)."""
+    builder = aws_builder()
+    builder.set("prefect-server", "values.externalDatabase",
+                {"existingSecret": "db", "connectionStringSecretKey": "connection-string"})
+    builder.set("db-credentials-v", "secretId", "hastack/prod/db")
+    plan = builder.plan()
+    rule = rule_named("no-plaintext-secrets")
+    assert run_resource_rule(rule, plan, "prefect-server").messages == []
+    assert run_resource_rule(rule, plan, "db-credentials-v").messages == []
+    builder.set("prefect-server", "values.secret.password", "clear")
+    assert run_resource_rule(rule, builder.plan(), "prefect-server").messages
