@@ -82,6 +82,11 @@ class KubernetesSettings(_Section):
     # Leave node-group scaling to an autoscaler (Cluster Autoscaler, Karpenter) so
     # that `pulumi up` does not fight it.
     ignore_scaling_changes: bool
+    # AWS: IAM roles granted cluster-admin through EKS access entries. The cluster
+    # creator gets no implicit admin, so the deploying role must be listed here.
+    admin_role_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]]
+    # AWS: role the kubeconfig (and so the Kubernetes provider) assumes; one of adminRoleArns.
+    kubeconfig_role_arn: str | None = None
 
     @field_validator("version")
     @classmethod
@@ -323,6 +328,10 @@ def _minor(version: str) -> int:
 
 def _aws_sizes(config: StackConfig) -> list[Problem]:
     problems: list[Problem] = []
+    k8s = config.kubernetes
+    if k8s.kubeconfig_role_arn and k8s.kubeconfig_role_arn not in k8s.admin_role_arns:
+        problems.append(("kubernetes.kubeconfigRoleArn",
+                         "must be one of kubernetes.adminRoleArns (only they can use the API)"))
     if not re.match(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", config.kubernetes.node_instance_type):
         problems.append(("kubernetes.nodeInstanceType",
                          "must be an EC2 instance type such as 'm6i.large'"))

@@ -33,6 +33,7 @@ BASE: dict[str, Any] = {
         "publicAccessCidrs": [],
         "logRetentionDays": 30,
         "ignoreScalingChanges": False,
+        "adminRoleArns": [],
     },
     "database": {
         "enabled": True,

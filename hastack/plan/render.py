@@ -105,6 +105,8 @@ def _resolve_regions(by_urn: dict[str, Registration]) -> dict[str, str | None]:
     for urn, reg in by_urn.items():
         if regions.get(urn) is None and reg.custom:
             regions[urn] = _inherited_region(reg, by_urn, regions)
+    # Again, now that Kubernetes resources know where their cluster lives.
+    regions.update(_component_regions(by_urn, regions))
     return regions
 
 

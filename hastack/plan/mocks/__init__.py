@@ -16,6 +16,8 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from hastack.config.tiers import deep_merge
+
 ACCOUNT_ID = "123456789012"
 
 
@@ -102,7 +104,9 @@ class PlanMocks(Mocks):
         resource_id = ID_RULES[args.typ](context) if args.typ in ID_RULES else None
         resource_id = resource_id or computed.pop("id", None) or f"{args.name}-{context.digest(8)}"
         computed.pop("id", None)
-        return resource_id, {**computed, **args.inputs}
+        # Inputs win, but nested computed outputs (e.g. vpcConfig.clusterSecurityGroupId)
+        # survive next to the nested inputs they sit beside.
+        return resource_id, deep_merge(computed, dict(args.inputs))
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         rule = INVOKE_RULES.get(args.token)

@@ -1,0 +1,293 @@
+"""ElastiCache (Redis OSS or Valkey) for one region: a primary and replicas across AZs.
+
+Cluster mode is disabled: the orchestrators use Redis as a queue/cache with one
+keyspace, so HA comes from replicas in other zones and automatic failover, not
+sharding. Clients connect with TLS and an AUTH token; the token lives in Secrets
+Manager under the component's own KMS key.
+
+Endpoints: `primary_endpoint` follows the primary through an automatic failover
+(ElastiCache repoints the DNS name); `reader_endpoint` spreads reads over the
+replicas. Neither survives the loss of the region: each region runs its own group
+(a cache can be rebuilt, unlike the database).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.base import (
+    Protection,
+    Tier,
+    child_options,
+    standard_tags,
+    stateful_options,
+)
+from components.k8s.wiring import CacheEndpoint
+from hastack.config.model import StackConfig
+from hastack.config.regions import AWS_REGION_ZONES, zones_of
+from hastack.config.tiers import tier_defaults
+
+PORT = 6379
+COMPONENT = "RedisReplicationGroup"
+Engine = Literal["redis", "valkey"]
+
+# ElastiCache allows only !&#$^<>- as AUTH token specials; '-' is also safe
+# unescaped in a rediss:// URL and in shells.
+_TOKEN_SPECIALS = "-"
+_LOG_RETENTION_DAYS: dict[str, int] = {"dev": 30, "staging": 90, "prod": 365}
+# Replication group IDs: 1..40 chars, a letter first, no trailing or double hyphen.
+_GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
+_VERSION = re.compile(r"^(\d+)\.(\d+)")
+# TLS can be "required" (no plain-text listener at all) from these versions on.
+_MIN_VERSIONS: dict[str, tuple[int, int]] = {"redis": (7, 0), "valkey": (7, 2)}
+
+
+@dataclass(frozen=True)
+class RedisReplicationGroupArgs:
+    """Inputs; every `None` falls back to the tier default in `hastack/config/tiers.py`."""
+
+    tier: Tier
+    provider: pulumi.ProviderResource
+    region: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    # Who may connect on 6379: CIDRs and/or security groups (e.g. the EKS node SG).
+    allowed_cidrs: Sequence[str] = ()
+    allowed_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    zones: Sequence[str] = ()
+    engine: Engine | None = None
+    engine_version: str | None = None
+    node_type: str | None = None
+    nodes: int | None = None
+    snapshot_retention_days: int | None = None
+    log_retention_days: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: StackConfig, *, provider: pulumi.ProviderResource,
+                    region: str, vpc_id: pulumi.Input[str],
+                    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+                    allowed_cidrs: Sequence[str] = (),
+                    allowed_security_group_ids: Sequence[pulumi.Input[str]] = (),
+                    ) -> RedisReplicationGroupArgs:
+        cache = config.cache
+        return cls(
+            tier=config.tier, provider=provider, region=region, vpc_id=vpc_id,
+            subnet_ids=subnet_ids, allowed_cidrs=allowed_cidrs,
+            allowed_security_group_ids=allowed_security_group_ids,
+            engine=cache.engine, engine_version=cache.engine_version,
+            node_type=cache.node_type, nodes=cache.nodes_per_region,
+            snapshot_retention_days=cache.snapshot_retention_days, tags=dict(config.tags),
+        )
+
+
+@dataclass(frozen=True)
+class _Settings:
+    engine: str
+    engine_version: str
+    node_type: str
+    zones: list[str]
+    snapshot_days: int
+    log_days: int
+    final_snapshot: bool
+    protection: Protection
+
+
+def resolve_settings(name: str, args: RedisReplicationGroupArgs) -> _Settings:
+    """Tier defaults merged with `args`, or a `ValueError` that names the bad field."""
+    defaults = tier_defaults("aws", args.tier)["cache"]
+    engine = args.engine or defaults["engine"]
+    version = args.engine_version or defaults["engineVersion"]
+    nodes = args.nodes if args.nodes is not None else int(defaults["nodesPerRegion"])
+    snapshot_days = (args.snapshot_retention_days if args.snapshot_retention_days is not None
+                     else int(defaults["snapshotRetentionDays"]))
+
+    if engine not in _MIN_VERSIONS:
+        raise ValueError(f"engine must be 'redis' or 'valkey' (got '{engine}')")
+    match = _VERSION.match(version)
+    if not match or (int(match.group(1)), int(match.group(2))) < _MIN_VERSIONS[engine]:
+        low = ".".join(map(str, _MIN_VERSIONS[engine]))
+        raise ValueError(f"engine_version '{version}': {engine} >= {low} is required for "
+                         "TLS-only (transit_encryption_mode=required)")
+    floor = 3 if args.tier == "prod" else 2
+    if nodes < floor:
+        raise ValueError(f"nodes must be >= {floor} in {args.tier}: a primary plus replicas "
+                         f"in other zones for automatic failover (got {nodes})")
+    if not 1 <= snapshot_days <= 35:
+        raise ValueError(f"snapshot_retention_days must be 1..35 (got {snapshot_days})")
+    if not args.allowed_cidrs and not args.allowed_security_group_ids:
+        raise ValueError("allowed_cidrs or allowed_security_group_ids is required: "
+                         "name who may reach the cache on 6379")
+    for cidr in args.allowed_cidrs:
+        if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
+            raise ValueError(f"allowed_cidrs must not contain {cidr}")
+    if not _GROUP_ID.match(name):
+        raise ValueError(f"'{name}' is not a valid replication group id: the component's "
+                         "name is the group id (lower-case, a letter first, at most 40 "
+                         "characters); include the region in it, one group per region")
+    if not args.zones and args.region not in AWS_REGION_ZONES:
+        raise ValueError(f"{args.region}: unknown region; pass zones explicitly")
+    zones = list(args.zones) or zones_of("aws", args.region)
+    if len(set(zones)) < 2:
+        raise ValueError(f"{args.region}: needs at least 2 distinct zones for Multi-AZ")
+    return _Settings(
+        engine=engine,
+        engine_version=version,
+        node_type=args.node_type or defaults["nodeType"],
+        # One zone per node, round-robin; the first entry hosts the primary.
+        zones=[zones[index % len(zones)] for index in range(nodes)],
+        snapshot_days=snapshot_days,
+        log_days=args.log_retention_days or _LOG_RETENTION_DAYS[args.tier],
+        final_snapshot=args.tier != "dev",
+        protection=Protection.for_tier(args.tier),
+    )
+
+
+class RedisReplicationGroup(pulumi.ComponentResource):
+    """A TLS-only, AUTH-protected, Multi-AZ ElastiCache replication group in one region."""
+
+    primary_endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: int
+    secret_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    cache_endpoint: CacheEndpoint
+
+    def __init__(self, name: str, args: RedisReplicationGroupArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("hastack:aws:RedisReplicationGroup", name, None, opts)
+        settings = resolve_settings(name, args)
+        # The resource name is the group id; callers put the region in it.
+        prefix = name
+        tags = standard_tags(args.tier, COMPONENT, args.tags)
+        options = child_options(self, args.provider)
+        protection = settings.protection
+
+        key = aws.kms.Key(
+            f"{prefix}-key",
+            description=f"ElastiCache data at rest and the AUTH token of {prefix}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=stateful_options(protection, options))
+        token = random.RandomPassword(
+            f"{prefix}-auth-token", length=48, special=True,
+            override_special=_TOKEN_SPECIALS, min_lower=1, min_upper=1, min_numeric=1,
+            opts=pulumi.ResourceOptions(parent=self))
+        auth_token: pulumi.Output[str] = pulumi.Output.secret(token.result)
+        subnet_group = aws.elasticache.SubnetGroup(
+            f"{prefix}-subnets", subnet_ids=args.subnet_ids,
+            description=f"Private subnets of {prefix}", tags=tags, opts=options)
+        security_group = self._security_group(prefix, args, tags, options)
+        slow_log, engine_log = (
+            aws.cloudwatch.LogGroup(
+                f"{prefix}-{kind}",
+                name=f"/hastack/elasticache/{prefix}/{kind}",
+                retention_in_days=settings.log_days,
+                tags=tags,
+                opts=options)
+            for kind in ("slow-log", "engine-log"))
+
+        group = aws.elasticache.ReplicationGroup(
+            f"{prefix}-group",
+            replication_group_id=prefix,
+            description=f"{settings.engine} for the workflow platform in {args.region}",
+            engine=settings.engine,
+            engine_version=settings.engine_version,
+            node_type=settings.node_type,
+            port=PORT,
+            cluster_mode="disabled",
+            num_cache_clusters=len(settings.zones),
+            preferred_cache_cluster_azs=settings.zones,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            subnet_group_name=subnet_group.name,
+            security_group_ids=[security_group.id],
+            transit_encryption_enabled=True,
+            # "required" refuses plain-text clients; "preferred" is only a migration step.
+            transit_encryption_mode="required",
+            auth_token=auth_token,
+            # Rotating the token keeps the old one valid until clients have the new one.
+            auth_token_update_strategy="ROTATE",
+            at_rest_encryption_enabled=True,
+            kms_key_id=key.arn,
+            snapshot_retention_limit=settings.snapshot_days,
+            snapshot_window="03:00-04:00",
+            maintenance_window="sun:05:00-sun:06:00",
+            final_snapshot_identifier=f"{prefix}-final" if settings.final_snapshot else None,
+            auto_minor_version_upgrade=True,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=log.name, destination_type="cloudwatch-logs",
+                    log_format="json", log_type=kind)
+                for kind, log in (("slow-log", slow_log), ("engine-log", engine_log))
+            ],
+            tags=tags,
+            opts=stateful_options(protection, options))
+
+        secret = aws.secretsmanager.Secret(
+            f"{prefix}-auth",
+            description=f"AUTH token and endpoint of the {prefix} cache",
+            kms_key_id=key.arn,
+            recovery_window_in_days=30 if args.tier == "prod" else 7,
+            tags=tags,
+            opts=stateful_options(protection, options))
+        aws.secretsmanager.SecretVersion(
+            f"{prefix}-auth",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.json_dumps({
+                "host": group.primary_endpoint_address,
+                "readerHost": group.reader_endpoint_address,
+                "port": PORT,
+                "authToken": auth_token,
+                "tls": True,
+            }),
+            opts=options)
+
+        self.primary_endpoint = group.primary_endpoint_address
+        self.reader_endpoint = group.reader_endpoint_address
+        self.port = PORT
+        self.secret_arn = secret.arn
+        self.kms_key_arn = key.arn
+        self.cache_endpoint = CacheEndpoint(
+            host=self.primary_endpoint, port=PORT, auth_token=auth_token, tls=True)
+        self.register_outputs({
+            "primaryEndpoint": self.primary_endpoint,
+            "readerEndpoint": self.reader_endpoint,
+            "port": PORT,
+            "secretArn": self.secret_arn,
+            "kmsKeyArn": self.kms_key_arn,
+        })
+
+    def _security_group(self, prefix: str, args: RedisReplicationGroupArgs,
+                        tags: dict[str, str], opts: pulumi.ResourceOptions
+                        ) -> aws.ec2.SecurityGroup:
+        group = aws.ec2.SecurityGroup(
+            f"{prefix}-cache",
+            vpc_id=args.vpc_id,
+            description=f"Redis {PORT} from the platform only",
+            revoke_rules_on_delete=True,
+            tags=tags,
+            opts=opts)
+        rule_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=group))
+        # One rule resource per source so adding one never replaces the group.
+        for index, cidr in enumerate(args.allowed_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{prefix}-cache-cidr-{index}",
+                security_group_id=group.id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
+                cidr_ipv4=cidr, description=f"Redis from {cidr}", tags=tags, opts=rule_opts)
+        for index, source_group in enumerate(args.allowed_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{prefix}-cache-sg-{index}",
+                security_group_id=group.id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
+                referenced_security_group_id=source_group,
+                description="Redis from a platform security group", tags=tags, opts=rule_opts)
+        return group
