@@ -108,3 +108,16 @@ def test_diff_reports_property_changes(plan: dict[str, Any]) -> None:
     assert any(k.endswith("::west-bucket") for k in result.only_left)
     assert "west-bucket" in render_diff(result)
     assert diff_plans(plan, plan).identical
+
+
+def test_duplicate_urn_fails_like_the_engine() -> None:
+    import pulumi_aws as aws
+
+    from hastack.plan.recorder import DuplicateUrnError
+
+    def clashing() -> None:
+        aws.s3.Bucket("same")
+        aws.s3.Bucket("same")
+
+    with pytest.raises(DuplicateUrnError, match="duplicate resource URN"):
+        run_program(clashing, project="hastack", stack="dup", config={})

@@ -207,7 +207,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
         labels = platform_labels(wiring.tier, "ArgoWorkflows", wiring.labels)
         child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider)
 
-        ns = namespace(args.namespace, wiring.tier, labels, child)
+        ns = namespace(f"{name}-namespace", args.namespace, wiring.tier, labels, child)
         ns_name = ns.metadata.name
         db_secret = opaque_secret(
             f"{name}-postgres", name=DB_SECRET, namespace=ns_name, labels=labels,

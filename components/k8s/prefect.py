@@ -199,7 +199,7 @@ class PrefectServer(pulumi.ComponentResource):
         labels = platform_labels(wiring.tier, "PrefectServer", wiring.labels)
         child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider)
 
-        ns = namespace(args.namespace, wiring.tier, labels, child)
+        ns = namespace(f"{name}-namespace", args.namespace, wiring.tier, labels, child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
         ns_name = ns.metadata.name
 

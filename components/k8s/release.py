@@ -28,15 +28,18 @@ def platform_labels(tier: Tier, component: str, extra: Mapping[str, str] | None 
     }
 
 
-def namespace(name: str, tier: Tier, labels: Mapping[str, str], opts: pulumi.ResourceOptions
-              ) -> k8s.core.v1.Namespace:
+def namespace(resource_name: str, name: str, tier: Tier, labels: Mapping[str, str],
+              opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
     """A namespace with a fixed name (charts and IRSA/WI subjects refer to it by name).
+
+    `resource_name` is the Pulumi name and must be unique in the stack (one cluster
+    per region means one `prefect` namespace per region); `name` is the Kubernetes one.
 
     Protected in prod like any stateful resource: deleting it deletes every Workflow
     object (Argo keeps running workflows' state in them) and every Secret at once.
     """
     return k8s.core.v1.Namespace(
-        name,
+        resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)),
         opts=stateful_options(Protection.for_tier(tier), opts),
     )

@@ -29,6 +29,10 @@ SECRET_MARKER = "[secret]"
 UNKNOWN_MARKER = "[unknown]"
 
 
+class DuplicateUrnError(RuntimeError):
+    """Two registrations with one URN: `pulumi up` would fail the same way."""
+
+
 @dataclass
 class Registration:
     """One `RegisterResource` call as the engine would receive it."""
@@ -103,9 +107,19 @@ class RecordingMonitor(MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.stack_output_secrets: list[str] = []
+        self.duplicate_urns: list[str] = []
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self.registrations:
+            # The engine refuses a second registration of a URN; so must the plan, or
+            # one region's resource would silently replace the other's. Recorded here
+            # and raised by the runner on the main thread: an exception raised in this
+            # executor thread would travel through the SDK's RPC machinery instead.
+            with self._lock:
+                self.duplicate_urns.append(urn)
+            return super().RegisterResource(request)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response

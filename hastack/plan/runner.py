@@ -23,7 +23,7 @@ from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
 from hastack.plan.mocks import PlanMocks
-from hastack.plan.recorder import RecordingMonitor, Registration
+from hastack.plan.recorder import DuplicateUrnError, RecordingMonitor, Registration
 
 LOG = logging.getLogger("hastack.plan")
 
@@ -101,6 +101,10 @@ def _run(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+    if monitor.duplicate_urns:
+        listed = "\n  ".join(sorted(set(monitor.duplicate_urns)))
+        raise DuplicateUrnError(f"duplicate resource URN(s), which `pulumi up` would reject:"
+                                f"\n  {listed}")
     registrations = sorted(monitor.registrations.values(), key=lambda r: r.urn)
     return Recording(project, stack, registrations, monitor.stack_outputs,
                      monitor.stack_output_secrets, logger.messages)
