@@ -39,6 +39,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.aws.kms import customer_managed_key
 from components.base import (
     Protection,
     Tier,
@@ -146,6 +147,7 @@ class _Settings:
     monitoring_interval: int
     final_snapshot: bool
     protection: Protection
+    tier: Tier
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
         # Dev clusters are disposable; anything else leaves a snapshot behind on delete.
         final_snapshot=args.tier != "dev",
         protection=protection,
+        tier=args.tier,
     )
 
 
@@ -387,13 +390,10 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         opts = child_options(self, provider)
         protection = settings.protection
 
-        key = aws.kms.Key(
+        key = customer_managed_key(
             f"{prefix}-key",
             description=f"Aurora storage, Performance Insights and secrets of {prefix}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=stateful_options(protection, opts))
+            tier=settings.tier, protection=protection, tags=tags, opts=opts)
         subnet_group = aws.rds.SubnetGroup(
             f"{prefix}-subnets", subnet_ids=region.subnet_ids,
             description=f"Private subnets of {prefix}", tags=tags, opts=opts)

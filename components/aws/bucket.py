@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.kms import customer_managed_key
 from components.base import Protection, Tier, child_options, standard_tags, stateful_options
 from components.k8s.wiring import ArtifactStore
 from hastack.config.model import StackConfig
@@ -100,6 +101,7 @@ class VersionedBucket(pulumi.ComponentResource):
         protection = Protection.for_tier(args.tier)
         tags = standard_tags(args.tier, COMPONENT, args.tags)
         self._protection = protection
+        self._tier = args.tier
 
         source = self._hardened_bucket(f"{name}-{args.region}", args.provider, days, tags)
         self._region = args.region
@@ -140,13 +142,9 @@ class VersionedBucket(pulumi.ComponentResource):
     def _hardened_bucket(self, prefix: str, provider: pulumi.ProviderResource, days: int,
                          tags: dict[str, str]) -> HardenedBucket:
         opts = child_options(self, provider)
-        key = aws.kms.Key(
-            f"{prefix}-key",
-            description=f"Objects of the {prefix} bucket",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=stateful_options(self._protection, opts))
+        key = customer_managed_key(
+            f"{prefix}-key", description=f"Objects of the {prefix} bucket",
+            tier=self._tier, protection=self._protection, tags=tags, opts=opts)
         # Auto-named (`<prefix>-<suffix>`): bucket names are global, so a fixed name
         # would collide across stacks and accounts.
         bucket = aws.s3.Bucket(prefix, tags=tags,

@@ -37,7 +37,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.aws.network import key_deletion_window, log_group_key_policy
+from components.aws.kms import customer_managed_key, log_group_key_policy
 from components.base import Protection, Tier, child_options, standard_tags, stateful_options
 from hastack.config.model import StackConfig
 
@@ -326,18 +326,15 @@ class EksCluster(pulumi.ComponentResource):
         # CloudWatch Logs use it only for this cluster's log group, and IAM (the account
         # root statement) decides who else may, which is how the cluster role gets it.
         args = self._args
-        return aws.kms.Key(
+        return customer_managed_key(
             f"{self._prefix}-key",
             description=f"Encrypts the Kubernetes secrets and control-plane logs of "
                         f"{args.cluster_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=key_deletion_window(args.tier),
+            tier=args.tier, protection=self._protection, tags=self._tags,
+            opts=self._child(),
             policy=log_group_key_policy(self._partition.partition, self._account_id,
                                         args.region, self._partition.dns_suffix,
-                                        self._log_group_name),
-            tags=self._tags,
-            opts=self._stateful(),
-        )
+                                        self._log_group_name))
 
     @property
     def _log_group_name(self) -> str:

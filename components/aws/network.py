@@ -28,6 +28,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.kms import customer_managed_key, log_group_key_policy
 from components.base import Protection, Tier, child_options, standard_tags, stateful_options
 from hastack.config.model import StackConfig
 
@@ -138,43 +139,6 @@ def carve_subnets(vpc_cidr: str, zone_count: int) -> list[SubnetPlan]:
                    database=str(database[zone]))
         for zone in range(zone_count)
     ]
-
-
-def log_group_key_policy(partition: str, account_id: str, region: str, dns_suffix: str,
-                         log_group_name: str) -> str:
-    """KMS key policy letting CloudWatch Logs use the key for exactly one log group.
-
-    The account-root statement keeps the key manageable through IAM (without it
-    the key is locked out); the service statement is scoped by the encryption
-    context CloudWatch Logs sends, so the key cannot encrypt any other log group.
-    """
-    log_group_arn = f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}"
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersKeyThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchLogsEncryptsOneLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
-                           "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            },
-        ],
-    }, sort_keys=True)
-
-
-def key_deletion_window(tier: Tier) -> int:
-    """Days a scheduled key deletion can still be cancelled: the maximum outside dev."""
-    return 7 if tier == "dev" else 30
 
 
 class Network(pulumi.ComponentResource):
@@ -380,16 +344,13 @@ class Network(pulumi.ComponentResource):
         account = self._account_id
         log_group_name = f"/hastack/{self._base}/vpc-flow-logs"
         self.flow_log_group_name = log_group_name
-        key = aws.kms.Key(
+        key = customer_managed_key(
             f"{self._prefix}-flow-logs-key",
             description=f"Encrypts the VPC flow logs of {self._base}",
-            enable_key_rotation=True,
-            deletion_window_in_days=key_deletion_window(self._args.tier),
+            tier=self._args.tier, protection=self._protection,
+            tags=self._named("flow-logs"), opts=self._child(),
             policy=log_group_key_policy(partition, account, region,
-                                        self._partition.dns_suffix, log_group_name),
-            tags=self._named("flow-logs"),
-            opts=self._stateful(),
-        )
+                                        self._partition.dns_suffix, log_group_name))
         log_group = aws.cloudwatch.LogGroup(
             f"{self._prefix}-flow-logs",
             name=log_group_name,

@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.aws.kms import customer_managed_key
 from components.base import (
     Protection,
     Tier,
@@ -171,13 +172,10 @@ class RedisReplicationGroup(pulumi.ComponentResource):
         options = child_options(self, args.provider)
         protection = settings.protection
 
-        key = aws.kms.Key(
+        key = customer_managed_key(
             f"{prefix}-key",
             description=f"ElastiCache data at rest and the AUTH token of {prefix}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=stateful_options(protection, options))
+            tier=args.tier, protection=protection, tags=tags, opts=options)
         token = random.RandomPassword(
             f"{prefix}-auth-token", length=48, special=True,
             override_special=_TOKEN_SPECIALS, min_lower=1, min_upper=1, min_numeric=1,
