@@ -108,11 +108,17 @@ class RecordingMonitor(MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.stack_output_secrets: list[str] = []
         self.duplicate_urns: list[str] = []
+        self._claimed_urns: set[str] = set()
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
-        if urn in self.registrations:
+        # Registrations arrive on several executor threads: check and claim the URN
+        # atomically, or two clashing registrations could both pass the check.
+        with self._lock:
+            duplicate = urn in self._claimed_urns
+            self._claimed_urns.add(urn)
+        if duplicate:
             # The engine refuses a second registration of a URN; so must the plan, or
             # one region's resource would silently replace the other's. Recorded here
             # and raised by the runner on the main thread: an exception raised in this

@@ -95,6 +95,10 @@ def _run(
     ))
     pulumi_config.set_all_config(dict(config), list(secret_keys))
     loop = asyncio.new_event_loop()
+    # When the program fails, the SDK leaves sibling futures holding the same error;
+    # asyncio would print each one's traceback when it is collected. The failure is
+    # already raised once, with its message: keep the echoes out of the user's terminal.
+    loop.set_exception_handler(_log_unretrieved)
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(run_in_stack(program))
@@ -108,6 +112,10 @@ def _run(
     registrations = sorted(monitor.registrations.values(), key=lambda r: r.urn)
     return Recording(project, stack, registrations, monitor.stack_outputs,
                      monitor.stack_output_secrets, logger.messages)
+
+
+def _log_unretrieved(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    LOG.debug("unretrieved error after a failed program: %s", context.get("message"))
 
 
 def program_from_file(path: Path) -> Callable[[], None]:
