@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help setup plan plan-all diff check test lint typecheck unit bench clean
+.PHONY: help setup plan plan-all diff check test lint typecheck unit bench golden clean
 
 help:
 	@echo "make plan [STACK=prod]   offline plan of one stack (build/plan/STACK.{json,mmd})"
@@ -16,6 +16,7 @@ help:
 	@echo "make check [STACK=prod]  policy pack on the plan, through the analyzer protocol"
 	@echo "make test                ruff, mypy and pytest"
 	@echo "make bench               policy-check benchmark on a synthetic 10k-resource plan"
+	@echo "make golden              regenerate tests/golden/*.json after an intended change"
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
@@ -55,3 +56,6 @@ bench: setup
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+golden: setup
+	UPDATE_GOLDEN=1 $(RUN) pytest -q tests/test_golden.py

@@ -30,7 +30,7 @@ def _root() -> Path:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from hastack.plan.pipeline import plan_stack
+    from hastack.plan.pipeline import display_path, plan_stack
     from hastack.plan.stackfile import stack_names
 
     root = _root()
@@ -48,7 +48,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             print(result.summary(root))
             print()
         else:
-            print(f"planned {stack}: {result.json_path.relative_to(root)}")
+            print(f"planned {stack}: {display_path(result.json_path, root)}")
     return EXIT_USAGE if failures else 0
 
 

@@ -35,7 +35,7 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.mark.parametrize("stack", stack_names(REPO))
 def test_committed_stack_has_no_mandatory_violation(stack: str, plans: Any) -> None:
     result = check_plan(plans(stack), POLICIES)
-    assert result.resources_analyzed > 50
+    assert result.resources_analyzed > 30
     assert result.passed, [(f.policy, f.resource_name, f.message) for f in result.mandatory]
 
 

@@ -1,7 +1,10 @@
 """Compare two plans resource by resource, property by property.
 
 Resources are matched by their URN without the stack segment (type chain and
-name), so `dev` and `prod` line up wherever they build the same thing.
+name). Names embed the stack (`hastack-prod-…`) and the regions, so both are
+normalised first — the stack name to `{stack}`, each region to its role
+(`{primary}`, `{secondary}`) — and `dev` and `prod` line up wherever they build
+the same thing. The `region` field itself is compared unnormalised.
 """
 
 from __future__ import annotations
@@ -34,6 +37,32 @@ def resource_key(urn: str) -> str:
     return "::".join(parts[2:])
 
 
+class Normaliser:
+    """Rewrites a plan's stack name and regions into role placeholders."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        stack = str(plan.get("stack", ""))
+        roles = plan.get("regions") or {}
+        # Longest first, so "us-east-1" never rewrites part of a longer name.
+        pairs = [(f"hastack-{stack}", "hastack-{stack}")] if stack else []
+        pairs += [(region, f"{{{role}}}") for role, region in roles.items() if region]
+        self._pairs = sorted(pairs, key=lambda pair: -len(pair[0]))
+
+    def text(self, value: str) -> str:
+        for old, new in self._pairs:
+            value = value.replace(old, new)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.value(item) for key, item in value.items()}
+        return value
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         flat: dict[str, Any] = {}
@@ -50,21 +79,24 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def diff_plans(left: dict[str, Any], right: dict[str, Any]) -> PlanDiff:
     result = PlanDiff(left.get("stack", "left"), right.get("stack", "right"))
-    left_resources = {resource_key(r["urn"]): r for r in left["resources"]}
-    right_resources = {resource_key(r["urn"]): r for r in right["resources"]}
+    left_norm, right_norm = Normaliser(left), Normaliser(right)
+    left_resources = {left_norm.text(resource_key(r["urn"])): r for r in left["resources"]}
+    right_resources = {right_norm.text(resource_key(r["urn"])): r for r in right["resources"]}
     result.only_left = sorted(set(left_resources) - set(right_resources))
     result.only_right = sorted(set(right_resources) - set(left_resources))
     for key in sorted(set(left_resources) & set(right_resources)):
-        changes = _entry_changes(left_resources[key], right_resources[key])
+        changes = _entry_changes(left_resources[key], right_resources[key],
+                                 left_norm, right_norm)
         if changes:
             result.changed[key] = changes
     return result
 
 
-def _entry_changes(left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def _entry_changes(left: dict[str, Any], right: dict[str, Any], left_norm: Normaliser,
+                   right_norm: Normaliser) -> list[tuple[str, Any, Any]]:
     changes = []
-    left_flat = flatten(left.get("inputs", {}), "inputs")
-    right_flat = flatten(right.get("inputs", {}), "inputs")
+    left_flat = flatten(left_norm.value(left.get("inputs", {})), "inputs")
+    right_flat = flatten(right_norm.value(right.get("inputs", {})), "inputs")
     for path in sorted(set(left_flat) | set(right_flat)):
         a, b = left_flat.get(path, "<absent>"), right_flat.get(path, "<absent>")
         if a != b:

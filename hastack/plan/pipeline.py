@@ -22,11 +22,16 @@ class PlanResult:
     warnings: list[str]
 
     def summary(self, root: Path) -> str:
-        files = [str(p.relative_to(root)) for p in (self.json_path, self.mermaid_path)]
+        files = [display_path(p, root) for p in (self.json_path, self.mermaid_path)]
         text = summary(self.plan, files)
         if self.warnings:
             text += "\n\nEngine messages:\n" + "\n".join(f"  {w}" for w in self.warnings)
         return text
+
+
+def display_path(path: Path, root: Path) -> str:
+    """`path` relative to the project when it is inside it, else as given."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def record_stack(root: Path, stack: str) -> tuple[StackConfig, Recording, str]:
@@ -51,7 +56,9 @@ def record_stack(root: Path, stack: str) -> tuple[StackConfig, Recording, str]:
 
 def plan_stack(root: Path, stack: str, out_dir: Path | None = None) -> PlanResult:
     config, recording, display_path = record_stack(root, stack)
-    plan = build_plan(recording, cloud=config.cloud, tier=config.tier, stack_file=display_path)
+    plan = build_plan(recording, cloud=config.cloud, tier=config.tier, stack_file=display_path,
+                      region_roles={"primary": config.regions.primary,
+                               "secondary": config.regions.secondary})
     out = out_dir or root / "build" / "plan"
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / f"{stack}.json"

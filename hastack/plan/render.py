@@ -20,7 +20,8 @@ from hastack.plan.runner import Recording
 PLAN_FORMAT_VERSION = 1
 
 
-def build_plan(recording: Recording, *, cloud: str, tier: str, stack_file: str) -> dict[str, Any]:
+def build_plan(recording: Recording, *, cloud: str, tier: str, stack_file: str,
+               region_roles: dict[str, str | None] | None = None) -> dict[str, Any]:
     by_urn = {r.urn: r for r in recording.registrations}
     regions = _resolve_regions(by_urn)
     resources = [
@@ -34,6 +35,8 @@ def build_plan(recording: Recording, *, cloud: str, tier: str, stack_file: str) 
         "cloud": cloud,
         "tier": tier,
         "stackFile": stack_file,
+        # Which region plays which role: lets `hastack diff` line environments up.
+        "regions": region_roles or {},
         "resources": resources,
         "outputs": recording.outputs,
         "secretOutputs": recording.output_secrets,

@@ -1,0 +1,63 @@
+"""The `hastack` command as users run it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hastack.plan.stackfile import stack_names
+from tests.conftest import REPO, run_cli
+
+
+def test_plan_all_plans_every_stack(tmp_path: Path) -> None:
+    result = run_cli(REPO, "plan", "--all", "--quiet", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    planned = sorted(p.stem for p in tmp_path.glob("*.json"))
+    assert planned == stack_names(REPO)
+    assert all((tmp_path / f"{stack}.mmd").is_file() for stack in planned)
+
+
+def test_plan_prints_a_readable_summary(tmp_path: Path) -> None:
+    result = run_cli(REPO, "plan", "prod", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "hastack plan · stack prod · cloud aws · tier prod" in out
+    assert "hastack:aws:AuroraGlobalDatabase" in out and "Resources per region:" in out
+    assert "us-east-1" in out and "us-west-2" in out
+    assert str(tmp_path / "prod.json") in out
+
+
+def test_diff_between_two_stacks(tmp_path: Path) -> None:
+    for stack in ("dev", "prod"):
+        assert run_cli(REPO, "plan", stack, "--quiet", "--out", str(tmp_path)).returncode == 0
+    result = run_cli(REPO, "diff", str(tmp_path / "dev.json"), str(tmp_path / "prod.json"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("diff dev → prod")
+    # The same component lines up across environments, by role rather than name...
+    assert "~ hastack:aws:Network$aws:ec2/vpc:Vpc::hastack-{stack}-{primary}-network-vpc" in out
+    # ...and what only prod has (the secondary region) is listed as added.
+    assert "+ hastack:aws:Platform$hastack:aws:EksCluster::hastack-{stack}-{secondary}-eks" in out
+    # Property-level differences are shown with both values.
+    assert "protect: false → true" in out
+
+
+def test_check_reports_and_exit_status(tmp_path: Path) -> None:
+    plan = tmp_path / "dev.json"
+    assert run_cli(REPO, "plan", "dev", "--quiet", "--out", str(tmp_path)).returncode == 0
+    result = run_cli(REPO, "check", "--plan", str(plan))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 mandatory" in result.stdout
+    broken = json.loads(plan.read_text())
+    for resource in broken["resources"]:
+        if resource["type"] == "aws:kms/key:Key":
+            resource["inputs"]["enableKeyRotation"] = False
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    result = run_cli(REPO, "check", "--plan", str(tmp_path / "broken.json"))
+    assert result.returncode == 1
+    assert "kms-key-rotation" in result.stdout
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = run_cli(REPO, "deploy")
+    assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -1,0 +1,52 @@
+"""Golden plans: any change to the rendered infrastructure shows up in review.
+
+Each committed stack is planned and compared byte for byte with
+`tests/golden/<stack>.json`. After an intended change, regenerate with
+`make golden` and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+
+from hastack.plan.pipeline import plan_stack
+from hastack.plan.render import plan_json
+from hastack.plan.stackfile import stack_names
+from tests.conftest import REPO, run_cli
+
+GOLDEN = REPO / "tests" / "golden"
+STACKS = stack_names(REPO)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_plan_matches_golden(stack: str, tmp_path: Path) -> None:
+    rendered = plan_json(plan_stack(REPO, stack, tmp_path).plan)
+    golden = GOLDEN / f"{stack}.json"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(rendered)
+    assert golden.is_file(), f"no golden plan for {stack}: run `make golden` and commit it"
+    expected = golden.read_text()
+    if rendered != expected:
+        delta = "".join(list(difflib.unified_diff(
+            expected.splitlines(True), rendered.splitlines(True),
+            f"golden/{stack}.json", f"plan/{stack}.json", n=2))[:80])
+        pytest.fail(f"plan of {stack} differs from its golden snapshot "
+                    f"(run `make golden` if intended):\n{delta}")
+
+
+def test_every_golden_has_a_stack() -> None:
+    stale = sorted(p.stem for p in GOLDEN.glob("*.json") if p.stem not in STACKS)
+    assert not stale, f"golden plans without a stack file: {stale}"
+
+
+def test_two_processes_give_byte_identical_plans(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        result = run_cli(REPO, "plan", "dev", "--quiet", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+    assert (first / "dev.json").read_bytes() == (second / "dev.json").read_bytes()
+    assert (first / "dev.mmd").read_bytes() == (second / "dev.mmd").read_bytes()
