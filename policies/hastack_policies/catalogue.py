@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, Protocol
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -65,7 +65,8 @@ class Levels:
     prod: Level
 
     def of(self, tier: str) -> Level:
-        return getattr(self, tier)  # type: ignore[no-any-return]
+        level: Level = getattr(self, tier)
+        return level
 
 
 # Security is never negotiable, not even in dev.
@@ -162,8 +163,14 @@ class StackSubject:
     config: Mapping[str, Any]
 
 
-ResourceCheck = Callable[[Subject, Callable[[str], None]], None]
-StackCheck = Callable[[StackSubject, ReportViolation], None]
+class Report(Protocol):
+    """How rules report: the SDK's callback, whose `urn` is optional at run time."""
+
+    def __call__(self, message: str, urn: str | None = None) -> None: ...
+
+
+ResourceCheck = Callable[[Subject, Report], None]
+StackCheck = Callable[[StackSubject, Report], None]
 
 
 @dataclass(frozen=True)

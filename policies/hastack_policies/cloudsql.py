@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation
-
 from hastack_policies.catalogue import (
     CRITICAL,
     DATA_RETENTION,
     HA_COSTLY,
     HIGH,
     SECURITY,
+    Report,
     StackSubject,
     Subject,
     checkov,
@@ -45,7 +44,7 @@ def _is_replica(props: object) -> bool:
     types=INSTANCE,
     remediation="Set settings.availabilityType='REGIONAL'.",
 )
-def cloudsql_regional(subject: Subject, report: ReportViolation) -> None:
+def cloudsql_regional(subject: Subject, report: Report) -> None:
     if _is_replica(subject.props):
         return
     if value(subject.props, "settings", "availabilityType") != "REGIONAL":
@@ -61,7 +60,7 @@ def cloudsql_regional(subject: Subject, report: ReportViolation) -> None:
     remediation="Set settings.backupConfiguration.enabled=true and "
                 "pointInTimeRecoveryEnabled=true.",
 )
-def cloudsql_backups_pitr(subject: Subject, report: ReportViolation) -> None:
+def cloudsql_backups_pitr(subject: Subject, report: Report) -> None:
     if _is_replica(subject.props):
         return  # replicas cannot hold backups
     backup = value(subject.props, "settings", "backupConfiguration", default={})
@@ -79,7 +78,7 @@ def cloudsql_backups_pitr(subject: Subject, report: ReportViolation) -> None:
     types=INSTANCE,
     remediation="Set settings.ipConfiguration.ipv4Enabled=false and privateNetwork.",
 )
-def cloudsql_private_ip(subject: Subject, report: ReportViolation) -> None:
+def cloudsql_private_ip(subject: Subject, report: Report) -> None:
     ip = value(subject.props, "settings", "ipConfiguration", default={})
     # Cloud SQL gives an instance a public IP unless told not to.
     if not is_false(value(ip, "ipv4Enabled")):
@@ -97,7 +96,7 @@ def cloudsql_private_ip(subject: Subject, report: ReportViolation) -> None:
     types=INSTANCE,
     remediation="Set settings.ipConfiguration.sslMode='ENCRYPTED_ONLY'.",
 )
-def cloudsql_ssl_required(subject: Subject, report: ReportViolation) -> None:
+def cloudsql_ssl_required(subject: Subject, report: Report) -> None:
     mode = value(subject.props, "settings", "ipConfiguration", "sslMode")
     if mode not in TLS_MODES:
         report(f"settings.ipConfiguration.sslMode is {mode!r}: plain-text connections are "
@@ -112,7 +111,7 @@ def cloudsql_ssl_required(subject: Subject, report: ReportViolation) -> None:
     types=INSTANCE,
     remediation="Remove 0.0.0.0/0 from settings.ipConfiguration.authorizedNetworks.",
 )
-def cloudsql_no_open_networks(subject: Subject, report: ReportViolation) -> None:
+def cloudsql_no_open_networks(subject: Subject, report: Report) -> None:
     networks = items(subject.props, "settings", "ipConfiguration", "authorizedNetworks")
     if any(is_open_cidr(value(network, "value")) for network in networks):
         report("settings.ipConfiguration.authorizedNetworks contains 0.0.0.0/0.")
@@ -126,7 +125,7 @@ def cloudsql_no_open_networks(subject: Subject, report: ReportViolation) -> None
     types=INSTANCE,
     remediation="Keep deletionProtection true and set settings.deletionProtectionEnabled=true.",
 )
-def cloudsql_deletion_protection(subject: Subject, report: ReportViolation) -> None:
+def cloudsql_deletion_protection(subject: Subject, report: Report) -> None:
     if is_false(value(subject.props, "deletionProtection")):
         report("deletionProtection is false.")
     if not truthy(value(subject.props, "settings", "deletionProtectionEnabled", default=False)):
@@ -141,7 +140,7 @@ def cloudsql_deletion_protection(subject: Subject, report: ReportViolation) -> N
     anchors=(own("HA-SQL-2"),),
     remediation="Configure regions.secondary so a cross-region replica is created.",
 )
-def cloudsql_cross_region_replica(stack: StackSubject, report: ReportViolation) -> None:
+def cloudsql_cross_region_replica(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     for primary in graph.of_type(CLOUD_SQL_INSTANCE):
         if _is_replica(primary.props):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation
-
 from hastack_policies.catalogue import (
     CRITICAL,
     HA_COSTLY,
     HIGH,
     MEDIUM,
     SECURITY,
+    Report,
     StackSubject,
     Subject,
     checkov,
@@ -47,7 +46,7 @@ REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
         "array", [], "CIDRs allowed to reach a public endpoint; empty allows any "
                      "non-open CIDR")},
 )
-def eks_endpoint_private(subject: Subject, report: ReportViolation) -> None:
+def eks_endpoint_private(subject: Subject, report: Report) -> None:
     vpc = value(subject.props, "vpcConfig", default={})
     if not value(vpc, "endpointPrivateAccess", default=False):
         report("vpcConfig.endpointPrivateAccess is not true: nodes reach the API over the "
@@ -74,7 +73,7 @@ def eks_endpoint_private(subject: Subject, report: ReportViolation) -> None:
     types=(EKS_CLUSTER,),
     remediation="Set encryptionConfig = {resources: ['secrets'], provider: {keyArn: <CMK>}}.",
 )
-def eks_secrets_encryption(subject: Subject, report: ReportViolation) -> None:
+def eks_secrets_encryption(subject: Subject, report: Report) -> None:
     config = value(subject.props, "encryptionConfig", default={})
     if "secrets" not in items(config, "resources"):
         report("encryptionConfig.resources does not include 'secrets'.")
@@ -90,7 +89,7 @@ def eks_secrets_encryption(subject: Subject, report: ReportViolation) -> None:
     types=(EKS_CLUSTER,),
     remediation="Add api, audit and authenticator to enabledClusterLogTypes.",
 )
-def eks_control_plane_logging(subject: Subject, report: ReportViolation) -> None:
+def eks_control_plane_logging(subject: Subject, report: Report) -> None:
     enabled = set(items(subject.props, "enabledClusterLogTypes"))
     missing = [kind for kind in REQUIRED_LOG_TYPES if kind not in enabled]
     if missing:
@@ -107,7 +106,7 @@ def eks_control_plane_logging(subject: Subject, report: ReportViolation) -> None
     settings={"minimumVersion": setting(
         "string", "1.32", "Oldest Kubernetes minor version still in standard support")},
 )
-def eks_supported_version(subject: Subject, report: ReportViolation) -> None:
+def eks_supported_version(subject: Subject, report: Report) -> None:
     version = value(subject.props, "version")
     minimum = subject.config["minimumVersion"]
     if version is None:
@@ -127,7 +126,7 @@ def eks_supported_version(subject: Subject, report: ReportViolation) -> None:
         "minZones": setting("integer", 2, "Fewest distinct AZs of a node group's subnets"),
     },
 )
-def eks_node_group_spread(stack: StackSubject, report: ReportViolation) -> None:
+def eks_node_group_spread(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     min_nodes, min_zones = stack.config["minNodes"], stack.config["minZones"]
     for group in graph.of_type(EKS_NODE_GROUP):
@@ -151,7 +150,7 @@ def eks_node_group_spread(stack: StackSubject, report: ReportViolation) -> None:
     types=(EKS_NODE_GROUP,),
     remediation="Drop remoteAccess (use SSM), or set remoteAccess.sourceSecurityGroupIds.",
 )
-def eks_node_group_no_open_ssh(subject: Subject, report: ReportViolation) -> None:
+def eks_node_group_no_open_ssh(subject: Subject, report: Report) -> None:
     remote = value(subject.props, "remoteAccess")
     # With a key but no source groups, EKS opens port 22 to 0.0.0.0/0.
     if remote and is_set(remote, "ec2SshKey") and not is_set(remote, "sourceSecurityGroupIds"):
@@ -167,7 +166,7 @@ def eks_node_group_no_open_ssh(subject: Subject, report: ReportViolation) -> Non
     types=(LAUNCH_TEMPLATE,),
     remediation="Set metadataOptions.httpTokens='required' (and a hop limit of 1-2 for pods).",
 )
-def eks_launch_template_imdsv2(subject: Subject, report: ReportViolation) -> None:
+def eks_launch_template_imdsv2(subject: Subject, report: Report) -> None:
     if value(subject.props, "metadataOptions", "httpTokens") != "required":
         report("metadataOptions.httpTokens is not 'required': IMDSv1 stays reachable "
                "from pods.")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation
-
 from hastack_policies.catalogue import (
     HA,
     HA_COSTLY,
     HIGH,
     MEDIUM,
     SECURITY,
+    Report,
     Subject,
     checkov,
     fsbp,
@@ -30,7 +29,7 @@ GROUP = (ELASTICACHE_REPLICATION_GROUP,)
     types=GROUP,
     remediation="Set automaticFailoverEnabled=true and multiAzEnabled=true (needs >= 2 nodes).",
 )
-def elasticache_automatic_failover(subject: Subject, report: ReportViolation) -> None:
+def elasticache_automatic_failover(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "automaticFailoverEnabled", default=False)):
         report("automaticFailoverEnabled is not true: losing the primary loses writes "
                "until someone acts.")
@@ -54,7 +53,7 @@ def _node_count(subject: Subject) -> int:
     remediation="Raise cache.nodesPerRegion to >= 2 (numCacheClusters or replicasPerNodeGroup).",
     settings={"minNodes": setting("integer", 2, "Fewest nodes per replication group")},
 )
-def elasticache_node_count(subject: Subject, report: ReportViolation) -> None:
+def elasticache_node_count(subject: Subject, report: Report) -> None:
     if is_set(subject.props, "numNodeGroups"):
         replicas = as_int(value(subject.props, "replicasPerNodeGroup", default=0))
         if replicas < 1:
@@ -73,7 +72,7 @@ def elasticache_node_count(subject: Subject, report: ReportViolation) -> None:
     types=GROUP,
     remediation="Set atRestEncryptionEnabled=true and kmsKeyId to a CMK ARN.",
 )
-def elasticache_at_rest_encryption_cmk(subject: Subject, report: ReportViolation) -> None:
+def elasticache_at_rest_encryption_cmk(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "atRestEncryptionEnabled", default=False)):
         report("atRestEncryptionEnabled is not true.")
     if not is_set(subject.props, "kmsKeyId"):
@@ -88,7 +87,7 @@ def elasticache_at_rest_encryption_cmk(subject: Subject, report: ReportViolation
     types=GROUP,
     remediation="Set transitEncryptionEnabled=true (and transitEncryptionMode='required').",
 )
-def elasticache_in_transit_encryption(subject: Subject, report: ReportViolation) -> None:
+def elasticache_in_transit_encryption(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "transitEncryptionEnabled", default=False)):
         report("transitEncryptionEnabled is not true.")
     elif value(subject.props, "transitEncryptionMode") == "preferred":
@@ -103,7 +102,7 @@ def elasticache_in_transit_encryption(subject: Subject, report: ReportViolation)
     types=GROUP,
     remediation="Set authToken from a generated secret, or userGroupIds.",
 )
-def elasticache_auth(subject: Subject, report: ReportViolation) -> None:
+def elasticache_auth(subject: Subject, report: Report) -> None:
     has_token = is_set(subject.props, "authToken") or is_set(subject.props, "authTokenWoVersion")
     if not has_token and not is_set(subject.props, "userGroupIds"):
         report("neither authToken nor userGroupIds is set: anyone in the VPC can connect.")
@@ -119,7 +118,7 @@ def elasticache_auth(subject: Subject, report: ReportViolation) -> None:
     settings={"minimumDays": setting("integer", 1, "Fewest days of snapshots",
                                      dev=1, staging=3, prod=7)},
 )
-def elasticache_snapshot_retention(subject: Subject, report: ReportViolation) -> None:
+def elasticache_snapshot_retention(subject: Subject, report: Report) -> None:
     days = as_int(value(subject.props, "snapshotRetentionLimit", default=0))
     if days < subject.config["minimumDays"]:
         report(f"snapshotRetentionLimit is {days} (< {subject.config['minimumDays']}).")
@@ -133,7 +132,7 @@ def elasticache_snapshot_retention(subject: Subject, report: ReportViolation) ->
     types=GROUP,
     remediation="Create an aws.elasticache.SubnetGroup over the private subnets and use it.",
 )
-def elasticache_no_default_subnet_group(subject: Subject, report: ReportViolation) -> None:
+def elasticache_no_default_subnet_group(subject: Subject, report: Report) -> None:
     name = peek(subject.props, "subnetGroupName")
     if is_unknown(name):
         return  # computed from a SubnetGroup resource: by construction not 'default'

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation
-
 from hastack_policies.catalogue import (
     CRITICAL,
     HA_COSTLY,
     HIGH,
     MEDIUM,
     SECURITY,
+    Report,
     Subject,
     checkov,
     own,
@@ -27,7 +26,7 @@ from hastack_policies.values import truthy, value
     types=(MEMORYSTORE_INSTANCE,),
     remediation="Set tier='STANDARD_HA'.",
 )
-def memorystore_standard_ha(subject: Subject, report: ReportViolation) -> None:
+def memorystore_standard_ha(subject: Subject, report: Report) -> None:
     if value(subject.props, "tier", default="BASIC") != "STANDARD_HA":
         report("tier is not STANDARD_HA: a zone outage loses the cache.")
 
@@ -40,7 +39,7 @@ def memorystore_standard_ha(subject: Subject, report: ReportViolation) -> None:
     types=(MEMORYSTORE_INSTANCE,),
     remediation="Set transitEncryptionMode='SERVER_AUTHENTICATION'.",
 )
-def memorystore_transit_encryption(subject: Subject, report: ReportViolation) -> None:
+def memorystore_transit_encryption(subject: Subject, report: Report) -> None:
     if value(subject.props, "transitEncryptionMode") != "SERVER_AUTHENTICATION":
         report("transitEncryptionMode is not SERVER_AUTHENTICATION.")
 
@@ -53,7 +52,7 @@ def memorystore_transit_encryption(subject: Subject, report: ReportViolation) ->
     types=(MEMORYSTORE_INSTANCE,),
     remediation="Set authEnabled=true.",
 )
-def memorystore_auth(subject: Subject, report: ReportViolation) -> None:
+def memorystore_auth(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "authEnabled", default=False)):
         report("authEnabled is not true: anyone on the VPC can connect.")
 
@@ -66,7 +65,7 @@ def memorystore_auth(subject: Subject, report: ReportViolation) -> None:
     types=(GCS_BUCKET,),
     remediation="Set versioning.enabled=true.",
 )
-def gcs_versioning(subject: Subject, report: ReportViolation) -> None:
+def gcs_versioning(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "versioning", "enabled", default=False)):
         report("versioning.enabled is not true.")
 
@@ -79,7 +78,7 @@ def gcs_versioning(subject: Subject, report: ReportViolation) -> None:
     types=(GCS_BUCKET,),
     remediation="Set uniformBucketLevelAccess=true.",
 )
-def gcs_uniform_access(subject: Subject, report: ReportViolation) -> None:
+def gcs_uniform_access(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "uniformBucketLevelAccess", default=False)):
         report("uniformBucketLevelAccess is not true.")
 
@@ -92,6 +91,6 @@ def gcs_uniform_access(subject: Subject, report: ReportViolation) -> None:
     types=(GCS_BUCKET,),
     remediation="Set publicAccessPrevention='enforced'.",
 )
-def gcs_public_access_prevention(subject: Subject, report: ReportViolation) -> None:
+def gcs_public_access_prevention(subject: Subject, report: Report) -> None:
     if value(subject.props, "publicAccessPrevention") != "enforced":
         report("publicAccessPrevention is not 'enforced'.")

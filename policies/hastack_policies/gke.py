@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import ReportViolation
-
 from hastack_policies.catalogue import (
     CRITICAL,
     HA,
     HIGH,
     MEDIUM,
     SECURITY,
+    Report,
     Subject,
     checkov,
     own,
@@ -37,7 +36,7 @@ def _is_autopilot(subject: Subject) -> bool:
     types=(GKE_CLUSTER, GKE_NODE_POOL),
     remediation="Use a regional location, or list >= 2 nodeLocations.",
 )
-def gke_regional_or_multi_zone(subject: Subject, report: ReportViolation) -> None:
+def gke_regional_or_multi_zone(subject: Subject, report: Report) -> None:
     locations = items(subject.props, "nodeLocations")
     if locations:
         if len(set(locations)) < 2:
@@ -60,7 +59,7 @@ def gke_regional_or_multi_zone(subject: Subject, report: ReportViolation) -> Non
     types=(GKE_CLUSTER,),
     remediation="Set privateClusterConfig.enablePrivateNodes=true (and a masterIpv4CidrBlock).",
 )
-def gke_private_nodes(subject: Subject, report: ReportViolation) -> None:
+def gke_private_nodes(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "privateClusterConfig", "enablePrivateNodes",
                         default=False)):
         report("privateClusterConfig.enablePrivateNodes is not true.")
@@ -76,7 +75,7 @@ def gke_private_nodes(subject: Subject, report: ReportViolation) -> None:
     remediation="Set masterAuthorizedNetworksConfig.cidrBlocks to VPN/office ranges, or a "
                 "private endpoint.",
 )
-def gke_authorized_networks(subject: Subject, report: ReportViolation) -> None:
+def gke_authorized_networks(subject: Subject, report: Report) -> None:
     private_endpoint = truthy(value(subject.props, "privateClusterConfig",
                                     "enablePrivateEndpoint", default=False))
     if not is_set(subject.props, "masterAuthorizedNetworksConfig") and not private_endpoint:
@@ -99,7 +98,7 @@ def gke_authorized_networks(subject: Subject, report: ReportViolation) -> None:
     settings={"allowedChannels": setting("array", ["REGULAR", "STABLE"],
                                          "Release channels accepted")},
 )
-def gke_release_channel(subject: Subject, report: ReportViolation) -> None:
+def gke_release_channel(subject: Subject, report: Report) -> None:
     channel = value(subject.props, "releaseChannel", "channel")
     if channel not in subject.config["allowedChannels"]:
         report(f"releaseChannel.channel is {channel!r}, not one of "
@@ -114,7 +113,7 @@ def gke_release_channel(subject: Subject, report: ReportViolation) -> None:
     types=(GKE_CLUSTER,),
     remediation="Set workloadIdentityConfig.workloadPool='<project>.svc.id.goog'.",
 )
-def gke_workload_identity(subject: Subject, report: ReportViolation) -> None:
+def gke_workload_identity(subject: Subject, report: Report) -> None:
     if _is_autopilot(subject):
         return  # always on in Autopilot
     if not is_set(subject.props, "workloadIdentityConfig", "workloadPool"):
@@ -129,7 +128,7 @@ def gke_workload_identity(subject: Subject, report: ReportViolation) -> None:
     types=(GKE_CLUSTER, GKE_NODE_POOL),
     remediation="Set nodeConfig.workloadMetadataConfig.mode='GKE_METADATA'.",
 )
-def gke_metadata_server(subject: Subject, report: ReportViolation) -> None:
+def gke_metadata_server(subject: Subject, report: Report) -> None:
     node_config = value(subject.props, "nodeConfig")
     if subject.type == GKE_CLUSTER and node_config is None:
         return  # the default pool is removed; node pools are checked on their own
@@ -146,7 +145,7 @@ def gke_metadata_server(subject: Subject, report: ReportViolation) -> None:
     types=(GKE_CLUSTER,),
     remediation="Leave enableShieldedNodes unset or true.",
 )
-def gke_shielded_nodes(subject: Subject, report: ReportViolation) -> None:
+def gke_shielded_nodes(subject: Subject, report: Report) -> None:
     if is_false(value(subject.props, "enableShieldedNodes")):
         report("enableShieldedNodes is false.")
 
@@ -160,7 +159,7 @@ def gke_shielded_nodes(subject: Subject, report: ReportViolation) -> None:
     remediation="Set nodeConfig.shieldedInstanceConfig.enableSecureBoot=true and keep "
                 "enableIntegrityMonitoring on.",
 )
-def gke_node_secure_boot(subject: Subject, report: ReportViolation) -> None:
+def gke_node_secure_boot(subject: Subject, report: Report) -> None:
     shielded = value(subject.props, "nodeConfig", "shieldedInstanceConfig", default={})
     if not truthy(value(shielded, "enableSecureBoot", default=False)):
         report("shieldedInstanceConfig.enableSecureBoot is not true.")
@@ -177,7 +176,7 @@ def gke_node_secure_boot(subject: Subject, report: ReportViolation) -> None:
     remediation="Set datapathProvider='ADVANCED_DATAPATH' (Dataplane V2) or "
                 "networkPolicy.enabled=true.",
 )
-def gke_network_policy(subject: Subject, report: ReportViolation) -> None:
+def gke_network_policy(subject: Subject, report: Report) -> None:
     if _is_autopilot(subject) or value(subject.props, "datapathProvider") == "ADVANCED_DATAPATH":
         return
     if not truthy(value(subject.props, "networkPolicy", "enabled", default=False)):
@@ -192,7 +191,7 @@ def gke_network_policy(subject: Subject, report: ReportViolation) -> None:
     types=(GKE_CLUSTER,),
     remediation="Set removeDefaultNodePool=true (initialNodeCount=1) and define node pools.",
 )
-def gke_default_pool_removed(subject: Subject, report: ReportViolation) -> None:
+def gke_default_pool_removed(subject: Subject, report: Report) -> None:
     if _is_autopilot(subject):
         return
     if not truthy(value(subject.props, "removeDefaultNodePool", default=False)):
@@ -207,7 +206,7 @@ def gke_default_pool_removed(subject: Subject, report: ReportViolation) -> None:
     types=(GKE_NODE_POOL,),
     remediation="Keep management.autoRepair and management.autoUpgrade true.",
 )
-def gke_node_auto_repair_upgrade(subject: Subject, report: ReportViolation) -> None:
+def gke_node_auto_repair_upgrade(subject: Subject, report: Report) -> None:
     management = value(subject.props, "management", default={})
     for key in ("autoRepair", "autoUpgrade"):
         if is_false(value(management, key)):

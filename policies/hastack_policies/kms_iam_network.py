@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from pulumi_policy import PolicyResource, ReportViolation
+from pulumi_policy import PolicyResource
 
 from hastack_policies.catalogue import (
     CRITICAL,
     HA_COSTLY,
     MEDIUM,
     SECURITY,
+    Report,
     StackSubject,
     Subject,
     checkov,
@@ -58,7 +59,7 @@ DATA_STORE_PORTS = [5432, 3306, 6379, 6380, 11211, 9200, 27017, 9042]
     types=(KMS_KEY,),
     remediation="Set enableKeyRotation=true.",
 )
-def kms_key_rotation(subject: Subject, report: ReportViolation) -> None:
+def kms_key_rotation(subject: Subject, report: Report) -> None:
     spec = value(subject.props, "customerMasterKeySpec", default="SYMMETRIC_DEFAULT")
     if spec != "SYMMETRIC_DEFAULT":
         return  # AWS cannot rotate asymmetric or HMAC keys
@@ -81,7 +82,7 @@ def _attached_to(graph: StackGraph, role: PolicyResource, types: Iterable[str]) 
                 "RolePolicyAttachment resources (or the other way round): the role's lists "
                 "are exclusive and remove whatever the separate resources add.",
 )
-def iam_role_policy_ownership(stack: StackSubject, report: ReportViolation) -> None:
+def iam_role_policy_ownership(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     for role in graph.of_type(IAM_ROLE):
         if is_set(role.props, "inlinePolicies") and _attached_to(graph, role, [IAM_ROLE_POLICY]):
@@ -131,7 +132,7 @@ def _open_ingress(subject: Subject) -> Iterable[tuple[str, list[int]]]:
     settings={"ports": setting(
         "array", DATA_STORE_PORTS, "Ports that must never be world-open", items="integer")},
 )
-def sg_no_open_data_store_ingress(subject: Subject, report: ReportViolation) -> None:
+def sg_no_open_data_store_ingress(subject: Subject, report: Report) -> None:
     for where, exposed in _open_ingress(subject):
         if exposed:
             report(f"{where} opens {', '.join(map(str, exposed))} to the internet.")
@@ -145,7 +146,7 @@ def sg_no_open_data_store_ingress(subject: Subject, report: ReportViolation) -> 
     anchors=(own("HA-NET-1"),),
     remediation="Set network.natGateways='per-zone' in the stack file.",
 )
-def nat_gateway_per_az(stack: StackSubject, report: ReportViolation) -> None:
+def nat_gateway_per_az(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     subnet_zones: dict[str | None, set[str]] = defaultdict(set)
     for subnet in graph.of_type(SUBNET):

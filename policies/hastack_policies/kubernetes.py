@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ReportViolation
+from pulumi_policy import PolicyResource
 
 from hastack_policies.catalogue import (
     HA,
@@ -21,6 +21,7 @@ from hastack_policies.catalogue import (
     MEDIUM,
     OPERATIONS,
     SECURITY,
+    Report,
     StackSubject,
     Subject,
     own,
@@ -59,7 +60,7 @@ def _known_values(subject: Subject) -> Any:
     types=(HELM_RELEASE, HELM_CHART_V4),
     remediation="Set version to an exact chart version (components/k8s/charts.py).",
 )
-def helm_chart_version_pinned(subject: Subject, report: ReportViolation) -> None:
+def helm_chart_version_pinned(subject: Subject, report: Report) -> None:
     version = value(subject.props, "version")
     if not version:
         report("version is not set: every `pulumi up` may install a different chart.")
@@ -84,7 +85,7 @@ def prefect_server_replicas(values: Any) -> int:
                 "true and redis.enabled=true (or backgroundServices.messaging.redis.host).",
     settings={"minReplicas": setting("integer", 2, "Fewest Prefect server replicas")},
 )
-def prefect_server_ha_values(subject: Subject, report: ReportViolation) -> None:
+def prefect_server_ha_values(subject: Subject, report: Report) -> None:
     if chart_name(subject.props) != PREFECT_SERVER_CHART:
         return
     values = _known_values(subject)
@@ -114,7 +115,7 @@ def prefect_server_ha_values(subject: Subject, report: ReportViolation) -> None:
                 "controller.pdb.enabled / server.pdb.enabled true.",
     settings={"minReplicas": setting("integer", 2, "Fewest controller and server replicas")},
 )
-def argo_workflows_ha_values(subject: Subject, report: ReportViolation) -> None:
+def argo_workflows_ha_values(subject: Subject, report: Report) -> None:
     if chart_name(subject.props) != ARGO_WORKFLOWS_CHART:
         return
     values = _known_values(subject)
@@ -214,7 +215,7 @@ def _amount(raw: Any, replicas: int) -> int:
     remediation="Add a policy/v1 PodDisruptionBudget in the workload's namespace with "
                 "matchLabels from its pod template and maxUnavailable: 1.",
 )
-def k8s_pdb_coverage(stack: StackSubject, report: ReportViolation) -> None:
+def k8s_pdb_coverage(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     budgets = graph.of_type(PDB)
     for workload in _workloads(graph):
@@ -238,7 +239,7 @@ def k8s_pdb_coverage(stack: StackSubject, report: ReportViolation) -> None:
     remediation="Give every container resources.requests.{cpu,memory}, "
                 "resources.limits.memory, readinessProbe and livenessProbe.",
 )
-def k8s_resources_and_probes(subject: Subject, report: ReportViolation) -> None:
+def k8s_resources_and_probes(subject: Subject, report: Report) -> None:
     spec = peek(subject.props, "spec")
     if is_unknown(spec):
         subject.defer("the pod spec is computed from other resources' outputs")

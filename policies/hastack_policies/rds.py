@@ -7,7 +7,7 @@ here asks it for either.
 
 from __future__ import annotations
 
-from pulumi_policy import PolicyResource, ReportViolation
+from pulumi_policy import PolicyResource
 
 from hastack_policies.catalogue import (
     CRITICAL,
@@ -18,6 +18,7 @@ from hastack_policies.catalogue import (
     MEDIUM,
     OPERATIONS,
     SECURITY,
+    Report,
     StackSubject,
     Subject,
     checkov,
@@ -50,7 +51,7 @@ DB_INSTANCES = (RDS_CLUSTER_INSTANCE, RDS_INSTANCE)
     types=CLUSTERS_AND_INSTANCES,
     remediation="Set storageEncrypted=true and kmsKeyId to the region's CMK ARN.",
 )
-def rds_storage_encrypted_cmk(subject: Subject, report: ReportViolation) -> None:
+def rds_storage_encrypted_cmk(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "storageEncrypted", default=False)):
         report("storageEncrypted is not true.")
     if not is_set(subject.props, "kmsKeyId"):
@@ -65,7 +66,7 @@ def rds_storage_encrypted_cmk(subject: Subject, report: ReportViolation) -> None
     types=CLUSTERS_AND_INSTANCES,
     remediation="Set deletionProtection=true (hastack: deletionProtection in the stack file).",
 )
-def rds_deletion_protection(subject: Subject, report: ReportViolation) -> None:
+def rds_deletion_protection(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "deletionProtection", default=False)):
         report("deletionProtection is not true.")
 
@@ -80,7 +81,7 @@ def rds_deletion_protection(subject: Subject, report: ReportViolation) -> None:
     settings={"minimumDays": setting("integer", 7, "Fewest days of automated backups",
                                      dev=7, staging=7, prod=14)},
 )
-def rds_backup_retention(subject: Subject, report: ReportViolation) -> None:
+def rds_backup_retention(subject: Subject, report: Report) -> None:
     # RDS defaults to one day when the input is absent.
     days = as_int(value(subject.props, "backupRetentionPeriod", default=1), 1)
     if days < subject.config["minimumDays"]:
@@ -95,7 +96,7 @@ def rds_backup_retention(subject: Subject, report: ReportViolation) -> None:
     types=CLUSTERS_AND_INSTANCES,
     remediation="Set skipFinalSnapshot=false and a finalSnapshotIdentifier.",
 )
-def rds_final_snapshot(subject: Subject, report: ReportViolation) -> None:
+def rds_final_snapshot(subject: Subject, report: Report) -> None:
     if truthy(value(subject.props, "skipFinalSnapshot", default=False)):
         report("skipFinalSnapshot is true: deleting the cluster loses its data.")
     elif not is_set(subject.props, "finalSnapshotIdentifier"):
@@ -110,7 +111,7 @@ def rds_final_snapshot(subject: Subject, report: ReportViolation) -> None:
     types=CLUSTERS_AND_INSTANCES,
     remediation="Set iamDatabaseAuthenticationEnabled=true.",
 )
-def rds_iam_authentication(subject: Subject, report: ReportViolation) -> None:
+def rds_iam_authentication(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "iamDatabaseAuthenticationEnabled", default=False)):
         report("iamDatabaseAuthenticationEnabled is not true.")
 
@@ -125,7 +126,7 @@ def rds_iam_authentication(subject: Subject, report: ReportViolation) -> None:
     settings={"requiredLogTypes": setting("array", ["postgresql"],
                                           "Log types that must be exported")},
 )
-def rds_log_exports(subject: Subject, report: ReportViolation) -> None:
+def rds_log_exports(subject: Subject, report: Report) -> None:
     exported = set(items(subject.props, "enabledCloudwatchLogsExports"))
     missing = [kind for kind in subject.config["requiredLogTypes"] if kind not in exported]
     if missing:
@@ -140,7 +141,7 @@ def rds_log_exports(subject: Subject, report: ReportViolation) -> None:
     types=CLUSTERS_AND_INSTANCES,
     remediation="Set copyTagsToSnapshot=true.",
 )
-def rds_copy_tags_to_snapshots(subject: Subject, report: ReportViolation) -> None:
+def rds_copy_tags_to_snapshots(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "copyTagsToSnapshot", default=False)):
         report("copyTagsToSnapshot is not true.")
 
@@ -153,7 +154,7 @@ def rds_copy_tags_to_snapshots(subject: Subject, report: ReportViolation) -> Non
     types=(RDS_CLUSTER, *DB_INSTANCES),
     remediation="Set publiclyAccessible=false; reach the database from the VPC only.",
 )
-def rds_not_public(subject: Subject, report: ReportViolation) -> None:
+def rds_not_public(subject: Subject, report: Report) -> None:
     if truthy(value(subject.props, "publiclyAccessible", default=False)):
         report("publiclyAccessible is true.")
 
@@ -166,7 +167,7 @@ def rds_not_public(subject: Subject, report: ReportViolation) -> None:
     types=DB_INSTANCES,
     remediation="Set monitoringInterval (1-60 s) and monitoringRoleArn.",
 )
-def rds_enhanced_monitoring(subject: Subject, report: ReportViolation) -> None:
+def rds_enhanced_monitoring(subject: Subject, report: Report) -> None:
     if as_int(value(subject.props, "monitoringInterval", default=0)) <= 0:
         report("monitoringInterval is 0: enhanced monitoring is off.")
     elif not is_set(subject.props, "monitoringRoleArn"):
@@ -181,7 +182,7 @@ def rds_enhanced_monitoring(subject: Subject, report: ReportViolation) -> None:
     types=DB_INSTANCES,
     remediation="Set performanceInsightsEnabled=true and performanceInsightsKmsKeyId.",
 )
-def rds_performance_insights(subject: Subject, report: ReportViolation) -> None:
+def rds_performance_insights(subject: Subject, report: Report) -> None:
     if not truthy(value(subject.props, "performanceInsightsEnabled", default=False)):
         report("performanceInsightsEnabled is not true.")
     elif not is_set(subject.props, "performanceInsightsKmsKeyId"):
@@ -196,7 +197,7 @@ def rds_performance_insights(subject: Subject, report: ReportViolation) -> None:
     types=DB_INSTANCES,
     remediation="Leave autoMinorVersionUpgrade unset or true.",
 )
-def rds_auto_minor_version_upgrade(subject: Subject, report: ReportViolation) -> None:
+def rds_auto_minor_version_upgrade(subject: Subject, report: Report) -> None:
     if is_false(value(subject.props, "autoMinorVersionUpgrade")):
         report("autoMinorVersionUpgrade is false.")
 
@@ -209,7 +210,7 @@ def rds_auto_minor_version_upgrade(subject: Subject, report: ReportViolation) ->
     types=(RDS_GLOBAL_CLUSTER,),
     remediation="Set storageEncrypted=true on the global cluster.",
 )
-def rds_global_cluster_encrypted(subject: Subject, report: ReportViolation) -> None:
+def rds_global_cluster_encrypted(subject: Subject, report: Report) -> None:
     # Built from an existing cluster, the global cluster inherits that cluster's encryption.
     if is_set(subject.props, "sourceDbClusterIdentifier"):
         return
@@ -235,7 +236,7 @@ def _cluster_zones(graph: StackGraph, cluster: PolicyResource,
                    members: list[PolicyResource]) -> set[str] | None:
     pinned = [peek(member.props, "availabilityZone") for member in members]
     if pinned and all(isinstance(zone, str) and zone for zone in pinned):
-        return set(pinned)  # type: ignore[arg-type]
+        return {zone for zone in pinned if isinstance(zone, str)}
     # Unpinned instances are spread by RDS over the subnet group's zones.
     listed = peek(cluster.props, "availabilityZones")
     if isinstance(listed, list) and listed:
@@ -262,7 +263,7 @@ def _cluster_zones(graph: StackGraph, cluster: PolicyResource,
             staging=1, prod=2),
     },
 )
-def rds_cluster_multi_az(stack: StackSubject, report: ReportViolation) -> None:
+def rds_cluster_multi_az(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     for cluster in graph.of_type(RDS_CLUSTER):
         members = _cluster_members(graph, cluster)
@@ -285,13 +286,14 @@ def rds_cluster_multi_az(stack: StackSubject, report: ReportViolation) -> None:
     anchors=(own("HA-RDS-2"),),
     remediation="Configure regions.secondary so the global database gets a secondary cluster.",
 )
-def rds_global_cluster_second_region(stack: StackSubject, report: ReportViolation) -> None:
+def rds_global_cluster_second_region(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     for global_cluster in graph.of_type(RDS_GLOBAL_CLUSTER):
         members = graph.referrers(
             global_cluster, "globalClusterIdentifier", [RDS_CLUSTER],
             literal=lambda g: peek(g.props, "globalClusterIdentifier"))
-        regions = {graph.region(member) for member in members} - {None}
+        regions = {region for member in members
+                   if (region := graph.region(member)) is not None}
         if len(regions) < 2:
             report(f"member clusters span {sorted(regions) or 'no'} "
                    "region(s); a regional outage has nowhere to fail over to.",

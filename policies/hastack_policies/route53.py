@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pulumi_policy import PolicyResource, ReportViolation
+from pulumi_policy import PolicyResource
 
 from hastack_policies.catalogue import (
     HA,
     HA_COSTLY,
     HIGH,
     MEDIUM,
+    Report,
     StackSubject,
     Subject,
     own,
@@ -41,7 +42,7 @@ def _failover_role(props: Any) -> str | None:
     remediation="Set healthCheckId on the PRIMARY record, or use an alias with "
                 "evaluateTargetHealth=true.",
 )
-def route53_primary_health_checked(subject: Subject, report: ReportViolation) -> None:
+def route53_primary_health_checked(subject: Subject, report: Report) -> None:
     if _failover_role(subject.props) != "PRIMARY":
         return
     if is_set(subject.props, "healthCheckId"):
@@ -68,7 +69,7 @@ def _record_key(graph: StackGraph, record: PolicyResource) -> tuple[str, str, st
     remediation="Create the SECONDARY record (same zone, name and type) pointing at the "
                 "standby region, with its own setIdentifier.",
 )
-def route53_failover_pair(stack: StackSubject, report: ReportViolation) -> None:
+def route53_failover_pair(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     by_key: dict[tuple[str, str, str], dict[str, list[PolicyResource]]] = defaultdict(
         lambda: defaultdict(list))
@@ -98,7 +99,7 @@ def route53_failover_pair(stack: StackSubject, report: ReportViolation) -> None:
     settings={"maxFailureThreshold": setting(
         "integer", 3, "Most consecutive failures before Route 53 marks the endpoint down")},
 )
-def route53_health_check_sane(subject: Subject, report: ReportViolation) -> None:
+def route53_health_check_sane(subject: Subject, report: Report) -> None:
     kind = value(subject.props, "type")
     if kind not in ENDPOINT_CHECK_TYPES:
         return  # calculated / CloudWatch / recovery-control checks have no endpoint

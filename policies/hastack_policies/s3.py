@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ReportViolation
+from pulumi_policy import PolicyResource
 
 from hastack_policies.catalogue import (
     CRITICAL,
@@ -26,6 +26,7 @@ from hastack_policies.catalogue import (
     HIGH,
     MEDIUM,
     SECURITY,
+    Report,
     StackSubject,
     checkov,
     fsbp,
@@ -67,7 +68,7 @@ def _each_bucket(stack: StackSubject) -> tuple[StackGraph, list[PolicyResource]]
     anchors=(checkov("CKV_AWS_21"),),
     remediation="Add an aws.s3.BucketVersioning with versioningConfiguration.status='Enabled'.",
 )
-def s3_versioning(stack: StackSubject, report: ReportViolation) -> None:
+def s3_versioning(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
 
     def judge(bucket: PolicyResource) -> None:
@@ -89,7 +90,7 @@ def s3_versioning(stack: StackSubject, report: ReportViolation) -> None:
              checkov("CKV_AWS_55"), checkov("CKV_AWS_56")),
     remediation="Add an aws.s3.BucketPublicAccessBlock with all four flags true.",
 )
-def s3_public_access_block(stack: StackSubject, report: ReportViolation) -> None:
+def s3_public_access_block(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
 
     def judge(bucket: PolicyResource) -> None:
@@ -121,7 +122,7 @@ def _sse_rules(graph: StackGraph, bucket: PolicyResource) -> list[Any]:
     remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration with sseAlgorithm="
                 "'aws:kms' and kmsMasterKeyId.",
 )
-def s3_sse_kms(stack: StackSubject, report: ReportViolation) -> None:
+def s3_sse_kms(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
 
     def judge(bucket: PolicyResource) -> None:
@@ -160,7 +161,7 @@ def _denies_insecure_transport(document: Mapping[str, Any]) -> bool:
     remediation="Add a bucket policy statement: Deny s3:* on the bucket and its objects when "
                 "aws:SecureTransport is false.",
 )
-def s3_tls_only(stack: StackSubject, report: ReportViolation) -> None:
+def s3_tls_only(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
 
     def judge(bucket: PolicyResource) -> None:
@@ -198,7 +199,7 @@ def _parse_policy(document: Any) -> Mapping[str, Any]:
     remediation="Add aws.s3.BucketOwnershipControls with rule.objectOwnership="
                 "'BucketOwnerEnforced'.",
 )
-def s3_bucket_owner_enforced(stack: StackSubject, report: ReportViolation) -> None:
+def s3_bucket_owner_enforced(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
 
     def judge(bucket: PolicyResource) -> None:
@@ -221,7 +222,7 @@ def s3_bucket_owner_enforced(stack: StackSubject, report: ReportViolation) -> No
     settings={"maxNoncurrentDays": setting(
         "integer", 365, "Longest noncurrent-version retention accepted")},
 )
-def s3_noncurrent_version_lifecycle(stack: StackSubject, report: ReportViolation) -> None:
+def s3_noncurrent_version_lifecycle(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
     limit = stack.config["maxNoncurrentDays"]
 
@@ -267,7 +268,7 @@ def _destinations(graph: StackGraph, source: PolicyResource,
     settings={"criticalTagKeys": setting(
         "array", ["hastack:critical"], "Tags whose value 'true' marks a bucket critical")},
 )
-def s3_critical_replication(stack: StackSubject, report: ReportViolation) -> None:
+def s3_critical_replication(stack: StackSubject, report: Report) -> None:
     graph, buckets = _each_bucket(stack)
 
     def judge(bucket: PolicyResource) -> None:

@@ -8,8 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy import ReportViolation
-
 from hastack_policies.catalogue import (
     ANY_TYPE,
     CRITICAL,
@@ -18,6 +16,7 @@ from hastack_policies.catalogue import (
     HIGH,
     PROD_ONLY,
     SECURITY,
+    Report,
     StackSubject,
     Subject,
     own,
@@ -73,7 +72,7 @@ REFERENCE_KEY = re.compile(r"^existing|name$|ref$|arn$|id$", re.IGNORECASE)
     remediation="Set zoneCount >= 2 in the stack file.",
     settings={"minZones": setting("integer", 2, "Fewest AZs with subnets per region")},
 )
-def zones_per_region(stack: StackSubject, report: ReportViolation) -> None:
+def zones_per_region(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
     zones: dict[str | None, set[str]] = defaultdict(set)
     first: dict[str | None, str] = {}
@@ -98,7 +97,7 @@ def zones_per_region(stack: StackSubject, report: ReportViolation) -> None:
     remediation="Create the resource with components.base.stateful_options (protect + "
                 "retainOnDelete in prod).",
 )
-def stateful_resources_protected(subject: Subject, report: ReportViolation) -> None:
+def stateful_resources_protected(subject: Subject, report: Report) -> None:
     # The analyzer protocol carries `protect` but not `retainOnDelete`, so only the
     # former can be checked here; the components set both together.
     if not subject.protect:
@@ -115,7 +114,7 @@ def stateful_resources_protected(subject: Subject, report: ReportViolation) -> N
     settings={"minKeyDeletionWindowDays": setting(
         "integer", 7, "Shortest KMS key deletion window", prod=30)},
 )
-def stateful_deletion_protection(subject: Subject, report: ReportViolation) -> None:
+def stateful_deletion_protection(subject: Subject, report: Report) -> None:
     props = subject.props
     if subject.type == RDS_GLOBAL_CLUSTER:
         if not truthy(value(props, "deletionProtection", default=False)):
@@ -144,10 +143,10 @@ def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
             yield from _walk_child(child, f"{path}.{key}" if path else str(key), str(key))
     elif isinstance(node, Sequence) and not isinstance(node, str):
         try:
-            target = node["__target"]  # type: ignore[call-overload]
+            elements: Any = node["__target"]  # type: ignore[call-overload]
         except (KeyError, TypeError, IndexError):
-            target = node
-        for index, child in enumerate(target):
+            elements = node
+        for index, child in enumerate(elements):
             yield from _walk_child(child, f"{path}[{index}]", "")
 
 
@@ -175,7 +174,7 @@ def _looks_secret(key: str) -> bool:
                       "`hastack check` sets it; empty (the engine, which hands policies "
                       "decrypted values) makes the rule not applicable")},
 )
-def no_plaintext_secrets(subject: Subject, report: ReportViolation) -> None:
+def no_plaintext_secrets(subject: Subject, report: Report) -> None:
     marker = subject.config["secretsRedactedAs"]
     if not marker:
         subject.defer("secret values arrive decrypted from the engine; `hastack check` "

@@ -42,7 +42,7 @@ def _unwrap(container: Any) -> Any:
     """The container under the SDK's proxy (the proxy answers to the key "__target")."""
     if isinstance(container, Mapping | Sequence) and not isinstance(container, str):
         try:
-            return container["__target"]  # type: ignore[index]
+            return container["__target"]  # type: ignore[call-overload]
         except (KeyError, TypeError, IndexError):
             return container
     return container
