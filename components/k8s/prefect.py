@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import charts, placement, sizing
+from components.k8s import charts, placement, sizing, trust
 from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
 from components.k8s.secrets import opaque_secret, postgres_asyncpg_url, redis_url
@@ -119,6 +119,11 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
         "ingress": {"enabled": False},
         "gateway": {"enabled": False},
     }
+    if wiring.cache.ca_certificate is not None:
+        # A private CA (Memorystore): both pods that talk to Redis must trust it.
+        image = f"prefecthq/prefect:{charts.PREFECT_SERVER_IMAGE_TAG}"
+        for section in ("server", "backgroundServices"):
+            values[section].update(trust.pod_trust_values(image))
     if wiring.role == "standby":
         _standby_overrides(values)
     return values
@@ -212,8 +217,13 @@ class PrefectServer(pulumi.ComponentResource):
                 entries={REDIS_PASSWORD_KEY: wiring.cache.auth_token,
                          DOCKET_URL_KEY: redis_url(wiring.cache)},
                 opts=in_ns))
+        prerequisites: list[pulumi.Resource] = []
+        if wiring.cache is not None and wiring.cache.ca_certificate is not None:
+            prerequisites.append(trust.ca_configmap(
+                f"{name}-redis-ca", namespace=ns_name,
+                ca_certificate=wiring.cache.ca_certificate, labels=labels, opts=in_ns))
         after_secrets = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[ns, *secrets]))
+            child, pulumi.ResourceOptions(depends_on=[ns, *secrets, *prerequisites]))
 
         server = helm_release(f"{name}-server", chart=charts.PREFECT_SERVER,
                               release_name=SERVER_RELEASE, namespace=ns_name,

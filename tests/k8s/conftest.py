@@ -38,6 +38,10 @@ GCP_BUCKET = "hastack-artifacts-usc1"
 GCP_PROJECT = "hastack-test"
 
 
+PRIVATE_CA = ("-----BEGIN CERTIFICATE-----\nTU9DSy1NRU1PUllTVE9SRS1DQQ==\n"
+              "-----END CERTIFICATE-----\n")
+
+
 def artifact_store(cloud: str) -> ArtifactStore:
     if cloud == "aws":
         return ArtifactStore(
@@ -67,7 +71,9 @@ def make_wiring(orchestrator: str, *, cloud: str = "aws", tier: Tier = "prod",
             host=f"db.{region}.example.internal", port=5432, database=orchestrator,
             username=orchestrator, password=pulumi.Output.secret(DB_PASSWORD)),
         "cache": CacheEndpoint(host=f"redis.{region}.example.internal", port=6379,
-                               auth_token=pulumi.Output.secret(REDIS_TOKEN)),
+                               auth_token=pulumi.Output.secret(REDIS_TOKEN),
+                               # Memorystore's per-instance CA; ElastiCache uses a public one.
+                               ca_certificate=PRIVATE_CA if cloud == "gcp" else None),
         "artifacts": artifact_store(cloud),
     }
     fields.update(overrides)

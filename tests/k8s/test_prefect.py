@@ -238,3 +238,31 @@ def test_primary_without_redis_is_refused() -> None:
 def test_prod_protects_the_namespace(recorder: Recorder, tier: str, protected: bool) -> None:
     (ns,) = of_type(recorder("prefect", tier=tier), "kubernetes:core/v1:Namespace")
     assert ns.protect is protected and ns.retain_on_delete is protected
+
+
+def test_gcp_pods_trust_memorystores_private_ca(recorder: Recorder) -> None:
+    from components.k8s import trust
+
+    recording = recorder("prefect", cloud="gcp")
+    values = server_values(recording)
+    (configmap,) = of_type(recording, "kubernetes:core/v1:ConfigMap")
+    assert configmap.inputs["metadata"]["name"] == trust.CA_CONFIGMAP
+    assert configmap.inputs["data"][trust.CA_KEY].startswith("-----BEGIN CERTIFICATE-----")
+    for section in ("server", "backgroundServices"):
+        pod = values[section]
+        assert {"name": "SSL_CERT_FILE", "value": trust.BUNDLE_FILE} in pod["env"]
+        (init,) = pod["extraInitContainers"]
+        assert trust.SYSTEM_BUNDLE in init["command"][-1]  # system CAs kept, CA appended
+        assert init["image"] == f"prefecthq/prefect:{charts.PREFECT_SERVER_IMAGE_TAG}"
+        assert {v["name"] for v in pod["extraVolumes"]} == {"private-ca", "trust-bundle"}
+        assert pod["extraVolumeMounts"][0]["mountPath"] == trust.BUNDLE_DIR
+    # The release waits for the CA to exist, or the init container cannot start.
+    assert configmap.urn in release(recording, prefect.SERVER_RELEASE).dependencies
+
+
+def test_aws_pods_keep_the_system_trust_store(recorder: Recorder) -> None:
+    recording = recorder("prefect", cloud="aws")
+    values = server_values(recording)
+    assert not of_type(recording, "kubernetes:core/v1:ConfigMap")
+    for section in ("server", "backgroundServices"):
+        assert "env" not in values[section] and "extraInitContainers" not in values[section]
