@@ -39,6 +39,12 @@ class Recording:
     output_secrets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def of_type(self, type_token: str,
+                where: Callable[[Registration], bool] | None = None) -> list[Registration]:
+        """The registrations of one resource type (optionally filtered), in URN order."""
+        return [r for r in self.registrations
+                if r.type == type_token and (where is None or where(r))]
+
 
 class _CollectingLogger(logging.Logger):
     """The mock engine's logger: keeps warnings and errors for the plan summary."""

@@ -74,9 +74,7 @@ def dev() -> Recording:
     return _plan("dev", two_regions=False)
 
 
-def _of(recording: Recording, type_token: str,
-        where: Callable[[Registration], bool] = lambda _: True) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token and where(r)]
+_of = Recording.of_type
 
 
 def _in(region: str) -> Callable[[Registration], bool]:

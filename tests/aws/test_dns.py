@@ -45,8 +45,7 @@ def alias() -> Recording:
     return _plan()
 
 
-def _of(recording: Recording, type_token: str) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token]
+_of = Recording.of_type
 
 
 def _by_role(recording: Recording) -> dict[str, Registration]:

@@ -53,9 +53,7 @@ def _plan(tier: Tier = "prod", **overrides: Any) -> Recording:
     return run_program(program, project="hastack", stack="test", config={})
 
 
-def _of(recording: Recording, type_token: str,
-        where: Callable[[Registration], bool] = lambda _: True) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token and where(r)]
+_of = Recording.of_type
 
 
 def _one(recording: Recording, type_token: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -51,9 +50,7 @@ def _plan(tier: Tier = "prod", region: str = "us-east-1", **overrides: Any) -> R
     return run_program(program, project="hastack", stack="test", config={})
 
 
-def _of(recording: Recording, type_token: str,
-        where: Callable[[Registration], bool] = lambda _: True) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token and where(r)]
+_of = Recording.of_type
 
 
 def _one(recording: Recording, type_token: str) -> Registration:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -65,9 +64,7 @@ def dev() -> Recording:
     return _plan("dev")
 
 
-def _of(recording: Recording, type_token: str,
-        where: Callable[[Registration], bool] = lambda _: True) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token and where(r)]
+_of = Recording.of_type
 
 
 def _one(recording: Recording, type_token: str) -> Registration:

@@ -96,8 +96,7 @@ def fake_orchestrator(monkeypatch: pytest.MonkeyPatch) -> FakeOrchestrator:
     return fake
 
 
-def of_type(recording: Recording, type_token: str) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token]
+of_type = Recording.of_type
 
 
 def only(recording: Recording, type_token: str, name_contains: str = "") -> Registration:

@@ -93,8 +93,7 @@ def record(orchestrator: str, **kwargs: Any) -> Recording:
     return run_program(program, project="hastack", stack="test", config={})
 
 
-def of_type(recording: Recording, type_token: str) -> list[Registration]:
-    return [r for r in recording.registrations if r.type == type_token]
+of_type = Recording.of_type
 
 
 def release(recording: Recording, release_name: str) -> Registration:
