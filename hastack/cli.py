@@ -3,6 +3,7 @@
     hastack plan [STACK | --all]      run the program under the mock engine
     hastack diff A B                  compare two stacks' (or plan files') resources
     hastack check STACK | --plan F    run the policy pack through the analyzer protocol
+    hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
 exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
@@ -73,13 +74,24 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_check(args: argparse.Namespace, rest: list[str]) -> int:
+# Sub-commands with their own argument parsers: `hastack <name> ...` hands them the rest.
+PASS_THROUGH = {
+    "check": ("hastack.check.cli", "check_main"),
+    "verify": ("hastack.verify.cli", "verify_main"),
+}
+
+
+def _cmd_pass_through(name: str, rest: list[str]) -> int:
+    import importlib
+
+    module_name, function = PASS_THROUGH[name]
     try:
-        from hastack.check.cli import check_main
-    except ImportError:
-        print("error: the policy check is not installed in this checkout", file=sys.stderr)
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        print(f"error: `hastack {name}` cannot start: {error} (run `make setup`)",
+              file=sys.stderr)
         return EXIT_USAGE
-    return int(check_main(rest))
+    return int(getattr(module, function)(rest))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,16 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="policy pack through the analyzer protocol "
                                  "(see `hastack check --help`)", add_help=False)
+    sub.add_parser("verify", help="live AWS environment against its plan's HA promises "
+                                  "(see `hastack verify --help`)", add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    debug = "--debug" in argv
-    if (argv and argv[0] == "check") or (debug and argv[1:2] == ["check"]):
-        rest = argv[argv.index("check") + 1:]
-        return _run(lambda: _cmd_check(argparse.Namespace(), rest), debug)
+    debug = argv[:1] == ["--debug"]
+    command = argv[1:2] if debug else argv[:1]
+    if command and command[0] in PASS_THROUGH:
+        name = command[0]
+        rest = argv[argv.index(name) + 1:]
+        return _run(lambda: _cmd_pass_through(name, rest), debug)
     args = parser.parse_args(argv)
     if args.command == "plan":
         if args.all and args.stack:

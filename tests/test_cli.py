@@ -61,3 +61,10 @@ def test_check_reports_and_exit_status(tmp_path: Path) -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = run_cli(REPO, "deploy")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_verify_is_wired_and_fails_cleanly_without_a_plan() -> None:
+    result = run_cli(REPO, "verify")
+    assert result.returncode == 2
+    assert "--plan" in result.stderr and "Traceback" not in result.stderr
+    assert "usage: hastack verify" in run_cli(REPO, "verify", "--help").stdout
