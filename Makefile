@@ -16,7 +16,7 @@ help:
 	@echo "make check [STACK=prod]  policy pack on the plan, through the analyzer protocol"
 	@echo "make test                ruff, mypy and pytest"
 	@echo "make bench               policy-check benchmark on a synthetic 10k-resource plan"
-	@echo "make golden              regenerate tests/golden/*.json after an intended change"
+	@echo "make golden              regenerate tests/golden/*.json and the README diagram after an intended change"
 
 $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)

@@ -50,3 +50,21 @@ def test_two_processes_give_byte_identical_plans(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert (first / "dev.json").read_bytes() == (second / "dev.json").read_bytes()
     assert (first / "dev.mmd").read_bytes() == (second / "dev.mmd").read_bytes()
+
+
+def test_readme_diagram_is_the_prod_plan(tmp_path: Path) -> None:
+    """The architecture diagram in the README is the one the prod plan draws."""
+    from hastack.plan.render import mermaid
+
+    diagram = mermaid(plan_stack(REPO, "prod", tmp_path).plan)
+    readme_path = REPO / "README.md"
+    readme = readme_path.read_text()
+    begin = "<!-- BEGIN plan-diagram prod -->\n```mermaid\n"
+    end = "```\n<!-- END plan-diagram prod -->"
+    assert begin in readme and end in readme, "README lost its plan-diagram markers"
+    head, rest = readme.split(begin, 1)
+    current, tail = rest.split(end, 1)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        readme_path.write_text(head + begin + diagram + end + tail)
+        current = diagram
+    assert current == diagram, "README diagram is stale: run `make golden`"
