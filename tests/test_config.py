@@ -94,6 +94,16 @@ def test_every_problem_is_reported_at_once() -> None:
     assert {"zoneCont", "database.backupRetentionDays", "cloud"} <= paths
 
 
+def test_cross_field_problems_are_reported_with_schema_problems() -> None:
+    """A typo must not hide that the secondary region equals the primary."""
+    problems = problems_of(zoneCont=3, database={"backupRetentionDays": "x"},
+                           regions={"primary": "us-east-1", "secondary": "us-east-1"})
+    paths = {path for path, _ in problems}
+    assert {"zoneCont", "database.backupRetentionDays", "regions.secondary"} <= paths
+    # The repaired key is not reported twice (once as a type error is enough).
+    assert [p for p in paths if p.startswith("database.")] == ["database.backupRetentionDays"]
+
+
 def test_error_text_names_file_and_key() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(settings(zoneCont=3), SOURCE)

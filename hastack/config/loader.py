@@ -8,6 +8,7 @@ validate through one path and report the same errors.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Mapping
@@ -62,10 +63,8 @@ def load_settings(settings: dict[str, Any], source: str) -> StackConfig:
     try:
         config = StackConfig.model_validate(merged)
     except ValidationError as exc:
-        problems += [
-            problem for problem in _translate(exc, merged)
-            if problem[0] not in ("cloud", "tier")
-        ]
+        schema_problems = [p for p in _translate(exc, merged) if p[0] not in ("cloud", "tier")]
+        problems += schema_problems + _semantics_despite(schema_problems, merged, defaults)
         raise ConfigError(source, problems) from None
     if problems:
         raise ConfigError(source, problems)
@@ -73,6 +72,57 @@ def load_settings(settings: dict[str, Any], source: str) -> StackConfig:
     if semantic:
         raise ConfigError(source, semantic)
     return config
+
+
+def _semantics_despite(schema_problems: list[tuple[str, str]], merged: dict[str, Any],
+                       defaults: dict[str, Any]) -> list[tuple[str, str]]:
+    """Cross-field problems of a file that also has schema problems.
+
+    So that one run lists every problem, each broken key is put back to its tier
+    default (an unknown key is dropped) and the cross-field rules run on the result;
+    what they say about the repaired keys themselves is left out, since the user's
+    value for those was already reported.
+    """
+    repaired = copy.deepcopy(merged)
+    broken = [_container_path(path) for path, _ in schema_problems]
+    if not all(broken):
+        return []  # a problem at the root (e.g. a key "0"): nothing sensible to repair
+    for path in broken:
+        _reset(repaired, defaults, path)
+    try:
+        config = StackConfig.model_validate(repaired)
+    except ValidationError:
+        return []
+    return [problem for problem in validate_semantics(config)
+            if not any(_overlaps(problem[0], path) for path in broken)]
+
+
+def _container_path(path: str) -> list[str]:
+    # "kubernetes.publicAccessCidrs.0" -> reset the whole list, not one element.
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        if part.isdigit():
+            return parts[:index]
+    return parts
+
+
+def _reset(target: dict[str, Any], defaults: dict[str, Any], path: list[str]) -> None:
+    for part in path[:-1]:
+        if not isinstance(target.get(part), dict):
+            return
+        target = target[part]
+        defaults = defaults.get(part, {}) if isinstance(defaults, dict) else {}
+    last = path[-1]
+    if isinstance(defaults, dict) and last in defaults:
+        target[last] = copy.deepcopy(defaults[last])
+    else:
+        target.pop(last, None)
+
+
+def _overlaps(problem_path: str, broken: list[str]) -> bool:
+    joined = ".".join(broken)
+    return problem_path == joined or problem_path.startswith(joined + ".") \
+        or joined.startswith(problem_path + ".")
 
 
 def _choice_message(value: Any, allowed: tuple[str, ...]) -> str:
