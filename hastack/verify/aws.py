@@ -622,25 +622,25 @@ def check_cluster_instance_zones(live: LiveAws, target: ClusterTarget) -> list[F
                      f"instances in {', '.join(zones)}")]
 
 
-def check_cache_automatic_failover(live: LiveAws,
-                                   target: ReplicationGroupTarget) -> list[Finding]:
-    check = "elasticache.automatic-failover"
+def _group_setting_enabled(live: LiveAws, target: ReplicationGroupTarget, check: str,
+                           field: str) -> list[Finding]:
+    """One of the replication group's `enabled`/`disabled` settings is `enabled`."""
     group = live.replication_group(target.region, target.identifier)
     if group is None:
         return [_not_found(check, target.identifier, target.region, "replication group")]
-    state = group.get("AutomaticFailover", "unknown")
-    problems = [] if state == "enabled" else [f"AutomaticFailover is {state}"]
+    state = group.get(field, "unknown")
+    problems = [] if state == "enabled" else [f"{field} is {state}"]
     return [_finding(check, target.identifier, target.region, problems, "enabled")]
+
+
+def check_cache_automatic_failover(live: LiveAws,
+                                   target: ReplicationGroupTarget) -> list[Finding]:
+    return _group_setting_enabled(live, target, "elasticache.automatic-failover",
+                                  "AutomaticFailover")
 
 
 def check_cache_multi_az(live: LiveAws, target: ReplicationGroupTarget) -> list[Finding]:
-    check = "elasticache.multi-az"
-    group = live.replication_group(target.region, target.identifier)
-    if group is None:
-        return [_not_found(check, target.identifier, target.region, "replication group")]
-    state = group.get("MultiAZ", "unknown")
-    problems = [] if state == "enabled" else [f"MultiAZ is {state}"]
-    return [_finding(check, target.identifier, target.region, problems, "enabled")]
+    return _group_setting_enabled(live, target, "elasticache.multi-az", "MultiAZ")
 
 
 def check_cache_members(live: LiveAws, target: ReplicationGroupTarget) -> list[Finding]:
