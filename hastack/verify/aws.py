@@ -564,24 +564,26 @@ def check_global_cluster_writer(live: LiveAws, target: GlobalClusterTarget) -> l
                     f"writer {identifier} in {region}")]
 
 
-def check_cluster_deletion_protection(live: LiveAws, target: ClusterTarget) -> list[Finding]:
-    check = "aurora.deletion-protection"
-    if not target.deletion_protection:
-        return []  # the plan does not ask for it (dev): nothing to hold
+def _cluster_setting_on(live: LiveAws, target: ClusterTarget, check: str, field: str,
+                        when_off: str, when_on: str) -> list[Finding]:
+    """One boolean setting of the DB cluster is on."""
     cluster = live.db_cluster(target.region, target.identifier)
     if cluster is None:
         return [_not_found(check, target.identifier, target.region, "DB cluster")]
-    problems = [] if cluster.get("DeletionProtection") else ["DeletionProtection is off"]
-    return [_finding(check, target.identifier, target.region, problems, "on")]
+    problems = [] if cluster.get(field) else [when_off]
+    return [_finding(check, target.identifier, target.region, problems, when_on)]
+
+
+def check_cluster_deletion_protection(live: LiveAws, target: ClusterTarget) -> list[Finding]:
+    if not target.deletion_protection:
+        return []  # the plan does not ask for it (dev): nothing to hold
+    return _cluster_setting_on(live, target, "aurora.deletion-protection", "DeletionProtection",
+                               "DeletionProtection is off", "on")
 
 
 def check_cluster_encryption(live: LiveAws, target: ClusterTarget) -> list[Finding]:
-    check = "aurora.storage-encrypted"
-    cluster = live.db_cluster(target.region, target.identifier)
-    if cluster is None:
-        return [_not_found(check, target.identifier, target.region, "DB cluster")]
-    problems = [] if cluster.get("StorageEncrypted") else ["storage is not encrypted"]
-    return [_finding(check, target.identifier, target.region, problems, "encrypted")]
+    return _cluster_setting_on(live, target, "aurora.storage-encrypted", "StorageEncrypted",
+                               "storage is not encrypted", "encrypted")
 
 
 def check_cluster_backup_retention(live: LiveAws, target: ClusterTarget) -> list[Finding]:
@@ -597,13 +599,9 @@ def check_cluster_backup_retention(live: LiveAws, target: ClusterTarget) -> list
 
 
 def check_cluster_iam_auth(live: LiveAws, target: ClusterTarget) -> list[Finding]:
-    check = "aurora.iam-auth"
-    cluster = live.db_cluster(target.region, target.identifier)
-    if cluster is None:
-        return [_not_found(check, target.identifier, target.region, "DB cluster")]
-    problems = ([] if cluster.get("IAMDatabaseAuthenticationEnabled")
-                else ["IAM database authentication is off"])
-    return [_finding(check, target.identifier, target.region, problems, "enabled")]
+    return _cluster_setting_on(live, target, "aurora.iam-auth",
+                               "IAMDatabaseAuthenticationEnabled",
+                               "IAM database authentication is off", "enabled")
 
 
 def check_cluster_instance_zones(live: LiveAws, target: ClusterTarget) -> list[Finding]:
