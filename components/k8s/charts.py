@@ -1,4 +1,4 @@
-"""The Helm charts the orchestrator releases install, pinned in one place.
+"""The Helm charts the platform installs (orchestrators and add-ons), pinned in one place.
 
 Why pinned: `values.schema.json` and the default `values.yaml` of exactly these
 versions are what `conformance.py` checks our values against (the chart data
@@ -12,6 +12,12 @@ from dataclasses import dataclass
 
 PREFECT_HELM_REPO = "https://prefecthq.github.io/prefect-helm"
 ARGO_HELM_REPO = "https://argoproj.github.io/argo-helm"
+EKS_HELM_REPO = "https://aws.github.io/eks-charts"
+AUTOSCALER_HELM_REPO = "https://kubernetes.github.io/autoscaler"
+METRICS_SERVER_HELM_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
+PROMETHEUS_COMMUNITY_HELM_REPO = "https://prometheus-community.github.io/helm-charts"
+# Karpenter is published only as an OCI artifact (no classic Helm repository).
+KARPENTER_OCI_REPO = "oci://public.ecr.aws/karpenter"
 
 # Prefect application version the server chart runs. The chart's default tag
 # (`3-latest`) fails to render once background services run as a separate
@@ -32,6 +38,15 @@ class ChartRef:
     repo: str
 
     @property
+    def is_oci(self) -> bool:
+        return self.repo.startswith("oci://")
+
+    @property
+    def chart(self) -> str:
+        """What a Helm Release's `chart` input takes: the name, or the full OCI reference."""
+        return f"{self.repo.rstrip('/')}/{self.name}" if self.is_oci else self.name
+
+    @property
     def data_path(self) -> str:
         """Where this chart's data files sit inside the chart-data directory."""
         return f"{self.name}/{self.version}"
@@ -40,13 +55,26 @@ class ChartRef:
 PREFECT_SERVER = ChartRef("prefect-server", "2026.8.18172642", PREFECT_HELM_REPO)
 PREFECT_WORKER = ChartRef("prefect-worker", "2026.8.18172642", PREFECT_HELM_REPO)
 ARGO_WORKFLOWS = ChartRef("argo-workflows", "1.0.18", ARGO_HELM_REPO)
+# Cluster add-ons (components/addons/), at the versions of the pinned chart data.
+AWS_LOAD_BALANCER_CONTROLLER = ChartRef("aws-load-balancer-controller", "3.5.0", EKS_HELM_REPO)
+CLUSTER_AUTOSCALER = ChartRef("cluster-autoscaler", "9.59.0", AUTOSCALER_HELM_REPO)
+METRICS_SERVER = ChartRef("metrics-server", "3.13.1", METRICS_SERVER_HELM_REPO)
+KARPENTER = ChartRef("karpenter", "1.14.1", KARPENTER_OCI_REPO)
+KUBE_PROMETHEUS_STACK = ChartRef("kube-prometheus-stack", "88.5.3",
+                                 PROMETHEUS_COMMUNITY_HELM_REPO)
+PROMETHEUS_PREFECT_EXPORTER = ChartRef("prometheus-prefect-exporter", "2026.8.7141024",
+                                       PREFECT_HELM_REPO)
 
-ALL_CHARTS: tuple[ChartRef, ...] = (PREFECT_SERVER, PREFECT_WORKER, ARGO_WORKFLOWS)
+ALL_CHARTS: tuple[ChartRef, ...] = (
+    PREFECT_SERVER, PREFECT_WORKER, ARGO_WORKFLOWS,
+    AWS_LOAD_BALANCER_CONTROLLER, CLUSTER_AUTOSCALER, METRICS_SERVER, KARPENTER,
+    KUBE_PROMETHEUS_STACK, PROMETHEUS_PREFECT_EXPORTER,
+)
 
 
 def chart_by_name(name: str) -> ChartRef:
-    """The pinned chart called `name` (a Release's `chart` input)."""
+    """The pinned chart called `name`, or whose OCI reference is `name` (a Release's `chart`)."""
     for chart in ALL_CHARTS:
-        if chart.name == name:
+        if name in (chart.name, chart.chart):
             return chart
     raise KeyError(f"no pinned chart named {name!r}; known: {[c.name for c in ALL_CHARTS]}")

@@ -64,9 +64,10 @@ def helm_release(
     return k8s.helm.v3.Release(
         resource_name,
         name=release_name,
-        chart=chart.name,
+        chart=chart.chart,
         version=chart.version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+        # An OCI chart is addressed by its full reference; there is no repository index.
+        repository_opts=None if chart.is_oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
         namespace=namespace,
         values=dict(values),
         # Roll a failed upgrade back instead of leaving a half-applied release.

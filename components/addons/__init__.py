@@ -1,0 +1,1 @@
+"""Cluster add-ons installed by the workloads stack (see base.py for the record shape)."""
