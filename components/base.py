@@ -41,6 +41,33 @@ class Protection:
         )
 
 
+@dataclass(frozen=True)
+class ApiAccess:
+    """Who may reach a cluster's Kubernetes API.
+
+    `ApiAccess()` is private: EKS only from inside the VPC, GKE only through its
+    IAM-authenticated DNS endpoint. `ApiAccess.only_from(...)` adds the public
+    endpoint for exactly these CIDRs; the whole internet is never one of them.
+    """
+
+    allowlist: tuple[str, ...] = ()
+
+    @classmethod
+    def only_from(cls, *cidrs: str) -> ApiAccess:
+        import ipaddress
+
+        if not cidrs:
+            raise ValueError("an allowlist names at least one operator/runner CIDR")
+        for cidr in cidrs:
+            if ipaddress.ip_network(cidr, strict=True).prefixlen == 0:
+                raise ValueError(f"an allowlist names operator CIDRs, never {cidr}")
+        return cls(tuple(cidrs))
+
+    @property
+    def private(self) -> bool:
+        return not self.allowlist
+
+
 def stateful_options(
     protection: Protection,
     opts: pulumi.ResourceOptions | None = None,

@@ -1,4 +1,4 @@
-"""Pick the cloud's platform composition for a stack."""
+"""Pick the composition for a stack: its layer, then its cloud."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from typing import Any
 import pulumi
 
 from hastack.config import StackConfig
+from hastack.config.layers import WorkloadsStack
 
 
-def build_platform(stack: str, config: StackConfig) -> dict[str, Any]:
-    """Build one environment and return the stack outputs to export."""
+def build_platform(stack: str, config: StackConfig | WorkloadsStack) -> dict[str, Any]:
+    """Build one stack (infrastructure or workloads) and return the outputs to export."""
+    if isinstance(config, WorkloadsStack):
+        from components.workloads.platform import build_workloads
+
+        return build_workloads(stack, config)
     name = f"hastack-{stack}"
     if config.cloud == "aws":
         from components.aws.platform import AwsPlatform

@@ -31,25 +31,30 @@ def _root() -> Path:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from hastack.plan.pipeline import display_path, plan_stack
-    from hastack.plan.stackfile import stack_names
+    """Plan an environment (all its stacks), one workloads stack, or --all environments."""
+    from hastack.plan.pipeline import display_path, plan_environment, plan_stack
+    from hastack.stacks import environments, stack_info
 
     root = _root()
-    stacks = stack_names(root) if args.all else [args.stack or "prod"]
+    targets = environments(root) if args.all else [args.stack or "prod"]
     out_dir = Path(args.out).resolve() if args.out else None
     failures = 0
-    for stack in stacks:
+    for target in targets:
         try:
-            result = plan_stack(root, stack, out_dir)
+            if stack_info(root, target).layer == "workloads":
+                results = [plan_stack(root, target, out_dir)]
+            else:
+                results = plan_environment(root, target, out_dir)
         except ConfigError as error:
             print(f"error: {error}", file=sys.stderr)
             failures += 1
             continue
-        if not args.quiet:
-            print(result.summary(root))
-            print()
-        else:
-            print(f"planned {stack}: {display_path(result.json_path, root)}")
+        for result in results:
+            if not args.quiet:
+                print(result.summary(root))
+                print()
+            else:
+                print(f"planned {result.stack}: {display_path(result.json_path, root)}")
     return EXIT_USAGE if failures else 0
 
 
@@ -100,9 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     plan = sub.add_parser("plan", help="offline plan of a stack under the mock engine")
-    plan.add_argument("stack", nargs="?", help="stack name (stacks/Pulumi.<stack>.yaml); "
-                                               "default prod")
-    plan.add_argument("--all", action="store_true", help="plan every stack in stacks/")
+    plan.add_argument("stack", nargs="?",
+                      help="an environment (plans its infrastructure stack, then each "
+                           "workloads stack) or one workloads stack; default prod")
+    plan.add_argument("--all", action="store_true", help="plan every environment in stacks/")
     plan.add_argument("--out", help="output directory (default build/plan)")
     plan.add_argument("--quiet", action="store_true", help="print only the file paths")
 

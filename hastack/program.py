@@ -10,17 +10,24 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as pulumi_config
 
-from hastack.config import ConfigError, StackConfig, load_from_engine_values
+from hastack.config import ConfigError
+from hastack.plan.stackfile import project_root
+from hastack.stacks import Loaded, load_engine_config
 
 
 def stack_file_display(stack: str) -> str:
     return f"stacks/Pulumi.{stack}.yaml"
 
 
-def load_config() -> StackConfig:
-    """The stack's validated config, from the engine's config map."""
+def load_config() -> Loaded:
+    """The stack's validated config (either layer), from the engine's config map.
+
+    A workloads stack is validated together with its environment's stack file, which
+    the program reads from the project directory (Pulumi runs it from there).
+    """
     engine_values = {**pulumi_config.get_config_env(), **pulumi_config.CONFIG.get()}
-    return load_from_engine_values(engine_values, stack_file_display(pulumi.get_stack()))
+    return load_engine_config(engine_values, stack_file_display(pulumi.get_stack()),
+                              project_root())
 
 
 def main() -> None:

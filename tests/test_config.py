@@ -73,8 +73,9 @@ BAD_CONFIGS = {
     "bad orchestrator": ({"orchestrator": "airflow"}, "orchestrator", "'prefect' or 'argo'"),
     "too many zones": ({"regions": {"primary": "us-west-1", "secondary": "us-west-2"}},
                        "zoneCount", "us-west-1 offers 2 zones"),
-    "open prod API": ({"kubernetes": {"publicAccessCidrs": ["0.0.0.0/0"]}},
-                      "kubernetes.publicAccessCidrs", "never opens"),
+    "open prod API": ({"kubernetes": {"apiAccess": "allowlist",
+                                      "apiAllowlist": ["0.0.0.0/0"]}},
+                      "kubernetes.apiAllowlist", "never opens"),
     "old postgres": ({"database": {"engineVersion": "14.3"}}, "database.engineVersion", "14.9"),
 }
 

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import difflib
 import os
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from hastack.plan.pipeline import plan_stack
+from hastack.plan.pipeline import plan_environment, plan_stack
 from hastack.plan.render import plan_json
 from hastack.plan.stackfile import stack_names
+from hastack.stacks import stack_info
 from tests.conftest import REPO, run_cli
 
 GOLDEN = REPO / "tests" / "golden"
 STACKS = stack_names(REPO)
 
 
+@cache
+def _environment_plans(env: str, out: str) -> dict[str, str]:
+    return {r.stack: plan_json(r.plan) for r in plan_environment(REPO, env, Path(out))}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_plan_matches_golden(stack: str, tmp_path: Path) -> None:
-    rendered = plan_json(plan_stack(REPO, stack, tmp_path).plan)
+def test_plan_matches_golden(stack: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    out = str(tmp_path_factory.getbasetemp() / "golden-plans")
+    rendered = _environment_plans(stack_info(REPO, stack).environment, out)[stack]
     golden = GOLDEN / f"{stack}.json"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(rendered)
@@ -48,8 +56,9 @@ def test_two_processes_give_byte_identical_plans(tmp_path: Path) -> None:
     for out in (first, second):
         result = run_cli(REPO, "plan", "dev", "--quiet", "--out", str(out))
         assert result.returncode == 0, result.stderr
-    assert (first / "dev.json").read_bytes() == (second / "dev.json").read_bytes()
-    assert (first / "dev.mmd").read_bytes() == (second / "dev.mmd").read_bytes()
+    for stack in ("dev", "dev-us-east-2"):
+        assert (first / f"{stack}.json").read_bytes() == (second / f"{stack}.json").read_bytes()
+        assert (first / f"{stack}.mmd").read_bytes() == (second / f"{stack}.mmd").read_bytes()
 
 
 def test_readme_diagram_is_the_prod_plan(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """Generated secrets never appear in plain text in a plan, its summary or its outputs.
 
 The mock engine hands the program real (deterministic) password values, exactly
-as the engine would; this test collects every one of them and searches the
-rendered plan and the console summary for their text.
+as the engine would; this test collects every one of them in an environment's
+infrastructure stack (where they are generated) and searches every plan of the
+environment (the workloads stacks receive them through the StackReference) and
+the console summaries for their text.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from hastack.plan.pipeline import record_stack
+from hastack.plan.pipeline import plan_environment
 from hastack.plan.recorder import SECRET_MARKER
-from hastack.plan.render import build_plan, mermaid, plan_json, summary
-from hastack.plan.stackfile import stack_names
+from hastack.plan.render import mermaid, plan_json, summary
+from hastack.stacks import environments
 from tests.conftest import REPO
 
 GENERATED = {
@@ -22,22 +24,28 @@ GENERATED = {
 }
 
 
-@pytest.mark.parametrize("stack", stack_names(REPO))
-def test_generated_secrets_stay_secret(stack: str, tmp_path: Path) -> None:
-    config, recording, display = record_stack(REPO, stack)
+@pytest.mark.parametrize("env", environments(REPO))
+def test_generated_secrets_stay_secret(env: str, tmp_path: Path) -> None:
+    infrastructure, *workloads = plan_environment(REPO, env, tmp_path)
     secrets = [
         str(registration.outputs[field])
-        for registration in recording.registrations
+        for registration in infrastructure.recording.registrations
         for token, field in GENERATED.items()
         if registration.type == token and registration.outputs.get(field)
     ]
-    assert secrets, f"{stack} generates no password: the test would prove nothing"
+    assert secrets, f"{env} generates no password: the test would prove nothing"
     assert all(len(secret) >= 16 for secret in secrets)
-    plan = build_plan(recording, cloud=config.cloud, tier=config.tier, stack_file=display)
-    rendered = plan_json(plan) + mermaid(plan) + summary(plan, [])
-    leaked = [secret[:4] + "…" for secret in secrets if secret in rendered]
-    assert not leaked, f"secret values in the plan of {stack}: {leaked}"
-    # Every input that carries one of them is marked secret instead.
-    marked = [r for r in plan["resources"] if r["secretInputs"]]
-    assert marked and all(SECRET_MARKER in plan_json({"x": r["inputs"]}) for r in marked)
-    assert "kubeconfigs" in plan["secretOutputs"] or "kubeconfig" in str(plan["secretOutputs"])
+    assert workloads, f"{env} has no workloads stack"
+    for result in (infrastructure, *workloads):
+        plan = result.plan
+        rendered = plan_json(plan) + mermaid(plan) + summary(plan, [])
+        leaked = [secret[:4] + "…" for secret in secrets if secret in rendered]
+        assert not leaked, f"secret values in the plan of {result.stack}: {leaked}"
+        # Every input that carries one of them is marked secret instead.
+        marked = [r for r in plan["resources"] if r["secretInputs"]]
+        assert marked and all(SECRET_MARKER in plan_json({"x": r["inputs"]}) for r in marked)
+    assert "workloadsSecrets" in infrastructure.plan["secretOutputs"]
+    for result in workloads:
+        (provider,) = [r for r in result.plan["resources"]
+                       if r["type"] == "pulumi:providers:kubernetes"]
+        assert "kubeconfig" in provider["secretInputs"], result.stack

@@ -93,8 +93,9 @@ class AuroraRegion:
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     # Who may connect on 5432: the EKS node / private subnet CIDRs, never 0.0.0.0/0.
     allowed_cidrs: Sequence[str]
-    # Zones to spread instances over; defaults to the region's known zones.
-    zones: Sequence[str] = ()
+    # Zones to spread instances over (the network's names for its pinned AZ IDs);
+    # defaults to the region's known zone names.
+    zones: Sequence[pulumi.Input[str]] = ()
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,8 @@ def _check_region(region: AuroraRegion) -> None:
         raise ValueError(f"{region.region}: needs at least 2 distinct zones to spread instances")
 
 
-def _zones(region: AuroraRegion) -> list[str]:
-    return list(region.zones) or zones_of("aws", region.region)
+def _zones(region: AuroraRegion) -> list[pulumi.Input[str]]:
+    return list(region.zones) or list(zones_of("aws", region.region))
 
 
 class AuroraGlobalDatabase(pulumi.ComponentResource):

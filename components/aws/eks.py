@@ -35,10 +35,16 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components.aws.kms import customer_managed_key, log_group_key_policy
-from components.base import Protection, Tier, child_options, standard_tags, stateful_options
+from components.base import (
+    ApiAccess,
+    Protection,
+    Tier,
+    child_options,
+    standard_tags,
+    stateful_options,
+)
 from hastack.config.model import StackConfig
 
 COMPONENT = "EksCluster"
@@ -99,9 +105,9 @@ class EksClusterArgs:
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     version: str = "1.33"
     node_groups: tuple[NodeGroupArgs, ...] = (NodeGroupArgs(),)
-    # Empty: private endpoint only. Otherwise the public endpoint is enabled for
-    # exactly these CIDRs (never 0.0.0.0/0 in prod).
-    public_access_cidrs: tuple[str, ...] = ()
+    # Private endpoint only by default; `ApiAccess.only_from(...)` opens the public
+    # endpoint to exactly those CIDRs (never 0.0.0.0/0).
+    api_access: ApiAccess = field(default_factory=ApiAccess)
     log_retention_days: int = 365
     # Leave node-group desired size to an autoscaler: `pulumi up` will not reset it.
     ignore_scaling_changes: bool = False
@@ -138,7 +144,8 @@ class EksClusterArgs:
                 min_size=k8s_config.nodes_min,
                 max_size=k8s_config.nodes_max,
             ),),
-            public_access_cidrs=tuple(k8s_config.public_access_cidrs),
+            api_access=(ApiAccess.only_from(*k8s_config.api_allowlist)
+                        if k8s_config.api_access == "allowlist" else ApiAccess()),
             log_retention_days=k8s_config.log_retention_days,
             ignore_scaling_changes=k8s_config.ignore_scaling_changes,
             admin_role_arns=tuple(admin_role_arns),
@@ -153,7 +160,7 @@ class EksClusterArgs:
 
     def validate(self) -> None:
         """Raise `ValueError` for arguments AWS would reject or the tier forbids."""
-        _validate_public_access(self.tier, self.public_access_cidrs)
+        _validate_public_access(self.tier, self.api_access.allowlist)
         if not self.node_groups:
             raise ValueError("at least one node group is required")
         names = [group.name for group in self.node_groups]
@@ -253,7 +260,7 @@ class EksCluster(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
-    kubernetes_provider: k8s.Provider
+    cluster_arn: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: EksClusterArgs, *,
                  provider: pulumi.ProviderResource | None = None,
@@ -293,14 +300,10 @@ class EksCluster(pulumi.ComponentResource):
             cluster.name, cluster.endpoint, cluster.certificate_authority.data,
         ).apply(lambda values: build_kubeconfig(
             values[0], values[1], values[2], args.region, args.kubeconfig_role_arn)))
-        self.kubernetes_provider = k8s.Provider(
-            f"{resource_name}-k8s",
-            kubeconfig=self.kubeconfig,
-            # Replace the provider (and so re-read every object) only when the cluster
-            # itself changes, not when the kubeconfig text does.
-            cluster_identifier=cluster.arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.cluster_arn = cluster.arn
+        # No Kubernetes provider here: the infrastructure layer never talks to the
+        # cluster's API (it may be unreachable from where it runs). The workloads
+        # stack builds its provider from `kubeconfig` (see components/workloads/).
         self.register_outputs({
             "cluster_name": self.cluster_name,
             "endpoint": self.endpoint,
@@ -380,7 +383,7 @@ class EksCluster(pulumi.ComponentResource):
     def _cluster(self, key: aws.kms.Key, log_group: aws.cloudwatch.LogGroup,
                  role: aws.iam.Role) -> aws.eks.Cluster:
         args = self._args
-        public = bool(args.public_access_cidrs)
+        public = not args.api_access.private
         return aws.eks.Cluster(
             f"{self._prefix}-cluster",
             name=args.cluster_name,
@@ -390,7 +393,7 @@ class EksCluster(pulumi.ComponentResource):
                 subnet_ids=args.private_subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=public,
-                public_access_cidrs=list(args.public_access_cidrs) if public else None,
+                public_access_cidrs=list(args.api_access.allowlist) if public else None,
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),

@@ -61,8 +61,10 @@ class NetworkArgs:
     tier: Tier
     # Private IPv4 range of the VPC, /16../20 (see `carve_subnets`).
     cidr: str
-    # Zones to spread over; the region must offer at least this many.
-    zone_count: int = 3
+    # AZ IDs (use1-az1, ...) to spread over, pinned by the caller: the same physical
+    # zones in every account, and never re-read from a live "available zones" lookup,
+    # so a zone reported impaired during an incident cannot move a subnet.
+    zone_ids: tuple[str, ...] = ()
     # "single" is a dev-only cost saving; prod is refused.
     nat_gateways: NatMode = "per-zone"
     flow_log_retention_days: int = 365
@@ -80,15 +82,21 @@ class NetworkArgs:
             region=region,
             tier=config.tier,
             cidr=cidr,
-            zone_count=config.zone_count,
+            zone_ids=tuple(config.zones_of(region)),
             nat_gateways=config.network.nat_gateways,
             flow_log_retention_days=config.network.flow_log_retention_days,
             tags=dict(config.tags),
             protection=Protection.for_tier(config.tier, config.deletion_protection),
         )
 
+    @property
+    def zone_count(self) -> int:
+        return len(self.zone_ids)
+
     def validate(self) -> None:
         """Raise `ValueError` for arguments AWS would reject or the tier forbids."""
+        if len(set(self.zone_ids)) != len(self.zone_ids):
+            raise ValueError(f"zone_ids must be distinct, got {list(self.zone_ids)}")
         if not 2 <= self.zone_count <= MAX_ZONES:
             raise ValueError(f"zone_count must be 2..{MAX_ZONES} for a multi-AZ network, "
                              f"got {self.zone_count}")
@@ -146,7 +154,9 @@ class Network(pulumi.ComponentResource):
 
     vpc_id: pulumi.Output[str]
     cidr: str
-    azs: list[str]
+    # Pinned AZ IDs, and the account's names for them (read back from the subnets).
+    zone_ids: list[str]
+    azs: list[pulumi.Output[str]]
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]
     database_subnet_ids: pulumi.Output[list[str]]
@@ -170,7 +180,7 @@ class Network(pulumi.ComponentResource):
         self._account_id = aws.get_caller_identity(opts=invoke_opts).account_id
 
         self.cidr = args.cidr
-        self.azs = self._zones(invoke_opts)
+        self.zone_ids = list(args.zone_ids)
         plans = carve_subnets(args.cidr, args.zone_count)
 
         vpc = aws.ec2.Vpc(
@@ -187,12 +197,15 @@ class Network(pulumi.ComponentResource):
             f"{resource_name}-igw", vpc_id=vpc.id, tags=self._named("igw"), opts=self._child())
 
         public = [self._subnet(vpc, zone, index, plan.public, "public", {ELB_TAG: "1"})
-                  for index, (zone, plan) in enumerate(zip(self.azs, plans, strict=True))]
+                  for index, (zone, plan) in enumerate(zip(self.zone_ids, plans, strict=True))]
         private = [self._subnet(vpc, zone, index, plan.private, "private",
                                 {INTERNAL_ELB_TAG: "1"})
-                   for index, (zone, plan) in enumerate(zip(self.azs, plans, strict=True))]
+                   for index, (zone, plan) in enumerate(zip(self.zone_ids, plans, strict=True))]
         database = [self._subnet(vpc, zone, index, plan.database, "database", {})
-                    for index, (zone, plan) in enumerate(zip(self.azs, plans, strict=True))]
+                    for index, (zone, plan) in enumerate(zip(self.zone_ids, plans, strict=True))]
+        # Zone names are account-specific aliases of the pinned IDs; the subnets say
+        # which, so no lookup is needed.
+        self.azs = [subnet.availability_zone for subnet in private]
 
         self._public_routes(vpc, igw, public)
         nats = self._nat_gateways(public, igw)
@@ -210,6 +223,7 @@ class Network(pulumi.ComponentResource):
         self.register_outputs({
             "vpc_id": self.vpc_id,
             "cidr": self.cidr,
+            "zone_ids": self.zone_ids,
             "azs": self.azs,
             "public_subnet_ids": self.public_subnet_ids,
             "private_subnet_ids": self.private_subnet_ids,
@@ -228,23 +242,6 @@ class Network(pulumi.ComponentResource):
     def _named(self, role: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         return {**self._tags, "Name": f"{self._base}-{role}", **(extra or {})}
 
-    def _zones(self, invoke_opts: pulumi.InvokeOptions) -> list[str]:
-        """The first `zone_count` available zones of the region, in AWS's order."""
-        result = aws.get_availability_zones(
-            state="available",
-            # Local and Wavelength zones are opt-in and lack most services; only real AZs.
-            filters=[aws.GetAvailabilityZonesFilterArgs(
-                name="opt-in-status", values=["opt-in-not-required"])],
-            opts=invoke_opts,
-        )
-        names = list(result.names)
-        wanted = self._args.zone_count
-        if len(names) < wanted:
-            raise ValueError(
-                f"{self._args.region} has {len(names)} available zones "
-                f"({', '.join(names) or 'none'}), fewer than zone_count={wanted}")
-        return names[:wanted]
-
     def _lock_default_security_group(self, vpc: aws.ec2.Vpc) -> None:
         # Adopting the default security group with no rules removes its allow-all
         # rules, so nothing can silently fall back to it (CIS AWS 5.4).
@@ -258,7 +255,7 @@ class Network(pulumi.ComponentResource):
             f"{self._prefix}-{tier}-{index}",
             vpc_id=vpc.id,
             cidr_block=cidr,
-            availability_zone=zone,
+            availability_zone_id=zone,
             # Nothing gets a public address by accident; load balancers and NAT
             # gateways bring their own.
             map_public_ip_on_launch=False,
@@ -286,7 +283,7 @@ class Network(pulumi.ComponentResource):
         for index in range(count):
             eip = aws.ec2.Eip(
                 f"{self._prefix}-nat-eip-{index}", domain="vpc",
-                tags=self._named(f"nat-{self.azs[index]}"),
+                tags=self._named(f"nat-{self.zone_ids[index]}"),
                 # An EIP in a VPC needs the internet gateway attached first.
                 opts=self._child(depends_on=[igw]))
             nats.append(aws.ec2.NatGateway(
@@ -294,7 +291,7 @@ class Network(pulumi.ComponentResource):
                 allocation_id=eip.id,
                 subnet_id=public[index].id,
                 connectivity_type="public",
-                tags=self._named(f"nat-{self.azs[index]}"),
+                tags=self._named(f"nat-{self.zone_ids[index]}"),
                 opts=self._child(depends_on=[igw]),
             ))
         return nats
@@ -307,7 +304,7 @@ class Network(pulumi.ComponentResource):
             nat = nats[index] if len(nats) > 1 else nats[0]
             table = aws.ec2.RouteTable(
                 f"{self._prefix}-private-rt-{index}", vpc_id=vpc.id,
-                tags=self._named(f"private-{self.azs[index]}"), opts=self._child())
+                tags=self._named(f"private-{self.zone_ids[index]}"), opts=self._child())
             aws.ec2.Route(
                 f"{self._prefix}-private-default-{index}", route_table_id=table.id,
                 destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=self._child())

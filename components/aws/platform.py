@@ -1,25 +1,32 @@
-"""The whole AWS platform of one stack, built from a validated `StackConfig`.
+"""The AWS infrastructure stack of one environment, built from a validated `StackConfig`.
 
 Per region an explicit `aws.Provider` is created and every regional resource is
 pinned to it, so nothing depends on the ambient `aws:region`.
 
-What runs where:
+What this layer builds (cloud credentials only; it never talks to a cluster's API):
 
-* every region of the tier: a VPC over `zoneCount` AZs, an EKS cluster, a Redis
-  replication group, and the orchestrator (role "primary" in the primary region,
-  a warm "standby" in the secondary);
-* across the two regions: the Aurora global database (primary + secondary
-  regional clusters), the artifact bucket replicated to the secondary region, and
-  Route 53 failover records for the orchestrator's public name;
-* dev (one region): a regional Aurora cluster, no replication, and a PRIMARY
-  record without a SECONDARY (the plan shows it).
+* every region: a VPC over the pinned AZ IDs, an EKS cluster, a Redis
+  replication group;
+* across the two regions: the Aurora global database (a regional cluster in each
+  region), the artifact bucket replicated to the secondary region, and Route 53
+  failover records for the orchestrator's public name;
+* dev (one region): a regional Aurora cluster, no replication, one record.
 
-Which database endpoint each region's orchestrator uses, and why: the primary
-uses the global writer endpoint, which Aurora re-points at the new primary after a
-managed switchover or failover, so the primary region's workloads need no change.
-The standby uses its own region's cluster endpoint: read-only until the secondary
-is promoted, then the writer of the promoted cluster, so the standby becomes the
-primary by re-running `pulumi up` with the regions' roles swapped.
+The orchestrator and the cluster add-ons are installed by one *workloads* stack per
+region (components/workloads/), which reads the `workloads` / `workloadsSecrets`
+outputs below through a StackReference.
+
+Construction is fixed, roles flip: `regions.primary/secondary` decide what is built
+(and where the global database was created) and never change for a living
+environment; `activeRegion` decides which region serves and writes. Every resource
+is named, parented and provided by its region, so flipping `activeRegion` changes
+DNS roles and what the workloads stacks run, and replaces nothing.
+
+Which database endpoint each region's orchestrator gets, and why: the active region
+uses the Aurora *global writer endpoint*, which follows a managed switchover or
+failover to whichever cluster is the writer; the standby region gets its own
+cluster's *reader* endpoint (read-only, and local), never its writer endpoint,
+which AWS documents as inactive on a secondary cluster.
 """
 
 from __future__ import annotations
@@ -36,8 +43,8 @@ from components.aws.dns import FailoverDns, FailoverDnsArgs, FailoverEndpoint
 from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.redis import RedisReplicationGroup, RedisReplicationGroupArgs
+from components.aws.runner import DeployRunner, DeployRunnerArgs
 from components.base import standard_tags
-from components.k8s.wiring import ArtifactStore, DatabaseEndpoint, OrchestratorWiring
 from hastack.config.model import StackConfig
 
 TYPE_TOKEN = "hastack:aws:Platform"
@@ -52,6 +59,7 @@ class _Region:
     network: Network
     cluster: EksCluster
     cache: RedisReplicationGroup | None = None
+    runner: DeployRunner | None = None
 
 
 class AwsPlatform(pulumi.ComponentResource):
@@ -71,10 +79,10 @@ class AwsPlatform(pulumi.ComponentResource):
         for region in self.regions.values():
             region.cache = self._cache(region) if config.cache.enabled else None
         self.bucket = self._bucket() if config.artifacts.enabled else None
-        self.orchestrators = self._orchestrators() if config.workflows.enabled else {}
-        self.dns = self._dns() if self.orchestrators and config.multi_region else None
+        serves = config.workflows.enabled
+        self.dns = self._dns() if serves and config.multi_region else None
         self.single_region_record = (self._single_region_record()
-                                     if self.orchestrators and not config.multi_region else None)
+                                     if serves and not config.multi_region else None)
         self.outputs = self._outputs()
         self.register_outputs(self.outputs)
 
@@ -99,9 +107,30 @@ class AwsPlatform(pulumi.ComponentResource):
                 admin_role_arns=config.kubernetes.admin_role_arns,
                 kubeconfig_role_arn=config.kubernetes.kubeconfig_role_arn),
             provider=provider, opts=pulumi.ResourceOptions(parent=self))
-        return _Region(region, provider, network, cluster)
+        built = _Region(region, provider, network, cluster)
+        built.runner = self._runner(built)
+        return built
+
+    def _runner(self, region: _Region) -> DeployRunner | None:
+        """A private API needs a deploy path inside this region's VPC."""
+        config = self._config
+        deploy = config.deploy
+        if config.kubernetes.api_access != "private" or deploy.runner != "codebuild":
+            return None
+        assert deploy.github_repository and deploy.code_connection_arn  # validated
+        return DeployRunner(
+            f"{self._name}-{region.name}-runner",
+            DeployRunnerArgs(
+                name=self._name, region=region.name, tier=config.tier,
+                vpc_id=region.network.vpc_id, subnet_ids=region.network.private_subnet_ids,
+                github_repository=deploy.github_repository,
+                code_connection_arn=deploy.code_connection_arn,
+                cluster_name=region.cluster.cluster_name, cluster_arn=region.cluster.cluster_arn,
+                tags=dict(config.tags)),
+            provider=region.provider, opts=pulumi.ResourceOptions(parent=self))
 
     def _aurora_region(self, region: _Region) -> AuroraRegion:
+        # Zones: the network's names for its pinned AZ IDs (read from its subnets).
         return AuroraRegion(
             provider=region.provider, region=region.name, vpc_id=region.network.vpc_id,
             subnet_ids=region.network.database_subnet_ids,
@@ -121,7 +150,7 @@ class AwsPlatform(pulumi.ComponentResource):
         args = RedisReplicationGroupArgs.from_config(
             self._config, provider=region.provider, region=region.name,
             vpc_id=region.network.vpc_id, subnet_ids=region.network.database_subnet_ids,
-            allowed_cidrs=[region.network.cidr])
+            allowed_cidrs=[region.network.cidr], zones=region.network.azs)
         return RedisReplicationGroup(f"{self._name}-{region.name}-redis", args,
                                      pulumi.ResourceOptions(parent=self))
 
@@ -138,73 +167,85 @@ class AwsPlatform(pulumi.ComponentResource):
         secondary = self._config.regions.secondary
         return self.regions[secondary] if secondary else None
 
-    # ------------------------------------------------------------ orchestrator
+    # ------------------------------------------------------------ what the workloads stacks get
 
-    def _database_for(self, region: _Region, primary: bool) -> DatabaseEndpoint | None:
+    def _database_for(self, region: str) -> dict[str, Any] | None:
+        """Where this region's orchestrator finds PostgreSQL (see the module docstring)."""
         if self.database is None:
             return None
-        if primary:
-            return self.database.database_endpoint
-        local = self.database.regions[region.name]
-        return dataclasses.replace(self.database.database_endpoint, host=local.writer_endpoint)
+        endpoint = self.database.database_endpoint
+        local = self.database.regions[region]
+        host = (endpoint.host if self._config.role_of(region) == "active"
+                else local.reader_endpoint)
+        return {"host": host, "port": endpoint.port, "name": endpoint.database,
+                "username": endpoint.username, "sslMode": endpoint.ssl_mode}
 
-    def _artifacts_for(self, region: _Region, primary: bool) -> ArtifactStore | None:
+    def _artifacts_for(self, region: str) -> dict[str, Any] | None:
+        """Each region reads and writes its own region's copy of the bucket."""
         if self.bucket is None:
             return None
-        bucket = self.bucket.bucket_name
-        key = self.bucket.kms_key_arn
-        if not primary and self.bucket.replica_bucket_name is not None:
-            # The standby reads and writes its region's replica, which keeps working
-            # when the primary region does not.
+        bucket, key = self.bucket.bucket_name, self.bucket.kms_key_arn
+        if region != self._config.regions.primary and self.bucket.replica_bucket_name:
             bucket = self.bucket.replica_bucket_name
             key = self.bucket.replica_kms_key_arn or key
-        return ArtifactStore(
-            cloud="aws", bucket=bucket, region=region.name,
-            aws_oidc_provider_arn=region.cluster.oidc_provider_arn,
-            aws_oidc_issuer=region.cluster.oidc_issuer,
-            aws_kms_key_arn=key, aws_provider=region.provider)
+        return {"bucket": bucket, "kmsKeyArn": key}
 
-    def _orchestrators(self) -> dict[str, Any]:
-        from components.k8s.orchestrator import deploy_orchestrator
-
+    def _workloads_contract(self) -> dict[str, Any]:
+        """Plain facts per region for the workloads stacks (no secrets in here)."""
         config = self._config
-        deployments = {}
-        for region in self.regions.values():
-            primary = region.name == config.regions.primary
-            wiring = OrchestratorWiring(
-                name=f"{self._name}-{region.name}",
-                tier=config.tier,
-                orchestrator=config.orchestrator,
-                role="primary" if primary else "standby",
-                region=region.name,
-                zones=list(region.network.azs),
-                kubernetes_provider=region.cluster.kubernetes_provider,
-                public_hostname=f"{config.dns.hostname}.{config.dns.domain}",
-                database=self._database_for(region, primary),
-                cache=region.cache.cache_endpoint if region.cache else None,
-                artifacts=self._artifacts_for(region, primary),
-                server_replicas=config.workflows.server_replicas,
-                worker_replicas=config.workflows.worker_replicas,
-                controller_replicas=config.workflows.controller_replicas,
-                work_pool=config.workflows.work_pool,
-                labels={"hastack-tier": config.tier},
-            )
-            deployments[region.name] = deploy_orchestrator(
-                wiring, pulumi.ResourceOptions(parent=self, depends_on=[region.cluster]))
-        return deployments
+        regions: dict[str, Any] = {}
+        for name, region in self.regions.items():
+            cache = region.cache.cache_endpoint if region.cache else None
+            regions[name] = {
+                "role": config.role_of(name),
+                "clusterName": region.cluster.cluster_name,
+                "vpcId": region.network.vpc_id,
+                "zones": region.network.azs,
+                "zoneIds": region.network.zone_ids,
+                "oidcProviderArn": region.cluster.oidc_provider_arn,
+                "oidcIssuer": region.cluster.oidc_issuer,
+                "nodeSecurityGroupId": region.cluster.cluster_security_group_id,
+                "database": self._database_for(name),
+                "cache": None if cache is None else {"host": cache.host, "port": cache.port,
+                                                     "tls": cache.tls},
+                "artifacts": self._artifacts_for(name),
+            }
+        return {"environment": self._name.removeprefix("hastack-"), "cloud": "aws",
+                "tier": config.tier, "activeRegion": config.active,
+                "publicHostname": f"{config.dns.hostname}.{config.dns.domain}",
+                "regions": regions}
+
+    def _workloads_secrets(self) -> pulumi.Output[Any]:
+        """Kubeconfigs and credentials per region, exported as one Pulumi secret."""
+        secrets: dict[str, Any] = {}
+        for name, region in self.regions.items():
+            entry: dict[str, Any] = {"kubeconfig": region.cluster.kubeconfig}
+            if self.database is not None:
+                entry["databasePassword"] = self.database.database_endpoint.password
+            if region.cache is not None:
+                entry["cacheAuthToken"] = region.cache.cache_endpoint.auth_token
+            secrets[name] = entry
+        return pulumi.Output.secret(secrets)
+
+    def _regional_name(self, region: str) -> str:
+        dns = self._config.dns
+        return f"{dns.hostname}-{region}.{dns.domain}"
 
     def _dns(self) -> FailoverDns:
+        # The failover pair follows the *active* region; each side is that region's
+        # own name, served by its region's edge.
         config = self._config
-        primary = self.orchestrators[config.regions.primary]
-        secondary = self.orchestrators.get(config.regions.secondary or "")
+        standby = config.standby
         args = FailoverDnsArgs(
             tier=config.tier,
             domain=config.dns.domain,
             hostname=config.dns.hostname,
             zone_id=config.dns.zone_id,
             health_check_path=config.dns.health_check_path,
-            primary=FailoverEndpoint(target=primary.public_endpoint),
-            secondary=FailoverEndpoint(target=secondary.public_endpoint) if secondary else None,
+            primary=FailoverEndpoint(target=self._regional_name(config.active),
+                                     set_identifier=config.active),
+            secondary=(FailoverEndpoint(target=self._regional_name(standby),
+                                        set_identifier=standby) if standby else None),
             provider=self.regions[config.regions.primary].provider,
             tags=dict(config.tags),
         )
@@ -221,7 +262,7 @@ class AwsPlatform(pulumi.ComponentResource):
         return aws.route53.Record(
             f"{self._name}-dns", zone_id=zone_id,
             name=f"{config.dns.hostname}.{config.dns.domain}", type="CNAME", ttl=60,
-            records=[self.orchestrators[config.regions.primary].public_endpoint],
+            records=[self._regional_name(config.regions.primary)],
             opts=pulumi.ResourceOptions(parent=self, provider=primary.provider))
 
     # ------------------------------------------------------------ outputs
@@ -249,9 +290,14 @@ class AwsPlatform(pulumi.ComponentResource):
             outputs["artifactBucket"] = self.bucket.bucket_name
             if self.bucket.replica_bucket_name is not None:
                 outputs["artifactReplicaBucket"] = self.bucket.replica_bucket_name
-        if self.orchestrators:
+        if self._config.workflows.enabled:
             outputs["orchestratorUrl"] = (
                 f"https://{self._config.dns.hostname}.{self._config.dns.domain}")
-            outputs["orchestratorEndpoints"] = {
-                r: d.public_endpoint for r, d in self.orchestrators.items()}
+        runners = {r: reg.runner.label for r, reg in self.regions.items() if reg.runner}
+        if runners:
+            # What each region's workloads job puts in `runs-on`.
+            outputs["deployRunners"] = runners
+        outputs["activeRegion"] = self._config.active
+        outputs["workloads"] = self._workloads_contract()
+        outputs["workloadsSecrets"] = self._workloads_secrets()
         return outputs

@@ -63,7 +63,9 @@ class RedisReplicationGroupArgs:
     # Who may connect on 6379: CIDRs and/or security groups (e.g. the EKS node SG).
     allowed_cidrs: Sequence[str] = ()
     allowed_security_group_ids: Sequence[pulumi.Input[str]] = ()
-    zones: Sequence[str] = ()
+    # The zones of `subnet_ids` (the network's names for its pinned AZ IDs); defaults
+    # to the region's known zone names.
+    zones: Sequence[pulumi.Input[str]] = ()
     engine: Engine | None = None
     engine_version: str | None = None
     node_type: str | None = None
@@ -78,11 +80,12 @@ class RedisReplicationGroupArgs:
                     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
                     allowed_cidrs: Sequence[str] = (),
                     allowed_security_group_ids: Sequence[pulumi.Input[str]] = (),
+                    zones: Sequence[pulumi.Input[str]] = (),
                     ) -> RedisReplicationGroupArgs:
         cache = config.cache
         return cls(
             tier=config.tier, provider=provider, region=region, vpc_id=vpc_id,
-            subnet_ids=subnet_ids, allowed_cidrs=allowed_cidrs,
+            subnet_ids=subnet_ids, allowed_cidrs=allowed_cidrs, zones=tuple(zones),
             allowed_security_group_ids=allowed_security_group_ids,
             engine=cache.engine, engine_version=cache.engine_version,
             node_type=cache.node_type, nodes=cache.nodes_per_region,
@@ -95,7 +98,7 @@ class _Settings:
     engine: str
     engine_version: str
     node_type: str
-    zones: list[str]
+    zones: list[pulumi.Input[str]]
     snapshot_days: int
     log_days: int
     final_snapshot: bool
@@ -136,7 +139,7 @@ def resolve_settings(name: str, args: RedisReplicationGroupArgs) -> _Settings:
                          "characters); include the region in it, one group per region")
     if not args.zones and args.region not in AWS_REGION_ZONES:
         raise ValueError(f"{args.region}: unknown region; pass zones explicitly")
-    zones = list(args.zones) or zones_of("aws", args.region)
+    zones: list[pulumi.Input[str]] = list(args.zones) or list(zones_of("aws", args.region))
     if len(set(zones)) < 2:
         raise ValueError(f"{args.region}: needs at least 2 distinct zones for Multi-AZ")
     return _Settings(

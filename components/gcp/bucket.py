@@ -31,7 +31,7 @@ multipart uploads cleaned up, and `force_destroy` only outside prod.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -70,6 +70,8 @@ class VersionedGcsBucketArgs:
     bucket_name: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     protection: Protection | None = None
+    # Resources (the project's APIs) that must exist before any child or lookup.
+    depends_on: Sequence[pulumi.Resource] = ()
 
     @property
     def dual_region(self) -> bool:
@@ -137,7 +139,8 @@ class VersionedGcsBucket(pulumi.ComponentResource):
             f"{resource_name}-kms",
             RegionalKeyArgs(name=args.name, location=args.key_location, purpose="gcs",
                             tier=args.tier, project=args.project, labels=args.labels,
-                            encrypters=[storage_agent_member(args.project, self, None)],
+                            encrypters=[storage_agent_member(args.project, self, None,
+                                                                 args.depends_on)],
                             protection=protection),
             opts=child_options(self),
         )

@@ -37,7 +37,6 @@ from typing import Literal
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 
 from components.base import Protection, Tier, child_options, standard_labels
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
@@ -93,6 +92,8 @@ class GkeClusterArgs:
     ignore_scaling_changes: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     protection: Protection | None = None
+    # Resources (the project's APIs) that must exist before any child or lookup.
+    depends_on: Sequence[pulumi.Resource] = ()
 
     @property
     def cluster_name(self) -> str:
@@ -135,7 +136,12 @@ def service_account_id(wanted: str) -> str:
     return f"{wanted[:23].rstrip('-')}-{digest}"
 
 
-def render_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
+def _dns_endpoint(config: object) -> str:
+    dns = getattr(config, "dns_endpoint_config", None)
+    return str(getattr(dns, "endpoint", None) or "")
+
+
+def render_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str | None) -> str:
     """A kubeconfig that authenticates through gke-gcloud-auth-plugin (no static token)."""
     user = {
         "exec": {
@@ -151,7 +157,7 @@ def render_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> 
         "kind": "Config",
         "clusters": [{"name": cluster_name, "cluster": {
             "server": f"https://{endpoint}",
-            "certificate-authority-data": ca_certificate,
+            **({"certificate-authority-data": ca_certificate} if ca_certificate else {}),
         }}],
         "contexts": [{"name": cluster_name,
                       "context": {"cluster": cluster_name, "user": cluster_name}}],
@@ -170,7 +176,7 @@ class GkeCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     workload_pool: str
     kubeconfig: pulumi.Output[str]
-    kubernetes_provider: k8s.Provider
+    dns_endpoint: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: GkeClusterArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -179,7 +185,7 @@ class GkeCluster(pulumi.ComponentResource):
         protection = args.protection or Protection.for_tier(args.tier)
         self.workload_pool = f"{args.project}.svc.id.goog"
         labels = standard_labels(args.tier, "GkeCluster", args.labels)
-        number = project_number(args.project, self, None)
+        number = project_number(args.project, self, None, args.depends_on)
         key = RegionalKey(
             f"{resource_name}-secrets-kms",
             RegionalKeyArgs(name=args.name, location=args.region, purpose="gke",
@@ -193,15 +199,21 @@ class GkeCluster(pulumi.ComponentResource):
         self.node_pool = self._node_pool(resource_name, args, labels, node_sa, node_grants)
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
-            self.cluster.name, self.cluster.endpoint,
-            self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate or ""),
-        ).apply(lambda parts: render_kubeconfig(parts[0], parts[1], parts[2])))
-        self.kubernetes_provider = k8s.Provider(
-            f"{resource_name}-k8s",
-            kubeconfig=self.kubeconfig,
-            opts=child_options(self, depends_on=[self.node_pool]),
-        )
+        self.dns_endpoint = self.cluster.control_plane_endpoints_config.apply(_dns_endpoint)
+        if args.private_endpoint:
+            # The DNS-based endpoint: reachable from anywhere, authorised by IAM
+            # (container.clusters.connect), so a runner needs no network path to the
+            # VPC; its certificate is publicly trusted, so no CA is pinned.
+            self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+                self.cluster.name, self.dns_endpoint,
+            ).apply(lambda parts: render_kubeconfig(parts[0], parts[1], None)))
+        else:
+            self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+                self.cluster.name, self.cluster.endpoint,
+                self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate or ""),
+            ).apply(lambda parts: render_kubeconfig(parts[0], parts[1], parts[2])))
+        # No Kubernetes provider here: the infrastructure layer never talks to the
+        # cluster's API; the workloads stack builds one from `kubeconfig`.
         self.register_outputs({
             "clusterName": self.cluster_name,
             "endpoint": self.endpoint,
@@ -270,6 +282,11 @@ class GkeCluster(pulumi.ComponentResource):
                 master_global_access_config=C.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs(
                     enabled=True),
             ),
+            # The DNS-based endpoint is how a private cluster is reached at all (from CI
+            # and operators): IAM decides who, not a network path.
+            control_plane_endpoints_config=C.ClusterControlPlaneEndpointsConfigArgs(
+                dns_endpoint_config=C.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                    allow_external_traffic=True)),
             master_authorized_networks_config=C.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
                     C.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(

@@ -108,7 +108,7 @@ class MemorystoreRedis(pulumi.ComponentResource):
         version = args.validate()
         super().__init__(TYPE_TOKEN, resource_name, None, opts)
         protection = args.protection or Protection.for_tier(args.tier)
-        number = project_number(args.project, self, None)
+        number = project_number(args.project, self, None, args.depends_on)
         key = RegionalKey(
             f"{resource_name}-kms",
             RegionalKeyArgs(name=args.name, location=args.region, purpose="redis",

@@ -1,4 +1,4 @@
-"""The whole GCP platform of one stack, built from a validated `StackConfig`.
+"""The GCP infrastructure stack of one environment, built from a validated `StackConfig`.
 
 Per region an explicit `gcp.Provider` (project + region) is created and every
 regional resource is pinned to it, so nothing depends on ambient gcloud
@@ -7,12 +7,16 @@ the primary region's provider.
 
 What runs where:
 
-* primary region: GKE cluster, Cloud SQL primary (REGIONAL HA), Memorystore,
-  orchestrator role "primary".
+* primary region: GKE cluster, Cloud SQL primary (REGIONAL HA), Memorystore.
 * secondary region (prod/staging): GKE cluster, the Cloud SQL cross-region
-  replica, its own Memorystore, orchestrator role "standby" wired to the replica
-  (which keeps its IP when promoted, so failover needs no re-wiring).
-* both: one dual-region artifact bucket and one health-checked DNS name.
+  replica, its own Memorystore.
+* both: a reserved external IP per region for the edge, one dual-region artifact
+  bucket and one health-checked DNS name.
+
+The orchestrators are installed by one workloads stack per region
+(components/workloads/), which reads the `workloads`/`workloadsSecrets` outputs.
+`activeRegion` decides the roles: the replica is promoted (`replica_promoted`) once
+the secondary is active, and the DNS failover policy prefers the active region.
 
 GCP versus the AWS platform: one global VPC instead of a VPC per region (no
 peering), Cloud NAT per region instead of NAT gateways per zone, a Cloud SQL
@@ -23,7 +27,7 @@ Workload Identity instead of IRSA.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -35,18 +39,10 @@ from components.gcp.dns import DnsTarget, FailoverDns, FailoverDnsArgs
 from components.gcp.gke import GkeCluster, GkeClusterArgs
 from components.gcp.memorystore import READ_REPLICA_MIN_GB, MemorystoreRedis, MemorystoreRedisArgs
 from components.gcp.network import GcpNetwork, GcpNetworkArgs, RegionNetwork
-from components.k8s.wiring import ArtifactStore, OrchestratorWiring
+from components.gcp.services import ProjectServices
 from hastack.config.model import StackConfig
-from hastack.config.regions import zones_of
 
 TYPE_TOKEN = "hastack:gcp:Platform"
-
-
-def deploy_orchestrator(wiring: OrchestratorWiring, opts: pulumi.ResourceOptions) -> Any:
-    """The shared orchestrator hook, imported late: only stacks with workflows need it."""
-    from components.k8s.orchestrator import deploy_orchestrator as deploy
-
-    return deploy(wiring, opts)
 
 
 def check_config(config: StackConfig) -> str:
@@ -85,29 +81,38 @@ class GcpPlatform(pulumi.ComponentResource):
                                  opts=pulumi.ResourceOptions(parent=self))
             for region in self.regions
         }
+        # First: a fresh project has none of the APIs the components need.
+        self.services = ProjectServices(
+            f"{name}-apis", project,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.providers[self.regions[0]]))
         self.network = self._network()
         self.clusters = {region: self._cluster(region) for region in self.regions}
         self.database = self._database() if config.database.enabled else None
         self.caches = ({region: self._cache(region) for region in self.regions}
                        if config.cache.enabled else {})
         self.bucket = self._bucket() if config.artifacts.enabled else None
-        self.orchestrators = self._orchestrators() if config.workflows.enabled else {}
-        self.dns = self._dns() if self.orchestrators else None
+        self.addresses = ({region: self._edge_address(region) for region in self.regions}
+                          if config.workflows.enabled else {})
+        self.dns = self._dns() if self.addresses else None
         self.outputs = self._collect_outputs()
         self.register_outputs(self.outputs)
 
     # -- building blocks ---------------------------------------------------------
 
     def _opts(self, region: str | None = None) -> pulumi.ResourceOptions:
+        # Every component waits for the project's APIs (depends_on a component
+        # waits for all of its children).
         return pulumi.ResourceOptions(parent=self,
-                                      provider=self.providers[region or self.regions[0]])
+                                      provider=self.providers[region or self.regions[0]],
+                                      depends_on=[self.services])
 
     @property
     def primary(self) -> str:
         return self.regions[0]
 
     def _zones(self, region: str) -> list[str]:
-        return zones_of("gcp", region)[:self.config.zone_count]
+        # Pinned in the stack file (or by the loader from the regions table).
+        return self.config.zones_of(region)
 
     def _network(self) -> GcpNetwork:
         network = self.config.network
@@ -139,9 +144,10 @@ class GcpPlatform(pulumi.ComponentResource):
                 machine_type=k8s.node_instance_type,
                 nodes_min=k8s.nodes_min, nodes_max=k8s.nodes_max,
                 kubernetes_version=k8s.version,
-                authorized_cidrs=list(k8s.public_access_cidrs),
+                authorized_cidrs=list(k8s.api_allowlist),
                 ignore_scaling_changes=k8s.ignore_scaling_changes,
                 labels=self.config.tags, protection=self.protection,
+                depends_on=[self.services],
             ),
             opts=self._opts(region),
         )
@@ -161,8 +167,11 @@ class GcpPlatform(pulumi.ComponentResource):
                 backup_retention_days=db.backup_retention_days,
                 database_name=db.database_name, username=db.master_username,
                 secret_regions=self.regions,
+                # The replica is the writer once the secondary region is active.
+                replica_promoted=(self.config.regions.secondary is not None
+                                  and self.config.active == self.config.regions.secondary),
                 labels=self.config.tags, protection=self.protection,
-                depends_on=[self.network.private_service_access],
+                depends_on=[self.network.private_service_access, self.services],
             ),
             providers=self.providers,
             opts=self._opts(),
@@ -182,7 +191,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 read_replicas=read_replicas, engine_version=cache.engine_version,
                 zones=self._zones(region)[:2],
                 labels=self.config.tags, protection=self.protection,
-                depends_on=[self.network.private_service_access],
+                depends_on=[self.network.private_service_access, self.services],
             ),
             opts=self._opts(region),
         )
@@ -197,52 +206,77 @@ class GcpPlatform(pulumi.ComponentResource):
                 replicate=artifacts.replicate,
                 noncurrent_version_days=artifacts.noncurrent_version_days,
                 labels=self.config.tags, protection=self.protection,
+                depends_on=[self.services],
             ),
             opts=self._opts(),
         )
 
-    def _orchestrators(self) -> dict[str, Any]:
-        deployments = {}
-        for region in self.regions:
-            wiring = self._wiring(region)
-            deployments[region] = deploy_orchestrator(
-                wiring, pulumi.ResourceOptions(parent=self, depends_on=[
-                    self.clusters[region].node_pool]))
-        return deployments
+    def _edge_address(self, region: str) -> gcp.compute.Address:
+        """The region's reserved public IP: DNS points at it before any workload exists."""
+        return gcp.compute.Address(
+            f"{self.name}-{region}-edge-ip",
+            name=f"{self.name}-{region}-edge",
+            project=self.project, region=region, address_type="EXTERNAL",
+            labels=self.config.tags or None,
+            opts=self._opts(region))
 
-    def _wiring(self, region: str) -> OrchestratorWiring:
-        config = self.config
-        role: Literal["primary", "standby"] = "primary" if region == self.primary else "standby"
-        database = None
-        if self.database is not None:
-            database = (self.database.endpoint if role == "primary"
-                        else self.database.replica_endpoint or self.database.endpoint)
-        artifacts = None if self.bucket is None else ArtifactStore(
-            cloud="gcp", bucket=self.bucket.bucket_name, region=region,
-            gcp_project=self.project, gcp_provider=self.providers[region])
-        return OrchestratorWiring(
-            name=f"{self.name}-{region}",
-            tier=config.tier,
-            orchestrator=config.orchestrator,
-            role=role,
-            region=region,
-            zones=self._zones(region),
-            kubernetes_provider=self.clusters[region].kubernetes_provider,
-            public_hostname=f"{config.dns.hostname}.{config.dns.domain}",
-            database=database,
-            cache=self.caches[region].endpoint if region in self.caches else None,
-            artifacts=artifacts,
-            server_replicas=config.workflows.server_replicas,
-            worker_replicas=config.workflows.worker_replicas,
-            controller_replicas=config.workflows.controller_replicas,
-            work_pool=config.workflows.work_pool,
-            labels=dict(config.tags),
-        )
+    def _database_for(self, region: str) -> dict[str, Any] | None:
+        """Active region: the writer; standby: a read-only replica (never written)."""
+        if self.database is None:
+            return None
+        endpoint = self.database.endpoint
+        replica = self.database.replica_endpoint
+        secondary = self.config.regions.secondary
+        writer = replica if (replica and self.config.active == secondary) else endpoint
+        if self.config.role_of(region) == "active":
+            chosen = writer
+        else:
+            # The standby reads its local replica while the primary is active; once the
+            # replica is promoted the old primary is stale, so it gets the writer (one
+            # global VPC: reachable from every region) and runs nothing that writes.
+            chosen = replica if (replica and region == secondary) else writer
+        return {"host": chosen.host, "port": chosen.port, "name": chosen.database,
+                "username": chosen.username, "sslMode": chosen.ssl_mode}
+
+    def _workloads_contract(self) -> dict[str, Any]:
+        regions: dict[str, Any] = {}
+        for region, cluster in self.clusters.items():
+            cache = self.caches.get(region)
+            regions[region] = {
+                "role": self.config.role_of(region),
+                "clusterName": cluster.cluster_name,
+                "zones": self._zones(region),
+                "workloadPool": cluster.workload_pool,
+                "edgeAddressName": self.addresses[region].name if region in self.addresses
+                else None,
+                "database": self._database_for(region),
+                "cache": None if cache is None else {
+                    "host": cache.endpoint.host, "port": cache.endpoint.port,
+                    "tls": cache.endpoint.tls, "caCertificate": cache.endpoint.ca_certificate},
+                "artifacts": None if self.bucket is None else {"bucket": self.bucket.bucket_name},
+            }
+        return {"environment": self.name.removeprefix("hastack-"), "cloud": "gcp",
+                "tier": self.config.tier, "activeRegion": self.config.active,
+                "project": self.project,
+                "publicHostname": f"{self.config.dns.hostname}.{self.config.dns.domain}",
+                "regions": regions}
+
+    def _workloads_secrets(self) -> pulumi.Output[Any]:
+        secrets: dict[str, Any] = {}
+        for region, cluster in self.clusters.items():
+            entry: dict[str, Any] = {"kubeconfig": cluster.kubeconfig}
+            if self.database is not None:
+                entry["databasePassword"] = self.database.endpoint.password
+            if region in self.caches:
+                entry["cacheAuthToken"] = self.caches[region].endpoint.auth_token
+            secrets[region] = entry
+        return pulumi.Output.secret(secrets)
 
     def _dns(self) -> FailoverDns:
         dns = self.config.dns
-        targets = [DnsTarget(region, self.orchestrators[region].public_endpoint)
-                   for region in self.regions]
+        # The active region is the policy's primary target.
+        ordered = sorted(self.regions, key=lambda r: r != self.config.active)
+        targets = [DnsTarget(region, self.addresses[region].address) for region in ordered]
         return FailoverDns(
             f"{self.name}-dns",
             FailoverDnsArgs(
@@ -280,8 +314,11 @@ class GcpPlatform(pulumi.ComponentResource):
             outputs[f"cache.host.{region}"] = cache.endpoint.host
         if self.bucket is not None:
             outputs["artifacts.bucket"] = self.bucket.bucket_name
-        for region, deployment in self.orchestrators.items():
-            outputs[f"publicEndpoint.{region}"] = deployment.public_endpoint
+        for region, address in self.addresses.items():
+            outputs[f"publicEndpoint.{region}"] = address.address
+        outputs["activeRegion"] = self.config.active
+        outputs["workloads"] = self._workloads_contract()
+        outputs["workloadsSecrets"] = self._workloads_secrets()
         if self.dns is not None:
             outputs["dns.name"] = self.dns.fqdn.rstrip(".")
         return outputs

@@ -13,6 +13,8 @@ Memorystore's agents exist as soon as their APIs are enabled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_gcp as gcp
 
@@ -24,10 +26,14 @@ AGENT_DOMAINS = {
 
 
 def project_number(project: str, parent: pulumi.Resource,
-                   provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
+                   provider: pulumi.ProviderResource | None,
+                   depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.Output[str]:
+    # `depends_on`: the project's APIs. An invoke does not inherit its parent
+    # component's dependencies (pulumi/pulumi#24436), so it is passed explicitly.
     result = gcp.organizations.get_project_output(
         project_id=project,
-        opts=pulumi.InvokeOutputOptions(parent=parent, provider=provider),
+        opts=pulumi.InvokeOutputOptions(parent=parent, provider=provider,
+                                        depends_on=list(depends_on) or None),
     )
     return result.number
 
@@ -50,9 +56,11 @@ def cloudsql_agent(name: str, project: str, parent: pulumi.Resource,
 
 
 def storage_agent_member(project: str, parent: pulumi.Resource,
-                         provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
+                         provider: pulumi.ProviderResource | None,
+                         depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.Output[str]:
     result = gcp.storage.get_project_service_account_output(
         project=project,
-        opts=pulumi.InvokeOutputOptions(parent=parent, provider=provider),
+        opts=pulumi.InvokeOutputOptions(parent=parent, provider=provider,
+                                        depends_on=list(depends_on) or None),
     )
     return result.member

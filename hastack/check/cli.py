@@ -1,5 +1,7 @@
 """`hastack check`: the policy pack on an offline plan, through the analyzer protocol.
 
+    hastack check ENV                   every stack of an environment, then the rules
+                                        across its stacks (hastack/check/environment.py)
     hastack check STACK                 plan from build/plan/STACK.json (made if missing)
     hastack check --plan FILE [--tier T]
     options: --preview-unknowns  treat computed inputs as unknown (a first preview)
@@ -76,6 +78,8 @@ def check_main(argv: list[str] | None = None) -> int:
     if bool(args.stack) == bool(args.plan):
         print("error: give a stack name or --plan FILE (not both)", file=sys.stderr)
         return 2
+    if args.stack and not args.plan and _is_environment(root, args.stack):
+        return _check_environment(root, args)
     try:
         plan = (json.loads(args.plan.read_text()) if args.plan
                 else _plan_for_stack(root, args.stack))
@@ -90,6 +94,42 @@ def check_main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print(f"\nReports: {_shown(json_path, root)}, {_shown(sarif_path, root)}")
     return 0 if result.passed else 1
+
+
+def _is_environment(root: Path, stack: str) -> bool:
+    from hastack.stacks import stack_info
+
+    return (root / "stacks" / f"Pulumi.{stack}.yaml").is_file() and \
+        stack_info(root, stack).layer == "infrastructure"
+
+
+def _check_environment(root: Path, args: argparse.Namespace) -> int:
+    """Plan the environment, check each stack's plan, then the cross-stack rules."""
+    from hastack.check.environment import check_environment
+    from hastack.plan.pipeline import plan_environment
+
+    try:
+        results = plan_environment(root, args.stack)
+        checks = [(r.stack, check_plan(r.plan, args.policies or root / "policies",
+                                       tier=args.tier, preview_unknowns=args.preview_unknowns))
+                  for r in results]
+        findings = check_environment([r.plan for r in results])
+    except (OSError, ValueError, PolicyHostError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    passed = True
+    for stack, result in checks:
+        json_path, sarif_path = write_reports(result, args.out or root / "build" / "policy", root)
+        text = console(result)
+        print(f"== {stack}")
+        print(text.splitlines()[-1] if args.quiet else text)
+        if not args.quiet:
+            print(f"\nReports: {_shown(json_path, root)}, {_shown(sarif_path, root)}")
+        passed = passed and result.passed
+    print(f"== environment {args.stack}: {len(findings)} cross-stack violation(s)")
+    for finding in findings:
+        print(f"  [mandatory] {finding.rule} ({finding.stack}): {finding.message}")
+    return 0 if passed and not findings else 1
 
 
 def _shown(path: Path, root: Path) -> str:

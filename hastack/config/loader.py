@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from hastack.config.errors import ConfigError
 from hastack.config.model import StackConfig, validate_semantics
+from hastack.config.regions import default_zone_ids
 from hastack.config.tiers import CLOUDS, TIERS, deep_merge, tier_defaults
 
 NAMESPACE = "hastack"
@@ -59,7 +60,7 @@ def load_settings(settings: dict[str, Any], source: str) -> StackConfig:
     # Even with cloud/tier wrong, validate the rest against some defaults so the user
     # sees every problem in one run.
     defaults = tier_defaults(cloud if cloud in CLOUDS else "aws", tier if tier in TIERS else "dev")
-    merged = deep_merge(defaults, settings)
+    merged = _with_default_zones(deep_merge(defaults, settings), cloud)
     try:
         config = StackConfig.model_validate(merged)
     except ValidationError as exc:
@@ -72,6 +73,23 @@ def load_settings(settings: dict[str, Any], source: str) -> StackConfig:
     if semantic:
         raise ConfigError(source, semantic)
     return config
+
+
+def _with_default_zones(merged: dict[str, Any], cloud: Any) -> dict[str, Any]:
+    """Pin the zones of every region the file leaves unpinned, from the regions table.
+
+    Only well-formed values are filled in; anything else is left for the schema to
+    report, so a typo never turns into a silent default.
+    """
+    regions, count, zones = merged.get("regions"), merged.get("zoneCount"), merged.get("zones")
+    if (cloud not in CLOUDS or not isinstance(regions, dict) or not isinstance(count, int)
+            or not isinstance(zones if zones is not None else {}, dict)):
+        return merged
+    pinned = dict(zones or {})
+    for region in (regions.get("primary"), regions.get("secondary")):
+        if isinstance(region, str) and region not in pinned:
+            pinned[region] = default_zone_ids(cloud, region, count)
+    return {**merged, "zones": pinned}
 
 
 def _semantics_despite(schema_problems: list[tuple[str, str]], merged: dict[str, Any],

@@ -19,9 +19,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from hastack.config.regions import REGION_ZONES
+from hastack.config.regions import AWS_AZ_ID, REGION_ZONES, known_zone_ids
 
 Cloud = Literal["aws", "gcp"]
+Layer = Literal["infrastructure", "workloads"]
 Tier = Literal["dev", "staging", "prod"]
 Orchestrator = Literal["prefect", "argo"]
 
@@ -76,8 +77,12 @@ class KubernetesSettings(_Section):
     node_instance_type: str
     nodes_min: Annotated[int, Field(ge=1, le=100)]
     nodes_max: Annotated[int, Field(ge=1, le=1000)]
-    # Empty means a private-only API endpoint; prod never accepts 0.0.0.0/0.
-    public_access_cidrs: list[str]
+    # Who can reach the Kubernetes API. "private": only from inside the region's VPC
+    # (EKS) or through GKE's DNS-based endpoint with IAM; the workloads stacks are then
+    # deployed from a runner that can reach it (see `deploy`). "allowlist": the public
+    # endpoint, limited to `apiAllowlist` (never 0.0.0.0/0 in prod).
+    api_access: Literal["private", "allowlist"]
+    api_allowlist: list[str]
     log_retention_days: Annotated[int, Field(ge=1, le=3653)]
     # Leave node-group scaling to an autoscaler (Cluster Autoscaler, Karpenter) so
     # that `pulumi up` does not fight it.
@@ -85,7 +90,9 @@ class KubernetesSettings(_Section):
     # AWS: IAM roles granted cluster-admin through EKS access entries. The cluster
     # creator gets no implicit admin, so the deploying role must be listed here.
     admin_role_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]]
-    # AWS: role the kubeconfig (and so the Kubernetes provider) assumes; one of adminRoleArns.
+    # AWS: role the kubeconfig (and so the Kubernetes provider) assumes; one of
+    # adminRoleArns, and one the deploying identity may assume (IAM no longer lets a
+    # role assume itself implicitly). Unset: the deploying identity is used as it is.
     kubeconfig_role_arn: str | None = None
 
     @field_validator("version")
@@ -95,7 +102,7 @@ class KubernetesSettings(_Section):
             raise ValueError("must be a Kubernetes minor version such as '1.33'")
         return value
 
-    @field_validator("public_access_cidrs")
+    @field_validator("api_allowlist")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
         for cidr in value:
@@ -182,13 +189,36 @@ class GcpSettings(_Section):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
 
 
-class StackConfig(_Section):
-    """One environment, fully resolved (tier defaults applied)."""
+class DeploySettings(_Section):
+    """Where the workloads stacks of a private cluster are deployed from."""
 
+    # "codebuild": the infrastructure stack creates an AWS CodeBuild project in each
+    # region's VPC that serves GitHub Actions jobs as a self-hosted runner; "external":
+    # bring your own runner with a network path to the API (a VPN, a runner in the VPC).
+    runner: Literal["codebuild", "external"]
+    # owner/name of the GitHub repository whose workflow jobs the runner serves.
+    github_repository: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] | None = None
+    # AWS CodeConnections (CodeStar) connection to GitHub, authorised once in the console.
+    code_connection_arn: Annotated[
+        str, Field(pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):"
+                           r"[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$")] | None = None
+
+
+class StackConfig(_Section):
+    """One environment's infrastructure stack, fully resolved (tier defaults applied)."""
+
+    layer: Literal["infrastructure"] = "infrastructure"
     cloud: Cloud
     tier: Tier
     regions: Regions
+    # The one key a failover changes: which region serves and writes. Defaults to the
+    # primary; regions.primary/secondary describe what is built and never change.
+    active_region: str | None = None
     zone_count: Annotated[int, Field(ge=2, le=6)]
+    # Zones per region, pinned: AZ IDs on AWS (use1-az1), zone names on GCP. The
+    # loader fills a region the file does not pin from the regions table.
+    zones: dict[str, list[str]] = Field(default_factory=dict)
     orchestrator: Orchestrator
     network: NetworkSettings
     kubernetes: KubernetesSettings
@@ -201,11 +231,27 @@ class StackConfig(_Section):
     protect_stateful_resources: bool
     deletion_protection: bool
     tags: dict[str, str]
+    deploy: DeploySettings
     gcp: GcpSettings | None = None
 
     @property
     def multi_region(self) -> bool:
         return self.regions.secondary is not None
+
+    @property
+    def active(self) -> str:
+        """The region that serves traffic and holds the database writer."""
+        return self.active_region or self.regions.primary
+
+    @property
+    def standby(self) -> str | None:
+        return next((r for r in self.regions.all if r != self.active), None)
+
+    def role_of(self, region: str) -> Literal["active", "standby"]:
+        return "active" if region == self.active else "standby"
+
+    def zones_of(self, region: str) -> list[str]:
+        return list(self.zones.get(region, []))
 
     @property
     def dns_provider(self) -> str:
@@ -233,9 +279,78 @@ def validate_semantics(config: StackConfig) -> list[Problem]:
             problems.append(("zoneCount",
                              f"{region} offers {len(zones[region])} zones, "
                              f"fewer than zoneCount={config.zone_count}"))
+    problems += _placement_rules(config)
+    problems += _access_rules(config)
     problems += _tier_rules(config)
     problems += _cross_region_rules(config)
     problems += _sizing_rules(config)
+    return problems
+
+
+def _placement_rules(config: StackConfig) -> list[Problem]:
+    """activeRegion is one of the built regions; every region pins zoneCount known zones."""
+    problems: list[Problem] = []
+    regions = config.regions.all
+    if config.active_region is not None and config.active_region not in regions:
+        problems.append(("activeRegion", f"'{config.active_region}' is not a region of this "
+                                         f"environment; allowed: {', '.join(regions)}"))
+    for region in sorted(set(config.zones) - set(regions)):
+        problems.append((f"zones.{region}", "not a region of this environment; "
+                                            f"allowed: {', '.join(regions)}"))
+    what = ("AZ IDs such as use1-az1" if config.cloud == "aws"
+            else "zone names such as us-central1-a")
+    for region in regions:
+        pinned = config.zones.get(region, [])
+        key = f"zones.{region}"
+        if len(pinned) != config.zone_count:
+            known = known_zone_ids(config.cloud, region)
+            hint = (f"pin {config.zone_count} {what}"
+                    + (f" from: {', '.join(known)}" if known else ""))
+            problems.append((key, f"{len(pinned)} zones pinned, zoneCount is "
+                                  f"{config.zone_count}; {hint}"))
+        if len(set(pinned)) != len(pinned):
+            problems.append((key, "each zone may be pinned once"))
+        known = known_zone_ids(config.cloud, region)
+        for zone in pinned:
+            if known is not None and zone not in known:
+                problems.append((key, f"unknown zone '{zone}' in {region}; "
+                                      f"allowed: {', '.join(known)}"))
+            elif known is None and config.cloud == "aws" and not re.match(AWS_AZ_ID, zone):
+                problems.append((key, f"'{zone}' is not an AZ ID such as use1-az1"))
+    return problems
+
+
+def _access_rules(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    k8s = config.kubernetes
+    if k8s.api_access == "allowlist" and not k8s.api_allowlist:
+        problems.append(("kubernetes.apiAllowlist",
+                         "apiAccess: allowlist needs the CIDRs that may reach the API"))
+    if any(ipaddress.ip_network(c).prefixlen == 0 for c in k8s.api_allowlist):
+        problems.append(("kubernetes.apiAllowlist",
+                         "never opens the Kubernetes API to the whole internet (0.0.0.0/0); "
+                         "list the operator/runner CIDRs, or use apiAccess: private"))
+    if k8s.api_access == "private" and k8s.api_allowlist:
+        problems.append(("kubernetes.apiAllowlist",
+                         "only for apiAccess: allowlist; a private endpoint has no allowlist"))
+    deploy = config.deploy
+    if (config.cloud == "aws" and k8s.api_access == "private"
+            and deploy.runner == "codebuild"):
+        for key, value in (("githubRepository", deploy.github_repository),
+                           ("codeConnectionArn", deploy.code_connection_arn)):
+            if value is None:
+                problems.append((f"deploy.{key}",
+                                 "required for deploy.runner: codebuild (the CodeBuild runner "
+                                 "in each VPC deploys the workloads stacks of a private cluster)"))
+    if (config.cloud == "aws" and deploy.runner == "codebuild"
+            and k8s.kubeconfig_role_arn is not None):
+        problems.append(("kubernetes.kubeconfigRoleArn",
+                         "not with deploy.runner: codebuild; the runner authenticates as its "
+                         "own role, which gets an access entry on its region's cluster"))
+    if config.cloud == "gcp" and deploy.runner == "codebuild":
+        problems.append(("deploy.runner", "codebuild is AWS only; on GCP the private "
+                                          "cluster is reached through its DNS-based endpoint; "
+                                          "allowed: external"))
     return problems
 
 
@@ -248,10 +363,6 @@ def _tier_rules(config: StackConfig) -> list[Problem]:
                          "prod needs a secondary region for regional failover"))
     if config.zone_count < 3:
         problems.append(("zoneCount", "prod spreads over at least 3 zones; allowed: 3..6"))
-    if "0.0.0.0/0" in config.kubernetes.public_access_cidrs:
-        problems.append(("kubernetes.publicAccessCidrs",
-                         "prod never opens the Kubernetes API to 0.0.0.0/0; "
-                         "list the operator CIDRs or leave it empty for a private endpoint"))
     if not config.protect_stateful_resources:
         problems.append(("protectStatefulResources",
                          "prod always protects stateful resources; allowed: true"))

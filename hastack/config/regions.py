@@ -87,6 +87,25 @@ GCP_REGION_ZONES: dict[str, tuple[str, ...]] = {
     "africa-south1": ("a", "b", "c"),
 }
 
+# AWS AZ IDs: the same physical zone in every account, unlike the zone *names*
+# (us-east-1a), which older regions map per account. Stack files pin AZ IDs so that
+# placement never depends on a live lookup (a zone reported impaired during an
+# incident must not make the next `pulumi up` move subnets or databases).
+# Source: AWS Regions and Availability Zones guide, "AWS Availability Zones" and
+# "AZ IDs" (docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html);
+# us-west-1 offers usw1-az1 and usw1-az3 only; us-east-1's use1-az3 comes last
+# because some services' zone tables omit it (e.g. EFS One Zone's supported AZ IDs).
+# Regions not listed here may still be used: the stack file then names its AZ IDs
+# explicitly (format-checked only).
+AWS_REGION_AZ_IDS: dict[str, tuple[str, ...]] = {
+    "us-east-1": ("use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6", "use1-az3"),
+    "us-east-2": ("use2-az1", "use2-az2", "use2-az3"),
+    "us-west-1": ("usw1-az1", "usw1-az3"),
+    "us-west-2": ("usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"),
+    "eu-west-1": ("euw1-az1", "euw1-az2", "euw1-az3"),
+}
+AWS_AZ_ID = r"^[a-z]{3,5}\d-az\d{1,2}$"
+
 REGION_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
     "aws": AWS_REGION_ZONES,
     "gcp": GCP_REGION_ZONES,
@@ -98,6 +117,25 @@ def zones_of(cloud: str, region: str) -> list[str]:
     suffixes = REGION_ZONES[cloud][region]
     separator = "" if cloud == "aws" else "-"
     return [f"{region}{separator}{suffix}" for suffix in suffixes]
+
+
+def default_zone_ids(cloud: str, region: str, count: int) -> list[str]:
+    """The zones a stack file pins when it names none: AZ IDs on AWS, zone names on GCP.
+
+    Empty when the toolkit knows no such list (the stack file must then pin them).
+    """
+    if cloud == "aws":
+        return list(AWS_REGION_AZ_IDS.get(region, ()))[:count]
+    if region not in GCP_REGION_ZONES:
+        return []
+    return zones_of("gcp", region)[:count]
+
+
+def known_zone_ids(cloud: str, region: str) -> tuple[str, ...] | None:
+    """Every zone identifier a stack file may pin in `region`, or None when unknown."""
+    if cloud == "aws":
+        return AWS_REGION_AZ_IDS.get(region)
+    return tuple(zones_of("gcp", region)) if region in GCP_REGION_ZONES else None
 
 
 def known_regions(cloud: str) -> list[str]:

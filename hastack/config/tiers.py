@@ -19,6 +19,7 @@ from typing import Any
 
 # What every tier gets. Dev is cheap, but it is still multi-AZ.
 BASE: dict[str, Any] = {
+    "orchestrator": "prefect",
     "zoneCount": 2,
     "network": {
         "primaryCidr": "10.10.0.0/16",
@@ -30,7 +31,10 @@ BASE: dict[str, Any] = {
         "version": "1.33",
         "nodesMin": 2,
         "nodesMax": 4,
-        "publicAccessCidrs": [],
+        # Private API endpoints everywhere; see `deploy` for how the workloads stacks
+        # reach them.
+        "apiAccess": "private",
+        "apiAllowlist": [],
         "logRetentionDays": 30,
         "ignoreScalingChanges": False,
         "adminRoleArns": [],
@@ -70,6 +74,11 @@ BASE: dict[str, Any] = {
     "recovery": {
         "zoneFailure": {"rtoSeconds": 300, "rpoSeconds": 60},
     },
+    # Private API endpoints need a deploy path: "external" (bring a runner that can
+    # reach the API: a VPN, a runner in the VPC; on GKE any runner, through the
+    # DNS-based endpoint) or, on AWS, "codebuild" (a CodeBuild-hosted GitHub Actions
+    # runner in each region's VPC, built by the infrastructure stack).
+    "deploy": {"runner": "external"},
     "protectStatefulResources": False,
     "deletionProtection": False,
     "tags": {},

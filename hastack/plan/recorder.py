@@ -93,6 +93,29 @@ def scrub(value: Any, path: str, secrets: list[str]) -> Any:
     return value
 
 
+def reveal(value: Any, secrets: set[str] | None = None, top: str | None = None) -> Any:
+    """Plain data with secrets *kept* (unwrapped); `secrets` collects top-level keys holding one.
+
+    Only for handing one offline stack's outputs to another through a StackReference,
+    where they become secret again; never written to a plan file.
+    """
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG or (sig == OUTPUT_SIG and value.get("secret")):
+            if secrets is not None and top is not None:
+                secrets.add(top)
+            return reveal(value.get("value", UNKNOWN), secrets, top)
+        if sig == OUTPUT_SIG:
+            return reveal(value.get("value", UNKNOWN), secrets, top)
+        return {key: reveal(item, secrets, key if top is None else top)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item, secrets, top) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _provider_urn(reference: str) -> str | None:
     if not reference:
         return None
@@ -107,6 +130,9 @@ class RecordingMonitor(MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.stack_output_secrets: list[str] = []
+        # Unscrubbed, for StackReferences between offline plans only.
+        self.stack_outputs_raw: dict[str, Any] = {}
+        self.stack_secret_output_names: list[str] = []
         self.duplicate_urns: list[str] = []
         self._claimed_urns: set[str] = set()
         self._lock = threading.Lock()
@@ -168,11 +194,38 @@ class RecordingMonitor(MockMonitor):
             self.registrations[registration.urn] = registration
         return response
 
+    def ReadResource(self, request: Any) -> Any:
+        """Reads (a StackReference is one) appear in the plan with their inputs only.
+
+        Their outputs are another stack's outputs, secrets included: never recorded.
+        """
+        response = super().ReadResource(request)
+        inputs = scrub(json_format.MessageToDict(request.properties), "", [])
+        registration = Registration(
+            urn=response.urn, type=request.type, name=request.name, custom=True,
+            parent=request.parent or None, provider=_provider_urn(request.provider),
+            inputs={k: v for k, v in inputs.items() if v not in (None, UNKNOWN_MARKER)},
+            secret_inputs=[], dependencies=sorted(set(request.dependencies)),
+            property_dependencies={}, protect=False, retain_on_delete=False,
+            ignore_changes=[], delete_before_replace=None, custom_timeouts=None,
+            additional_secret_outputs=sorted(request.additionalSecretOutputs),
+            replace_on_changes=[], id=request.id or None, outputs={})
+        with self._lock:
+            if response.urn in self.registrations:
+                self.duplicate_urns.append(response.urn)
+            self.registrations[registration.urn] = registration
+        return response
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
             secrets: list[str] = []
-            outputs = scrub(json_format.MessageToDict(request.outputs), "", secrets)
+            document = json_format.MessageToDict(request.outputs)
+            outputs = scrub(document, "", secrets)
+            secret_names: set[str] = set()
+            raw = reveal(document, secret_names)
             with self._lock:
                 self.stack_outputs = outputs
                 self.stack_output_secrets = sorted(set(secrets))
+                self.stack_outputs_raw = raw
+                self.stack_secret_output_names = sorted(secret_names)
         return super().RegisterResourceOutputs(request)

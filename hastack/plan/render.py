@@ -21,9 +21,15 @@ PLAN_FORMAT_VERSION = 1
 
 
 def build_plan(recording: Recording, *, cloud: str, tier: str, stack_file: str,
-               region_roles: dict[str, str | None] | None = None) -> dict[str, Any]:
+               region_roles: dict[str, str | None] | None = None,
+               environment: str | None = None, layer: str = "infrastructure",
+               stack_region: str | None = None) -> dict[str, Any]:
     by_urn = {r.urn: r for r in recording.registrations}
     regions = _resolve_regions(by_urn)
+    if stack_region is not None:
+        # A workloads stack lives in one region: Kubernetes objects have no regional
+        # provider of their own, but they are in this stack's cluster.
+        regions = {urn: regions.get(urn) or stack_region for urn in by_urn}
     resources = [
         _resource_entry(registration, by_urn, regions)
         for registration in sorted(recording.registrations, key=lambda r: r.urn)
@@ -32,6 +38,8 @@ def build_plan(recording: Recording, *, cloud: str, tier: str, stack_file: str,
         "formatVersion": PLAN_FORMAT_VERSION,
         "project": recording.project,
         "stack": recording.stack,
+        "environment": environment or recording.stack,
+        "layer": layer,
         "cloud": cloud,
         "tier": tier,
         "stackFile": stack_file,

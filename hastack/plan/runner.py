@@ -22,7 +22,7 @@ from pulumi.runtime.mocks import MockEngine, MockSettings
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
-from hastack.plan.mocks import PlanMocks
+from hastack.plan.mocks import PlanMocks, StackOutputs
 from hastack.plan.recorder import DuplicateUrnError, RecordingMonitor, Registration
 
 LOG = logging.getLogger("hastack.plan")
@@ -38,6 +38,8 @@ class Recording:
     outputs: dict[str, Any]
     output_secrets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What another offline plan's StackReference to this stack reads (secrets kept).
+    reference: StackOutputs | None = None
 
     def of_type(self, type_token: str,
                 where: Callable[[Registration], bool] | None = None) -> list[Registration]:
@@ -70,13 +72,15 @@ def run_program(
     default_region: str | None = None,
     default_project: str | None = None,
     monitor: RecordingMonitor | None = None,
+    references: dict[str, StackOutputs] | None = None,
 ) -> Recording:
     """Run `program` under the recording mock engine; return what it registered.
 
     Pass `monitor` to inspect registrations even when the program fails.
     """
     context = contextvars.copy_context()
-    monitor = monitor or RecordingMonitor(PlanMocks(default_region, default_project))
+    monitor = monitor or RecordingMonitor(
+        PlanMocks(default_region, default_project, references=references))
     return context.run(_run, program, project, stack, config, secret_keys or [], monitor)
 
 
@@ -117,7 +121,9 @@ def _run(
                                 f"\n  {listed}")
     registrations = sorted(monitor.registrations.values(), key=lambda r: r.urn)
     return Recording(project, stack, registrations, monitor.stack_outputs,
-                     monitor.stack_output_secrets, logger.messages)
+                     monitor.stack_output_secrets, logger.messages,
+                     StackOutputs(monitor.stack_outputs_raw,
+                                  tuple(monitor.stack_secret_output_names)))
 
 
 def _log_unretrieved(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

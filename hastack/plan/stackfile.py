@@ -57,10 +57,14 @@ def _stack_config_dir(root: Path) -> str:
     return str(_project_file(root).get("stackConfigDir", "."))
 
 
+def stack_path(root: Path, stack: str) -> Path:
+    return root / _stack_config_dir(root) / f"Pulumi.{stack}.yaml"
+
+
 def read_stack(root: Path, stack: str) -> StackFile:
     project = _project_file(root)
     project_name = str(project["name"])
-    path = root / _stack_config_dir(root) / f"Pulumi.{stack}.yaml"
+    path = stack_path(root, stack)
     display = f"stacks/{path.name}"
     if not path.is_file():
         available = ", ".join(stack_names(root)) or "none"

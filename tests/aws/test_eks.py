@@ -18,7 +18,7 @@ from components.aws.eks import (
     build_kubeconfig,
 )
 from components.aws.network import Network, NetworkArgs
-from components.base import Tier
+from components.base import ApiAccess, Tier
 from hastack.config.loader import load_settings
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording, run_program
@@ -31,14 +31,14 @@ BREAK_GLASS_ARN = "arn:aws:iam::123456789012:role/ops/break-glass"
 
 
 def _plan(tier: Tier = "prod", **overrides: Any) -> Recording:
-    zone_count = 2 if tier == "dev" else 3
+    zone_ids = ("use1-az1", "use1-az2", "use1-az4")[:2 if tier == "dev" else 3]
     nat = "single" if tier == "dev" else "per-zone"
 
     def program() -> None:
         provider = aws.Provider("regional", region="us-east-1")
         network = Network("net", NetworkArgs(
             name="hastack", region="us-east-1", tier=tier, cidr="10.10.0.0/16",
-            zone_count=zone_count, nat_gateways=nat), provider=provider)
+            zone_ids=zone_ids, nat_gateways=nat), provider=provider)
         fields: dict[str, Any] = {"node_groups": (NodeGroupArgs(min_size=3, max_size=6),)}
         fields.update(overrides)
         cluster = EksCluster("eks", EksClusterArgs(
@@ -89,7 +89,7 @@ def test_api_endpoint_is_private_by_default(prod: Recording) -> None:
 
 
 def test_public_endpoint_only_for_the_given_cidrs() -> None:
-    recording = _plan("prod", public_access_cidrs=("198.51.100.0/24",))
+    recording = _plan("prod", api_access=ApiAccess.only_from("198.51.100.0/24"))
     vpc_config = _one(recording, CLUSTER).inputs["vpcConfig"]
     assert vpc_config["endpointPublicAccess"] is True
     assert vpc_config["endpointPrivateAccess"] is True
@@ -98,13 +98,20 @@ def test_public_endpoint_only_for_the_given_cidrs() -> None:
 
 def test_prod_refuses_an_api_open_to_the_internet() -> None:
     with pytest.raises(ValueError, match=r"0\.0\.0\.0/0"):
-        _plan("prod", public_access_cidrs=("0.0.0.0/0",))
+        _plan("prod", api_access=ApiAccess(("0.0.0.0/0",)))
 
 
-def test_dev_may_open_the_api_to_the_internet() -> None:
-    recording = _plan("dev", public_access_cidrs=("0.0.0.0/0",),
-                      node_groups=(NodeGroupArgs(min_size=1, max_size=2),))
-    assert _one(recording, CLUSTER).inputs["vpcConfig"]["publicAccessCidrs"] == ["0.0.0.0/0"]
+def test_an_allowlist_never_names_the_whole_internet() -> None:
+    with pytest.raises(ValueError, match=r"never 0\.0\.0\.0/0"):
+        ApiAccess.only_from("0.0.0.0/0")
+    with pytest.raises(ValueError, match="at least one"):
+        ApiAccess.only_from()
+
+
+def test_no_kubernetes_provider_in_the_infrastructure_layer(prod: Recording) -> None:
+    # The cluster's API may be unreachable from where the infrastructure is deployed.
+    assert not [r for r in prod.registrations if r.type.startswith("pulumi:providers:kubernetes")]
+    assert not [r for r in prod.registrations if r.type.startswith("kubernetes:")]
 
 
 def test_cluster_spans_the_private_subnets_of_every_zone(prod: Recording) -> None:
@@ -161,11 +168,11 @@ def test_listed_admin_roles_get_cluster_admin() -> None:
 
 
 def test_node_group_covers_every_zone(prod: Recording) -> None:
-    zone_of = {s.id: s.inputs["availabilityZone"]
+    zone_of = {s.id: s.inputs["availabilityZoneId"]
                for s in _of(prod, "aws:ec2/subnet:Subnet")}
     group = _one(prod, NODE_GROUP)
     zones = {zone_of[subnet] for subnet in group.inputs["subnetIds"]}
-    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+    assert zones == {"use1-az1", "use1-az2", "use1-az4"}
     assert all(s.startswith("subnet-") for s in group.inputs["subnetIds"])
 
 
@@ -247,10 +254,8 @@ def test_oidc_provider_for_irsa(prod: Recording) -> None:
 def test_kubeconfig_is_a_secret_everywhere(prod: Recording) -> None:
     assert prod.outputs["kubeconfig"] == "[secret]"
     assert "kubeconfig" in prod.output_secrets
-    provider = _one(prod, "pulumi:providers:kubernetes")
-    assert provider.inputs["kubeconfig"] == "[secret]"
-    assert "kubeconfig" in provider.secret_inputs
-    assert provider.parent == _one(prod, "hastack:aws:EksCluster").urn
+    # No Kubernetes provider in the infrastructure layer; the workloads stack builds it.
+    assert not _of(prod, "pulumi:providers:kubernetes")
     assert prod.outputs["cluster_name"] == "hastack-us-east-1"
     assert prod.outputs["endpoint"].startswith("https://")
 
@@ -301,7 +306,7 @@ def test_dev_may_run_one_node(dev: Recording) -> None:
     ({"admin_role_arns": ("arn:aws:sts::123456789012:assumed-role/admin/session",)},
      "not an IAM role or user ARN"),
     ({"kubeconfig_role_arn": ADMIN_ARN}, "must be one of admin_role_arns"),
-    ({"public_access_cidrs": ("10.0.0.1/8",)}, "not a CIDR"),
+    ({"api_access": ApiAccess(("10.0.0.1/8",))}, "not a CIDR"),
     ({"node_groups": (NodeGroupArgs(min_size=4, max_size=3),)}, "min_size <= max_size"),
     ({"imds_hop_limit": 0}, "imds_hop_limit"),
 ])
@@ -324,5 +329,5 @@ def test_from_config_uses_the_tier_sizes() -> None:
     (group,) = args.node_groups
     assert (group.min_size, group.max_size, group.instance_types) == (3, 12, ("m6i.2xlarge",))
     assert args.log_retention_days == 365 and args.ignore_scaling_changes is True
-    assert args.public_access_cidrs == () and args.admin_role_arns == (ADMIN_ARN,)
+    assert args.api_access.private and args.admin_role_arns == (ADMIN_ARN,)
     args.validate()

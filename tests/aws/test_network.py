@@ -19,6 +19,7 @@ from components.aws.network import (
 )
 from components.base import Tier
 from hastack.config.loader import load_settings
+from hastack.config.regions import AWS_REGION_AZ_IDS
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording, run_program
 
@@ -31,9 +32,10 @@ ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 
 
 def _plan(tier: Tier = "prod", region: str = "us-east-1", **overrides: Any) -> Recording:
-    fields: dict[str, Any] = {"zone_count": 3, "nat_gateways": "per-zone"}
+    ids = ZONE_IDS.get(region, ())
+    fields: dict[str, Any] = {"zone_ids": ids[:3], "nat_gateways": "per-zone"}
     if tier == "dev":
-        fields = {"zone_count": 2, "nat_gateways": "single"}
+        fields = {"zone_ids": ids[:2], "nat_gateways": "single"}
     fields.update(overrides)
 
     def program() -> None:
@@ -51,6 +53,7 @@ def _plan(tier: Tier = "prod", region: str = "us-east-1", **overrides: Any) -> R
 
 
 _of = Recording.of_type
+ZONE_IDS = AWS_REGION_AZ_IDS
 
 
 def _one(recording: Recording, type_token: str) -> Registration:
@@ -64,7 +67,7 @@ def _subnets(recording: Recording, tier: str) -> list[Registration]:
 
 
 def _zone_of_subnet(recording: Recording) -> dict[str, str]:
-    return {r.id: r.inputs["availabilityZone"] for r in _of(recording, SUBNET) if r.id}
+    return {r.id: r.inputs["availabilityZoneId"] for r in _of(recording, SUBNET) if r.id}
 
 
 def _table_subnets(recording: Recording) -> dict[str, set[str]]:
@@ -86,11 +89,14 @@ def dev() -> Recording:
 
 
 def test_prod_has_three_subnets_of_each_kind_one_per_zone(prod: Recording) -> None:
-    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
-    assert prod.outputs["azs"] == zones
+    zones = ["use1-az1", "use1-az2", "use1-az4"]
+    # The zone names are what the subnets report for the pinned IDs, never a lookup.
+    assert prod.outputs["azs"] == ["us-east-1a", "us-east-1b", "us-east-1d"]
+    assert not [r for r in prod.registrations if "getAvailabilityZones" in r.type]
     for kind in ("public", "private", "database"):
         subnets = _subnets(prod, kind)
-        assert sorted(s.inputs["availabilityZone"] for s in subnets) == zones, kind
+        assert sorted(s.inputs["availabilityZoneId"] for s in subnets) == zones, kind
+        assert all("availabilityZone" not in s.inputs for s in subnets), kind
     assert len(prod.outputs["private_subnet_ids"]) == 3
     assert prod.outputs["cidr"] == "10.10.0.0/16"
 
@@ -103,7 +109,7 @@ def test_prod_has_a_nat_gateway_with_its_own_eip_in_each_zone(prod: Recording) -
     public_ids = {s.id for s in _subnets(prod, "public")}
     assert all(nat.inputs["subnetId"] in public_ids for nat in nats)
     assert sorted(zone_of[nat.inputs["subnetId"]] for nat in nats) == [
-        "us-east-1a", "us-east-1b", "us-east-1c"]
+        "use1-az1", "use1-az2", "use1-az4"]
     assert len({nat.inputs["allocationId"] for nat in nats}) == 3
 
 
@@ -255,10 +261,9 @@ def test_prod_protects_the_flow_log_key_and_group_and_dev_does_not(
             assert found.protect is expected and found.retain_on_delete is expected, token
 
 
-def test_more_zones_than_the_region_offers_is_an_error() -> None:
-    # us-west-1 offers new accounts two zones.
-    with pytest.raises(ValueError, match="fewer than zone_count=3"):
-        _plan("staging", region="us-west-1", zone_count=3)
+def test_a_zone_pinned_twice_is_an_error() -> None:
+    with pytest.raises(ValueError, match="distinct"):
+        _plan("staging", zone_ids=("use1-az1", "use1-az1", "use1-az2"))
 
 
 def test_prod_refuses_a_single_nat_gateway() -> None:
@@ -268,7 +273,8 @@ def test_prod_refuses_a_single_nat_gateway() -> None:
 
 @pytest.mark.parametrize("cidr", ["8.8.0.0/16", "10.10.0.0/24", "10.10.0.1/16", "fd00::/48"])
 def test_unusable_vpc_cidrs_are_errors(cidr: str) -> None:
-    args = NetworkArgs(name="hastack", region="us-east-1", tier="dev", cidr=cidr)
+    args = NetworkArgs(name="hastack", region="us-east-1", tier="dev", cidr=cidr,
+                       zone_ids=("use1-az1", "use1-az2"))
     with pytest.raises(ValueError, match="CIDR"):
         args.validate()
 
@@ -282,6 +288,7 @@ def test_from_config_gives_the_secondary_region_the_secondary_cidr() -> None:
     primary = NetworkArgs.from_config(config, "hastack", "us-east-1")
     secondary = NetworkArgs.from_config(config, "hastack", "us-west-2")
     assert (primary.cidr, secondary.cidr) == ("10.10.0.0/16", "10.20.0.0/16")
+    assert secondary.zone_ids == ("usw2-az1", "usw2-az2", "usw2-az3")
     assert secondary.zone_count == 3 and secondary.nat_gateways == "per-zone"
     assert secondary.flow_log_retention_days == 365
     assert secondary.protection is not None and secondary.protection.protect

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import pulumi
 import pytest
 
-from components.gcp import platform as platform_module
 from components.gcp.platform import GcpPlatform
 from hastack.config import load_settings
 from hastack.config.model import StackConfig
@@ -21,7 +19,6 @@ from hastack.plan.runner import Recording, run_program
 
 PROJECT = "hastack-test"
 PRIMARY, SECONDARY = "us-central1", "us-east1"
-FAKE_IPS = {PRIMARY: "203.0.113.10", SECONDARY: "198.51.100.20"}
 
 
 def stack_settings(tier: str, **overrides: Any) -> dict[str, Any]:
@@ -58,22 +55,6 @@ def plan_platform(config: StackConfig) -> Recording:
     return run(program)
 
 
-@dataclass
-class FakeDeployment:
-    public_endpoint: pulumi.Output[str]
-
-
-class FakeOrchestrator:
-    """Stands in for components.k8s.orchestrator: records wirings, returns fixed IPs."""
-
-    def __init__(self) -> None:
-        self.wirings: list[Any] = []
-
-    def __call__(self, wiring: Any, opts: pulumi.ResourceOptions) -> FakeDeployment:
-        self.wirings.append(wiring)
-        return FakeDeployment(pulumi.Output.from_input(FAKE_IPS[wiring.region]))
-
-
 @cache
 def _cached_plan(tier: str, overrides_json: str) -> Recording:
     return plan_platform(config_for(tier, **json.loads(overrides_json)))
@@ -87,13 +68,6 @@ def plans() -> Callable[..., Recording]:
         return _cached_plan(tier, json.dumps(overrides, sort_keys=True))
 
     return get
-
-
-@pytest.fixture
-def fake_orchestrator(monkeypatch: pytest.MonkeyPatch) -> FakeOrchestrator:
-    fake = FakeOrchestrator()
-    monkeypatch.setattr(platform_module, "deploy_orchestrator", fake)
-    return fake
 
 
 of_type = Recording.of_type

@@ -12,7 +12,6 @@ from components.gcp.dns import (
     default_probe_regions,
 )
 from tests.gcp.conftest import (
-    FAKE_IPS,
     PRIMARY,
     PROJECT,
     SECONDARY,
@@ -27,8 +26,14 @@ RECORD = "gcp:dns/recordSet:RecordSet"
 HEALTH = "gcp:compute/healthCheck:HealthCheck"
 
 
-def test_prod_fails_over_to_the_standby_region_on_health(fake_orchestrator):
+def _addresses(plan) -> dict[str, str]:
+    return {r.inputs["region"]: r.outputs["address"]
+            for r in of_type(plan, "gcp:compute/address:Address")}
+
+
+def test_prod_fails_over_to_the_standby_region_on_health():
     plan = plan_platform(config_for("prod", workflows={"enabled": True}))
+    ips = _addresses(plan)
     record = only(plan, RECORD)
     check = only(plan, HEALTH)
     assert record.inputs["name"] == "workflows.example.com."
@@ -38,8 +43,9 @@ def test_prod_fails_over_to_the_standby_region_on_health(fake_orchestrator):
     policy = record.inputs["routingPolicy"]
     assert policy["healthCheck"] == check.id
     backup = policy["primaryBackup"]
-    assert backup["primary"]["externalEndpoints"] == [FAKE_IPS[PRIMARY]]
-    assert backup["backupGeos"] == [{"location": SECONDARY, "rrdatas": [FAKE_IPS[SECONDARY]]}]
+    # The reserved edge addresses, known at plan time, before any workload exists.
+    assert backup["primary"]["externalEndpoints"] == [ips[PRIMARY]]
+    assert backup["backupGeos"] == [{"location": SECONDARY, "rrdatas": [ips[SECONDARY]]}]
     assert backup["trickleRatio"] == 0
     https = check.inputs["httpsHealthCheck"]
     assert https["requestPath"] == "/api/health"
@@ -50,10 +56,19 @@ def test_prod_fails_over_to_the_standby_region_on_health(fake_orchestrator):
     assert plan.outputs["dns.name"] == "workflows.example.com"
 
 
-def test_dev_gets_a_plain_record(fake_orchestrator):
+def test_the_active_region_is_the_policys_primary():
+    plan = plan_platform(config_for("prod", workflows={"enabled": True},
+                                    activeRegion=SECONDARY))
+    ips = _addresses(plan)
+    backup = only(plan, RECORD).inputs["routingPolicy"]["primaryBackup"]
+    assert backup["primary"]["externalEndpoints"] == [ips[SECONDARY]]
+    assert backup["backupGeos"] == [{"location": PRIMARY, "rrdatas": [ips[PRIMARY]]}]
+
+
+def test_dev_gets_a_plain_record():
     plan = plan_platform(config_for("dev", workflows={"enabled": True}))
     record = only(plan, RECORD)
-    assert record.inputs["rrdatas"] == [FAKE_IPS[PRIMARY]]
+    assert record.inputs["rrdatas"] == [_addresses(plan)[PRIMARY]]
     assert "routingPolicy" not in record.inputs
     assert of_type(plan, HEALTH) == []
 

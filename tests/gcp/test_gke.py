@@ -51,7 +51,8 @@ def test_private_nodes_and_private_endpoint_without_operator_cidrs(plans, tier):
 
 
 def test_operator_cidrs_open_only_the_listed_networks(plans):
-    plan = plans("prod", kubernetes={"publicAccessCidrs": ["203.0.113.0/24"]})
+    plan = plans("prod", kubernetes={"apiAccess": "allowlist",
+                                      "apiAllowlist": ["203.0.113.0/24"]})
     for cluster in of_type(plan, CLUSTER):
         assert cluster.inputs["privateClusterConfig"]["enablePrivateEndpoint"] is False
         blocks = cluster.inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]

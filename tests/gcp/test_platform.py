@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
 from components.gcp.platform import GcpPlatform
 from hastack.config import load_from_engine_values, load_settings
-from hastack.plan.runner import run_program
 from hastack.plan.stackfile import read_stack
 from tests.gcp.conftest import (
     PRIMARY,
@@ -18,6 +18,7 @@ from tests.gcp.conftest import (
     SECONDARY,
     config_for,
     of_type,
+    only,
     plan_platform,
     provider_region,
     run,
@@ -68,39 +69,83 @@ def test_disabled_components_are_not_built(plans, section, gone):
     assert of_type(plans("prod", **{section: {"enabled": False}}), gone) == []
 
 
-def test_orchestrators_get_roles_and_the_region_local_endpoints(fake_orchestrator):
+def test_workloads_contract_gives_each_region_its_role_and_local_endpoints():
+    """What each region's workloads stack reads: roles from activeRegion, local endpoints."""
     platforms: list[GcpPlatform] = []
     config = config_for("prod", workflows={"enabled": True})
-    run(lambda: platforms.append(GcpPlatform("hastack", config)))
+
+    def program() -> None:
+        platforms.append(GcpPlatform("hastack", config))
+        pulumi.export("workloads", platforms[0].outputs["workloads"])
+        pulumi.export("artifacts.bucket", platforms[0].outputs["artifacts.bucket"])
+
+    plan = run(program)
     platform = platforms[0]
-    wirings = {w.region: w for w in fake_orchestrator.wirings}
-    assert {r: w.role for r, w in wirings.items()} == {PRIMARY: "primary", SECONDARY: "standby"}
-    assert platform.database is not None
-    assert wirings[PRIMARY].database is platform.database.endpoint
-    # The standby reads the replica, which keeps its address when promoted.
-    assert wirings[SECONDARY].database is platform.database.replica_endpoint
-    for region, wiring in wirings.items():
-        assert wiring.cache is platform.caches[region].endpoint
-        assert wiring.kubernetes_provider is platform.clusters[region].kubernetes_provider
-        assert wiring.artifacts.cloud == "gcp" and wiring.artifacts.gcp_project == PROJECT
-        assert wiring.public_hostname == "workflows.example.com"
-    assert wirings[PRIMARY].zones == ["us-central1-a", "us-central1-b", "us-central1-c"]
-    assert wirings[SECONDARY].zones == ["us-east1-b", "us-east1-c", "us-east1-d"]
+    regions = plan.outputs["workloads"]["regions"]
+    assert {r: v["role"] for r, v in regions.items()} == {PRIMARY: "active",
+                                                           SECONDARY: "standby"}
+    instances = {r.inputs["region"]: r.outputs["privateIpAddress"]
+                 for r in of_type(plan, "gcp:sql/databaseInstance:DatabaseInstance")}
+    # The active region writes to the primary; the standby reads the replica, which
+    # keeps its address when promoted.
+    assert regions[PRIMARY]["database"]["host"] == instances[PRIMARY]
+    assert regions[SECONDARY]["database"]["host"] == instances[SECONDARY]
+    assert platform.database is not None and platform.database.replica is not None
+    caches = {r.inputs["region"]: r.outputs["host"]
+              for r in of_type(plan, "gcp:redis/instance:Instance")}
+    for region, facts in regions.items():
+        assert facts["cache"]["host"] == caches[region]
+        assert facts["artifacts"]["bucket"] == plan.outputs["artifacts.bucket"]
+    assert regions[PRIMARY]["zones"] == ["us-central1-a", "us-central1-b", "us-central1-c"]
+    assert regions[SECONDARY]["zones"] == ["us-east1-b", "us-east1-c", "us-east1-d"]
+    assert plan.outputs["workloads"]["publicHostname"] == "workflows.example.com"
+    # No orchestrator and no Kubernetes object in the infrastructure layer.
+    assert not [r for r in plan.registrations if r.type.startswith(("kubernetes:", "hastack:k8s"))]
 
 
-def test_no_orchestrator_or_dns_without_workflows(plans, fake_orchestrator):
+def test_flipping_the_active_region_promotes_the_replica():
+    config = config_for("prod", workflows={"enabled": True}, activeRegion=SECONDARY)
+    plan = plan_platform(config)
+    regions = plan.outputs["workloads"]["regions"]
+    assert {r: v["role"] for r, v in regions.items()} == {PRIMARY: "standby",
+                                                           SECONDARY: "active"}
+    replica = next(r for r in of_type(plan, "gcp:sql/databaseInstance:DatabaseInstance")
+                   if r.inputs["region"] == SECONDARY)
+    assert replica.inputs["instanceType"] == "CLOUD_SQL_INSTANCE"
+    assert "masterInstanceName" not in replica.inputs
+
+
+def test_no_edge_or_dns_without_workflows(plans):
     plan = plans("prod")
-    assert fake_orchestrator.wirings == []
     assert of_type(plan, "gcp:dns/recordSet:RecordSet") == []
+    assert of_type(plan, "gcp:compute/address:Address") == []
+
+
+def test_every_component_waits_for_the_projects_apis(plans):
+    plan = plans("prod")
+    services = {r.urn for r in of_type(plan, "gcp:projects/service:Service")}
+    apis = {r.inputs["service"] for r in of_type(plan, "gcp:projects/service:Service")}
+    assert {"container.googleapis.com", "sqladmin.googleapis.com", "redis.googleapis.com",
+            "servicenetworking.googleapis.com", "cloudkms.googleapis.com"} <= apis
+    for service in of_type(plan, "gcp:projects/service:Service"):
+        assert service.inputs["disableOnDestroy"] is False
+    platform = only(plan, "hastack:gcp:Platform")
+    top = [r for r in plan.registrations if r.parent == platform.urn
+           and r.type not in ("hastack:gcp:ProjectServices", "pulumi:providers:gcp")]
+    assert top
+    for registration in top:
+        assert services <= set(registration.dependencies), registration.name
 
 
 def test_outputs_keep_secrets_secret(plans):
     plan = plans("prod")
-    assert sorted(plan.output_secrets) == [f"kubeconfig.{PRIMARY}", f"kubeconfig.{SECONDARY}"]
+    assert sorted(plan.output_secrets) == [f"kubeconfig.{PRIMARY}", f"kubeconfig.{SECONDARY}",
+                                           "workloadsSecrets"]
     for key in ("database.host", "database.replicaHost", "database.passwordSecretId",
                 f"cache.host.{PRIMARY}", "artifacts.bucket", f"clusterEndpoint.{SECONDARY}"):
         assert plan.outputs[key] not in (None, "", "[unknown]"), key
     assert plan.outputs[f"kubeconfig.{PRIMARY}"] == "[secret]"
+    assert plan.outputs["workloadsSecrets"] == "[secret]"
 
 
 def test_labels_carry_the_tier(plans):
@@ -153,18 +198,14 @@ def test_stack_files_validate_and_plan(name, tier, regions):
     assert sorted(c.inputs["location"] for c in clusters) == sorted(regions)
 
 
-def test_prod_stack_plans_with_the_real_orchestrator():
-    """Integration with components.k8s.orchestrator: both regions get a Prefect server."""
-    config = load_settings(_stack("gcp-prod"), "gcp-prod")
-    assert config.workflows.enabled
+def test_prod_environment_plans_with_the_real_orchestrator(tmp_path):
+    """Integration: each gcp-prod workloads stack gets a Prefect server; no password leaks."""
+    from hastack.plan.pipeline import plan_environment
 
-    def program() -> None:
-        GcpPlatform("hastack", config)
-
-    plan = run_program(program, project="hastack", stack="gcp-prod", config={},
-                       default_project=config.gcp.project if config.gcp else None)
-    servers = of_type(plan, "hastack:k8s:PrefectServer")
-    assert len(servers) == 2
-    assert of_type(plan, "gcp:dns/recordSet:RecordSet")
-    password = of_type(plan, "random:index/randomPassword:RandomPassword")[0].outputs["result"]
-    assert password not in json.dumps([r.inputs for r in plan.registrations])
+    results = plan_environment(STACKS.parent, "gcp-prod", tmp_path)
+    infrastructure, *workloads = results
+    assert [len(of_type(w.recording, "hastack:k8s:PrefectServer")) for w in workloads] == [1, 1]
+    password = of_type(infrastructure.recording,
+                       "random:index/randomPassword:RandomPassword")[0].outputs["result"]
+    for result in results:
+        assert password not in json.dumps([r.inputs for r in result.recording.registrations])

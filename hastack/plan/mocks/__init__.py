@@ -70,13 +70,31 @@ class UnmockedInvokeError(RuntimeError):
     pass
 
 
+class UnknownStackReferenceError(RuntimeError):
+    """A StackReference to a stack the offline plan has not planned."""
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """One stack's outputs as a StackReference sees them (secret values included)."""
+
+    outputs: dict[str, Any]
+    secret_names: tuple[str, ...] = ()
+
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 class PlanMocks(Mocks):
     """Mocks driven by the rule tables; providers carry the region of their resources."""
 
     def __init__(self, default_region: str | None = None,
-                 default_project: str | None = None) -> None:
+                 default_project: str | None = None,
+                 references: dict[str, StackOutputs] | None = None) -> None:
         self.default_region = default_region
         self.default_project = default_project
+        # Fully qualified stack name -> its planned outputs.
+        self.references = dict(references or {})
         self._provider_scope: dict[str, tuple[str | None, str | None]] = {}
 
     def _scope(self, provider_reference: str | None) -> tuple[str | None, str | None]:
@@ -93,6 +111,8 @@ class PlanMocks(Mocks):
             project = args.inputs.get("project") or self.default_project
             self._provider_scope[provider_id] = (region, project)
             return provider_id, dict(args.inputs)
+        if args.typ == STACK_REFERENCE:
+            return self._stack_reference(args)
         region, project = self._scope(args.provider)
         context = MockContext(args.typ, args.name, region, project, dict(args.inputs))
         computed: dict[str, Any] = {}
@@ -107,6 +127,18 @@ class PlanMocks(Mocks):
         # Inputs win, but nested computed outputs (e.g. vpcConfig.clusterSecurityGroupId)
         # survive next to the nested inputs they sit beside.
         return resource_id, deep_merge(computed, dict(args.inputs))
+
+    def _stack_reference(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Answer a StackReference with the referenced stack's planned outputs."""
+        name = str(args.inputs.get("name") or args.resource_id or args.name)
+        if name not in self.references:
+            known = ", ".join(sorted(self.references)) or "none"
+            raise UnknownStackReferenceError(
+                f"StackReference to '{name}', which this offline plan has not planned "
+                f"(planned: {known}); plan its environment's infrastructure stack first")
+        target = self.references[name]
+        return name, {"name": name, "outputs": target.outputs,
+                      "secretOutputNames": list(target.secret_names)}
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         rule = INVOKE_RULES.get(args.token)

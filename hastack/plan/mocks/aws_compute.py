@@ -37,9 +37,21 @@ def _vpc(context: MockContext) -> dict[str, Any]:
     }
 
 
+def _zone_name(region: str, zone_id: object) -> str:
+    """The offline account's name for an AZ ID: azN is the N-th letter.
+
+    Real accounts map IDs to names arbitrarily in the older regions; the plan only
+    needs a stable, plausible name.
+    """
+    number = str(zone_id).rsplit("-az", 1)[-1] if zone_id else "1"
+    index = int(number) - 1 if number.isdigit() else 0
+    return f"{region}{'abcdefghij'[index % 10]}"
+
+
 @outputs_for("aws:ec2/subnet:Subnet")
 def _subnet(context: MockContext) -> dict[str, Any]:
-    zone = str(context.inputs.get("availabilityZone") or f"{_region(context)}a")
+    zone = str(context.inputs.get("availabilityZone")
+               or _zone_name(_region(context), context.inputs.get("availabilityZoneId")))
     return {
         "arn": f"arn:aws:ec2:{_region(context)}:{ACCOUNT_ID}:subnet/subnet-{context.digest(17)}",
         "availabilityZone": zone,

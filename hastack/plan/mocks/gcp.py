@@ -88,6 +88,17 @@ def _global_address(context: MockContext) -> dict[str, Any]:
     return _with_self_link(f"projects/{_project(context)}/global/addresses/{_name(context)}")
 
 
+@outputs_for("gcp:compute/address:Address")
+def _address(context: MockContext) -> dict[str, Any]:
+    """A regional reserved IP: external ones from TEST-NET-3 (RFC 5737), never routable."""
+    region = context.inputs.get("region") or context.region
+    raw = hashlib.sha256(context.digest(32).encode()).digest()
+    external = context.inputs.get("addressType", "EXTERNAL") == "EXTERNAL"
+    address = f"203.0.113.{max(2, raw[0] % 250)}" if external else _private_ip(context)
+    return {**_with_self_link(f"projects/{_project(context)}/regions/{region}/addresses/"
+                              f"{_name(context)}"), "address": address}
+
+
 @outputs_for("gcp:compute/healthCheck:HealthCheck")
 def _health_check(context: MockContext) -> dict[str, Any]:
     return _with_self_link(f"projects/{_project(context)}/global/healthChecks/{_name(context)}")
@@ -145,6 +156,8 @@ def _cluster(context: MockContext) -> dict[str, Any]:
         "masterVersion": f"{context.inputs.get('minMasterVersion', '1.33')}.1-gke.100",
         "masterAuth": {"clusterCaCertificate": _fake_pem(context, "gke-ca"),
                        "clientCertificateConfig": {"issueClientCertificate": False}},
+        "controlPlaneEndpointsConfig": {"dnsEndpointConfig": {
+            "endpoint": f"gke-{context.digest(12)}.{location}.gke.goog"}},
     }
 
 

@@ -1,0 +1,1 @@
+"""The workloads layer: one stack per cluster (add-ons and the orchestrator)."""
