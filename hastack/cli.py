@@ -4,6 +4,7 @@
     hastack diff A B                  compare two stacks' (or plan files') resources
     hastack check STACK | --plan F    run the policy pack through the analyzer protocol
     hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
+    hastack failover ENV --to R ...   move the active region (dry-runnable, resumable)
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
 exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
@@ -83,6 +84,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 PASS_THROUGH = {
     "check": ("hastack.check.cli", "check_main"),
     "verify": ("hastack.verify.cli", "verify_main"),
+    "failover": ("hastack.failover.cli", "failover_main"),
+    "failback": ("hastack.failover.cli", "failback_main"),
 }
 
 
@@ -120,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(see `hastack check --help`)", add_help=False)
     sub.add_parser("verify", help="live AWS environment against its plan's HA promises "
                                   "(see `hastack verify --help`)", add_help=False)
+    sub.add_parser("failover", help="make another region of an environment active "
+                                    "(see `hastack failover --help`)", add_help=False)
+    sub.add_parser("failback", help="planned failover back to the primary region",
+                   add_help=False)
     return parser
 
 

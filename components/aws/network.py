@@ -176,6 +176,7 @@ class Network(pulumi.ComponentResource):
         self._base = f"{args.name}-{args.region}"
         self._tags = standard_tags(args.tier, COMPONENT, args.tags)
         invoke_opts = pulumi.InvokeOptions(parent=self, provider=provider)
+        invoke_output = pulumi.InvokeOutputOptions(parent=self, provider=provider)
         self._partition = aws.get_partition(opts=invoke_opts)
         self._account_id = aws.get_caller_identity(opts=invoke_opts).account_id
 
@@ -203,9 +204,13 @@ class Network(pulumi.ComponentResource):
                    for index, (zone, plan) in enumerate(zip(self.zone_ids, plans, strict=True))]
         database = [self._subnet(vpc, zone, index, plan.database, "database", {})
                     for index, (zone, plan) in enumerate(zip(self.zone_ids, plans, strict=True))]
-        # Zone names are account-specific aliases of the pinned IDs; the subnets say
-        # which, so no lookup is needed.
-        self.azs = [subnet.availability_zone for subnet in private]
+        # Zone names are this account's aliases of the pinned IDs. Looking one up by
+        # `zone_id` is a mapping, not an availability query: without `state` the data
+        # source returns the zone whatever its state (pulumi-aws get_availability_zone:
+        # "state - Specific availability zone state to require"), so an impaired zone
+        # never changes the answer; and unlike the subnets' outputs it is known at preview.
+        self.azs = [aws.get_availability_zone_output(zone_id=zone_id, opts=invoke_output).name
+                    for zone_id in self.zone_ids]
 
         self._public_routes(vpc, igw, public)
         nats = self._nat_gateways(public, igw)

@@ -69,6 +69,14 @@ def test_preview_runs_the_pack_with_the_tier_config_and_oidc() -> None:
 def test_deploy_chains_environments() -> None:
     document = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
     jobs = document["jobs"]
-    assert jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
-    assert [jobs[name]["environment"] for name in ("dev", "staging", "prod")] == [
-        "dev", "staging", "production"]
+    # Per tier: infrastructure first, then the workloads stacks; tiers chained.
+    assert jobs["staging-infrastructure"]["needs"] == "dev-workloads"
+    assert jobs["prod-infrastructure"]["needs"] == "staging-workloads"
+    for tier in ("dev", "staging", "prod"):
+        assert jobs[f"{tier}-workloads"]["needs"] == f"{tier}-infrastructure"
+    assert jobs["dev-workloads-gcp"]["needs"] == "dev-infrastructure"
+    # AWS workloads run on the CodeBuild runner inside the region's VPC.
+    assert jobs["prod-workloads"]["runs-on"].startswith("codebuild-hastack-${{ matrix.stack }}")
+    assert jobs["prod-workloads"]["strategy"]["fail-fast"] is False
+    assert [jobs[f"{name}-infrastructure"]["environment"]
+            for name in ("dev", "staging", "prod")] == ["dev", "staging", "production"]

@@ -265,10 +265,10 @@ def test_targets_follow_the_prod_plan(targets: Targets) -> None:
     assert by_name["live-artifacts-east"].region == "us-east-1"
     assert by_name["live-artifacts-west"].replica_name is None
     assert sorted(hc.name_tag for hc in targets.health_checks) == [
-        "workflows.workflows.example.com primary", "workflows.workflows.example.com secondary"]
+        "workflows.workflows.example.com us-east-1", "workflows.workflows.example.com us-west-2"]
     assert {(r.set_identifier, r.role, r.domain) for r in targets.failover_records} == {
-        ("primary", "PRIMARY", "workflows.example.com"),
-        ("secondary", "SECONDARY", "workflows.example.com")}
+        ("us-east-1", "PRIMARY", "workflows.example.com"),
+        ("us-west-2", "SECONDARY", "workflows.example.com")}
 
 
 def test_bucket_names_from_overrides_by_resource_name_or_output_key(
@@ -614,12 +614,17 @@ def test_missing_bucket_fails_every_bucket_check(targets: Targets, live: LiveAws
 
 # --- Route 53 --------------------------------------------------------------------------------
 
+# The failover pair is keyed by region; with the committed activeRegion the primary
+# (active) side is us-east-1.
+ROLE_REGION = {"primary": "us-east-1", "secondary": "us-west-2"}
+
+
 def _health_check(targets: Targets, role: str) -> HealthCheckTarget:
-    return next(hc for hc in targets.health_checks if hc.name_tag.endswith(role))
+    return next(hc for hc in targets.health_checks if hc.name_tag.endswith(ROLE_REGION[role]))
 
 
 def _record(targets: Targets, role: str) -> FailoverRecordTarget:
-    return next(r for r in targets.failover_records if r.set_identifier == role)
+    return next(r for r in targets.failover_records if r.set_identifier == ROLE_REGION[role])
 
 
 def test_https_health_checks_pass(targets: Targets, live: LiveAws) -> None:
@@ -721,7 +726,7 @@ def test_record_on_the_other_sides_health_check_fails(targets: Targets, live: Li
     zone_id = deploy_dns(targets)
     record = _record(targets, "secondary")
     primary_check = next(hc["Id"] for hc in live.health_checks("us-east-1")
-                         if hc["Tags"]["Name"].endswith("primary"))
+                         if hc["Tags"]["Name"].endswith(ROLE_REGION["primary"]))
     upsert_record(zone_id, record, primary_check)
     (finding,) = verify_aws.check_failover_record(LiveAws(AwsClients()), record)
     assert finding.status == "fail"

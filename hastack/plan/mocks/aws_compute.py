@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hastack.plan.mocks import ACCOUNT_ID, MockContext, outputs_for
+from hastack.plan.mocks import ACCOUNT_ID, MockContext, invoke, outputs_for
 
 
 def _test_net_ip(context: MockContext) -> str:
@@ -46,6 +46,15 @@ def _zone_name(region: str, zone_id: object) -> str:
     number = str(zone_id).rsplit("-az", 1)[-1] if zone_id else "1"
     index = int(number) - 1 if number.isdigit() else 0
     return f"{region}{'abcdefghij'[index % 10]}"
+
+
+@invoke("aws:index/getAvailabilityZone:getAvailabilityZone")
+def _availability_zone(args: dict[str, Any], context: MockContext) -> dict[str, Any]:
+    region = context.region or "us-east-1"
+    zone_id = args.get("zoneId") or f"{region}-az1"
+    name = _zone_name(region, zone_id)
+    return {"id": name, "name": name, "zoneId": zone_id, "region": region,
+            "state": "available", "groupName": region, "nameSuffix": name[-1]}
 
 
 @outputs_for("aws:ec2/subnet:Subnet")

@@ -1,0 +1,1 @@
+"""`hastack failover`: move the active region of an environment (see README, "Runbook")."""
