@@ -5,7 +5,9 @@ STACK ?= prod
 PYTHON ?= python3
 TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
-RUN := $(UV) run --frozen
+# `setup` syncs once (writing bytecode, see [tool.uv] compile-bytecode); each run then
+# skips the sync, which would otherwise re-scan site-packages for bytecode every time.
+RUN := $(UV) run --frozen --no-sync
 
 .PHONY: help setup plan plan-all diff check test lint typecheck unit bench golden clean
 
