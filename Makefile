@@ -17,7 +17,7 @@ help:
 	@echo "make diff A=dev B=prod   resource-by-resource difference of two stacks"
 	@echo "make check [STACK=prod]  policy pack on the plan, through the analyzer protocol"
 	@echo "make test                ruff, mypy and pytest"
-	@echo "make bench               policy-check benchmark on a synthetic 10k-resource plan"
+	@echo "make bench               plan vs its floor; policy check of a synthetic 10k-resource plan"
 	@echo "make golden              regenerate tests/golden/*.json and the README diagram after an intended change"
 
 $(TOOLS)/bin/uv:
@@ -48,12 +48,16 @@ lint: setup
 typecheck: setup
 	$(RUN) mypy
 
+# Tests run on every core; the tests sharing one session's stack plans (xdist group
+# "stack-plans", see tests/conftest.py) stay on one worker so each stack is planned once.
+PYTEST_WORKERS ?= auto
 unit: setup
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck unit
 
 bench: setup
+	$(RUN) python bench/bench_plan.py
 	$(RUN) python bench/bench_check.py
 
 clean:

@@ -6,10 +6,18 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from hastack.config import StackConfig
+    from hastack.plan.pipeline import PlanResult
+    from hastack.plan.runner import Recording
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,3 +63,56 @@ def base_config(**overrides: object) -> dict:
         else:
             config[qualified] = value
     return config
+
+
+# --- Plans of the committed stacks, once per session ---------------------------------------
+# A plan is a pure function of the stack files (the golden tests prove it), so every test
+# that needs one shares it. Tests using these fixtures carry the xdist group below, so that
+# under `pytest -n` one worker plans each stack once instead of every worker planning it
+# (the Makefile runs `--dist loadgroup`).
+STACK_PLANS = pytest.mark.xdist_group("stack-plans")
+
+
+@pytest.fixture(scope="session")
+def stack_plan(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], PlanResult]:
+    """stack_plan(name): `plan_stack` of a committed stack, with its written files.
+
+    Read-only: a test that changes a plan deep-copies it first.
+    """
+    from hastack.plan.pipeline import plan_stack
+
+    out = tmp_path_factory.mktemp("stack-plans")
+    results: dict[str, PlanResult] = {}
+
+    def get(stack: str) -> PlanResult:
+        if stack not in results:
+            results[stack] = plan_stack(REPO, stack, out)
+        return results[stack]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def stack_recording() -> Callable[[str], tuple[StackConfig, Recording, str]]:
+    """stack_recording(name): `record_stack` of a committed stack (config, recording, file)."""
+    from hastack.plan.pipeline import record_stack
+
+    results: dict[str, tuple[StackConfig, Recording, str]] = {}
+
+    def get(stack: str) -> tuple[StackConfig, Recording, str]:
+        if stack not in results:
+            results[stack] = record_stack(REPO, stack)
+        return results[stack]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CompletedProcess[str]]:
+    """One `hastack plan --all --quiet --out DIR` process: (DIR, its result).
+
+    The CLI tests that read plan files (diff, check, determinism) share these. Use with
+    STACK_PLANS.
+    """
+    out = tmp_path_factory.mktemp("cli-plans")
+    return out, run_cli(REPO, "plan", "--all", "--quiet", "--out", str(out))

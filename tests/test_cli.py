@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from subprocess import CompletedProcess
 
 from hastack.plan.stackfile import stack_names
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, STACK_PLANS, run_cli
+
+PlanAll = tuple[Path, CompletedProcess[str]]
 
 
-def test_plan_all_plans_every_stack(tmp_path: Path) -> None:
-    result = run_cli(REPO, "plan", "--all", "--quiet", "--out", str(tmp_path))
+@STACK_PLANS
+def test_plan_all_plans_every_stack(cli_plan_all: PlanAll) -> None:
+    out, result = cli_plan_all
     assert result.returncode == 0, result.stderr
-    planned = sorted(p.stem for p in tmp_path.glob("*.json"))
+    planned = sorted(p.stem for p in out.glob("*.json"))
     assert planned == stack_names(REPO)
-    assert all((tmp_path / f"{stack}.mmd").is_file() for stack in planned)
+    assert all((out / f"{stack}.mmd").is_file() for stack in planned)
+    # --quiet still names every plan it wrote.
+    assert all(str(out / f"{stack}.json") in result.stdout for stack in planned)
 
 
 def test_plan_prints_a_readable_summary(tmp_path: Path) -> None:
@@ -27,10 +33,11 @@ def test_plan_prints_a_readable_summary(tmp_path: Path) -> None:
     assert str(tmp_path / "prod.json") in out
 
 
-def test_diff_between_two_stacks(tmp_path: Path) -> None:
-    for stack in ("dev", "prod"):
-        assert run_cli(REPO, "plan", stack, "--quiet", "--out", str(tmp_path)).returncode == 0
-    result = run_cli(REPO, "diff", str(tmp_path / "dev.json"), str(tmp_path / "prod.json"))
+@STACK_PLANS
+def test_diff_between_two_stacks(cli_plan_all: PlanAll) -> None:
+    plans, planned = cli_plan_all
+    assert planned.returncode == 0, planned.stderr
+    result = run_cli(REPO, "diff", str(plans / "dev.json"), str(plans / "prod.json"))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("diff dev → prod")
@@ -42,9 +49,11 @@ def test_diff_between_two_stacks(tmp_path: Path) -> None:
     assert "protect: false → true" in out
 
 
-def test_check_reports_and_exit_status(tmp_path: Path) -> None:
-    plan = tmp_path / "dev.json"
-    assert run_cli(REPO, "plan", "dev", "--quiet", "--out", str(tmp_path)).returncode == 0
+@STACK_PLANS
+def test_check_reports_and_exit_status(tmp_path: Path, cli_plan_all: PlanAll) -> None:
+    plans, planned = cli_plan_all
+    assert planned.returncode == 0, planned.stderr
+    plan = plans / "dev.json"
     result = run_cli(REPO, "check", "--plan", str(plan))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 mandatory" in result.stdout

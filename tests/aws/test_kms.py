@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from components.aws.kms import customer_managed_key, key_deletion_window
 from components.base import Protection, Tier
 from hastack.plan.runner import run_program
+from tests.conftest import STACK_PLANS
 
 
 @pytest.mark.parametrize(("tier", "window", "protected"),
@@ -27,12 +30,10 @@ def test_key_defaults_per_tier(tier: Tier, window: int, protected: bool) -> None
     assert key.protect is protected and key.retain_on_delete is protected
 
 
-def test_every_platform_key_uses_the_helper() -> None:
+@STACK_PLANS
+def test_every_platform_key_uses_the_helper(stack_recording: Any) -> None:
     """All keys of the prod plan share the helper's settings (no hand-rolled keys)."""
-    from hastack.plan.pipeline import record_stack
-    from tests.conftest import REPO
-
-    _, recording, _ = record_stack(REPO, "prod")
+    _, recording, _ = stack_recording("prod")
     keys = [r for r in recording.registrations if r.type == "aws:kms/key:Key"]
     assert len(keys) >= 10
     for key in keys:

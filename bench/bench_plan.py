@@ -1,0 +1,143 @@
+"""Benchmark `hastack plan` against its floor, both as whole processes.
+
+The plan: `hastack plan STACK` in a fresh interpreter, as a user runs it.
+The floor, measured in the same run: a fresh interpreter that imports the provider
+SDK modules defining the plan's resource types and registers the plan's custom
+resources flat, as `pulumi.CustomResource`, under Pulumi's stock mocks. That is the
+least any program building these resources pays (interpreter, SDK imports, one
+RegisterResource each); the ratio plan/floor is what the components, the recording
+monitor, the deterministic mocks and the renderers add on top.
+
+Runs alternate (plan, floor, plan, floor, ...) so a busy machine slows both alike.
+Prints medians of wall time and CPU seconds (user+sys) and their ratios; asserts
+nothing about time.
+
+    uv run python bench/bench_plan.py [--stack prod] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sdk_class(type_token: str) -> Any:
+    """The SDK class for a type token, found through the SDK's own module registry."""
+    import pulumi.runtime.rpc as rpc
+
+    if type_token.startswith("pulumi:providers:"):
+        pkg = type_token.rsplit(":", 1)[1]
+        importlib.import_module(f"pulumi_{pkg}")
+        info = rpc._RESOURCE_PACKAGES[pkg][0].pkg_info  # type: ignore[attr-defined]
+    else:
+        pkg, mod, _ = type_token.split(":")
+        importlib.import_module(f"pulumi_{pkg}")
+        module = rpc.get_resource_module(pkg, mod, "")
+        assert module is not None, f"no SDK module registers {type_token}"
+        info = {"fqn": module.mod_info["fqn"],  # type: ignore[attr-defined]
+                "class": module.mod_info["classes"][type_token]}  # type: ignore[attr-defined]
+    return getattr(importlib.import_module(info["fqn"]), info["class"])
+
+
+def floor(plan_path: Path) -> None:
+    """Import the plan's SDK classes, then register its custom resources flat under mocks."""
+    import pulumi
+    from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks, MockSettings
+    from pulumi.runtime.settings import configure
+    from pulumi.runtime.stack import run_in_stack
+
+    plan = json.loads(plan_path.read_text())
+    custom = [r for r in plan["resources"] if r["custom"]]
+    for type_token in sorted({r["type"] for r in custom}):
+        sdk_class(type_token)
+
+    class Echo(Mocks):
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: Any) -> tuple[dict[str, Any], None]:
+            return {}, None
+
+    monitor = MockMonitor(Echo())
+    configure(MockSettings(monitor=monitor, monitor_features=set(), project=plan["project"],
+                           stack=plan["stack"], dry_run=True, organization="organization",
+                           callbacks=None))
+
+    def program() -> None:
+        for item in custom:
+            pulumi.CustomResource(item["type"], item["urn"].rsplit("::", 1)[1], item["inputs"])
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(run_in_stack(program))
+    loop.close()
+    print(len(custom))
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user+sys) of one child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit status {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="prod")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor:
+        floor(args.floor)
+        return
+    if args.runs < 3:
+        parser.error("--runs must be at least 3 for a median")
+
+    with tempfile.TemporaryDirectory(prefix="bench-plan-") as out:
+        plan_cmd = [sys.executable, "-m", "hastack.cli", "plan", args.stack, "--quiet",
+                    "--out", out]
+        floor_cmd = [sys.executable, __file__, "--floor", str(Path(out) / f"{args.stack}.json")]
+        timed(plan_cmd)  # writes the plan the floor registers; warms the page cache
+        plan_json = json.loads((Path(out) / f"{args.stack}.json").read_text())
+        custom = sum(1 for r in plan_json["resources"] if r["custom"])
+        plans, floors = [], []
+        for _ in range(args.runs):
+            plans.append(timed(plan_cmd))
+            floors.append(timed(floor_cmd))
+
+    def median(samples: list[tuple[float, float]], index: int) -> float:
+        return statistics.median(sample[index] for sample in samples)
+
+    plan_wall, floor_wall = median(plans, 0), median(floors, 0)
+    plan_cpu, floor_cpu = median(plans, 1), median(floors, 1)
+    print(f"stack                    {args.stack} ({len(plan_json['resources'])} resources, "
+          f"{custom} custom)")
+    print(f"runs                     {args.runs} of each, alternating; medians")
+    print(f"plan                     {plan_wall:.2f} s wall, {plan_cpu:.2f} s CPU")
+    print(f"floor                    {floor_wall:.2f} s wall, {floor_cpu:.2f} s CPU")
+    print(f"plan/floor               {plan_wall / floor_wall:.2f}x wall, "
+          f"{plan_cpu / floor_cpu:.2f}x CPU (goal <= 1.5x)")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("note                     PYTHONDONTWRITEBYTECODE is set: both rely on the "
+              "bytecode written at install")
+
+
+if __name__ == "__main__":
+    main()
