@@ -4,11 +4,14 @@ The plan is the compliant two-region AWS platform of the policy tests, copied
 until it reaches the target size (each copy with its own URNs, so stack rules see
 10,000 distinct resources; the last, partial copy may leave a bucket without its
 companions, which the S3 rules then rightly report). It runs the full protocol:
-policy host subprocess, Configure, one Analyze per custom resource, one
-AnalyzeStack. Prints throughput
-and peak memory of both processes; asserts nothing about time.
+policy host subprocess, Configure, one Analyze per custom resource (many in
+flight, as the engine sends them), one AnalyzeStack. The same plan then goes
+through a no-op pack (one resource and one stack policy that judge nothing) in
+the same harness: the per-Analyze cost of the real pack is printed beside it and
+as a ratio. Prints throughput, AnalyzeStack seconds, wall and CPU seconds, and
+peak memory of both processes; asserts nothing about time.
 
-    uv run python bench/bench_check.py [--resources 10000] [--workers 4]
+    uv run python bench/bench_check.py [--resources 10000] [--in-flight 32]
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import argparse
 import copy
 import resource
 import sys
+import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -56,37 +59,78 @@ def synthetic_plan(target: int) -> dict[str, Any]:
     return {**template, "resources": sorted(resources, key=lambda r: r["urn"])}
 
 
+NOOP_PACK = """from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+
+PolicyPack("noop", [
+    ResourceValidationPolicy(name="noop-resource", description="judges nothing",
+                             validate=lambda args, report: None),
+    StackValidationPolicy(name="noop-stack", description="judges nothing",
+                          validate=lambda args, report: None),
+])
+"""
+
+
+def noop_pack(directory: Path) -> Path:
+    """A pack of one resource and one stack policy that judge nothing: the harness's floor."""
+    (directory / "config").mkdir(parents=True)
+    (directory / "config" / "prod.json").write_text("{}\n")
+    (directory / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (directory / "__main__.py").write_text(NOOP_PACK)
+    return directory
+
+
+def run(plan: dict[str, Any], pack: Path, args: argparse.Namespace) -> tuple[Any, float, float]:
+    """check_plan on `plan` with `pack`: (result, wall seconds, harness CPU seconds)."""
+    cpu, started = time.process_time(), time.perf_counter()
+    result = check_plan(plan, pack, tier="prod", preview_unknowns=args.preview_unknowns,
+                        in_flight=args.in_flight)
+    return result, time.perf_counter() - started, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--in-flight", type=int, default=32,
+                        help="Analyze calls in flight at once")
     parser.add_argument("--preview-unknowns", action="store_true")
     args = parser.parse_args()
 
     plan = synthetic_plan(args.resources)
-    tracemalloc.start()
-    started = time.perf_counter()
-    result = check_plan(plan, ROOT / "policies", preview_unknowns=args.preview_unknowns,
-                        workers=args.workers)
-    elapsed = time.perf_counter() - started
-    _, client_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN covers the (terminated) policy host.
+    with tempfile.TemporaryDirectory(prefix="bench-noop-pack-") as scratch:
+        floor, floor_wall, floor_cpu = run(plan, noop_pack(Path(scratch)), args)
+    # Peak memory from the kernel's accounting: tracemalloc would slow the harness several
+    # times over and distort every figure printed beside it.
+    result, elapsed, harness_cpu = run(plan, ROOT / "policies", args)
+    # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN covers the (terminated) policy hosts.
     host_peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     self_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    timings, calls = result.timings, result.resources_analyzed
 
+    def per_call(check: Any) -> tuple[float, float]:
+        t = check.timings
+        return t["analyze"] / calls * 1e3, t.get("analyzeHostCpu", float("nan")) / calls * 1e3
+
+    ours_wall, ours_cpu = per_call(result)
+    noop_wall, noop_cpu = per_call(floor)
     print(f"resources in plan        {result.resources_total}")
-    print(f"Analyze calls            {result.resources_analyzed}")
+    print(f"Analyze calls            {calls} ({args.in_flight} in flight)")
     print(f"policies                 {len(result.policies)}")
     print(f"findings                 {len(result.findings)}")
-    print(f"wall time                {elapsed:.2f} s")
-    for phase, seconds in result.timings.items():
-        print(f"  {phase:<22} {seconds:.2f} s")
+    print(f"wall time                {elapsed:.2f} s (harness CPU {harness_cpu:.2f} s)")
+    for phase in ("start", "analyze", "analyzeStack"):
+        host = timings.get(f"{phase}HostCpu")
+        cpu = f"  (pack CPU {host:.2f} s)" if host is not None else ""
+        print(f"  {phase:<22} {timings[phase]:.2f} s{cpu}")
     print(f"throughput               {result.resources_total / elapsed:,.0f} resources/s "
-          f"({result.resources_analyzed / result.timings['analyze']:,.0f} Analyze/s)")
-    print(f"peak traced (harness)    {client_peak / 2**20:.1f} MiB")
+          f"({calls / timings['analyze']:,.0f} Analyze/s)   goal >= 1,000 resources/s")
+    print(f"AnalyzeStack             {timings['analyzeStack']:.2f} s   goal <= 2 s")
+    print(f"per Analyze              {ours_wall:.3f} ms wall, {ours_cpu:.3f} ms pack CPU")
+    print(f"per Analyze, no-op pack  {noop_wall:.3f} ms wall, {noop_cpu:.3f} ms pack CPU "
+          f"(whole no-op check {floor_wall:.2f} s, harness CPU {floor_cpu:.2f} s)")
+    print(f"ratio to no-op           {ours_wall / noop_wall:.2f}x wall, "
+          f"{ours_cpu / noop_cpu:.2f}x pack CPU   goal <= 1.5x")
     print(f"peak RSS harness         {self_peak_kib / 1024:.1f} MiB")
-    print(f"peak RSS policy host     {host_peak_kib / 1024:.1f} MiB")
+    print(f"peak RSS policy host     {host_peak_kib / 1024:.1f} MiB (largest of both packs)")
 
 
 if __name__ == "__main__":

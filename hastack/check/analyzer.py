@@ -19,8 +19,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +212,17 @@ class PolicyHost:
             raise PolicyHostError("the policy host is not running")
         return analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user+sys) the pack's process has used so far; None off Linux."""
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        # Fields 14 and 15 of proc(5) (utime, stime), counted after the ")" of the name.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.channel is not None:
             self.channel.close()
@@ -337,16 +348,24 @@ def _strip_description(message: str, description: str) -> str:
 
 
 def check_plan(plan: dict[str, Any], pack_dir: Path, *, tier: str | None = None,
-               preview_unknowns: bool = False, workers: int = 4) -> CheckResult:
+               preview_unknowns: bool = False, in_flight: int = 32) -> CheckResult:
     """Run the pack on `plan` through the analyzer protocol and collect what it reports."""
     started = time.perf_counter()
     tier = tier or plan.get("tier") or "prod"
     config, config_path = load_tier_config(pack_dir, tier)
     index = PlanIndex(plan, preview_unknowns=preview_unknowns)
     project, stack = plan.get("project", "hastack"), plan.get("stack", "stack")
+    # Wall seconds per phase, and the pack process's CPU seconds where it can be read.
     timings: dict[str, float] = {}
     with policy_host(pack_dir, project=project, stack=stack) as host:
         timings["start"] = time.perf_counter() - started
+
+        def host_cpu(phase: str, since: float | None) -> float | None:
+            now = host.cpu_seconds()
+            if now is not None and since is not None:
+                timings[f"{phase}HostCpu"] = now - since
+            return now
+
         stub = host.stub
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())
         stub.Configure(configure_request(config, info))
@@ -355,19 +374,28 @@ def check_plan(plan: dict[str, Any], pack_dir: Path, *, tier: str | None = None,
             tags={"hastack:tier": tier, "hastack:cloud": str(plan.get("cloud", ""))}))
         collector = _Collector(index)
         analyzable = index.analyzable()
-        mark = time.perf_counter()
+        mark, cpu = time.perf_counter(), host.cpu_seconds()
 
-        def analyze(resource: dict[str, Any]) -> None:
-            collector.add(stub.Analyze(index.analyze_request(resource)), resource["urn"])
-
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(analyze, analyzable))
+        # As the engine does, many Analyze calls are in flight at once (the pack's
+        # server handles them on its own threads); a window bounds the memory held.
+        window: deque[tuple[Any, str]] = deque()
+        for resource in analyzable:
+            if len(window) >= max(1, in_flight):
+                call, urn = window.popleft()
+                collector.add(call.result(), urn)
+            window.append((stub.Analyze.future(index.analyze_request(resource)),
+                           resource["urn"]))
+        while window:
+            call, urn = window.popleft()
+            collector.add(call.result(), urn)
         timings["analyze"] = time.perf_counter() - mark
+        cpu = host_cpu("analyze", cpu)
         mark = time.perf_counter()
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[index.stack_resource(resource) for resource in index.resources])
         collector.add(stub.AnalyzeStack(stack_request), "")
         timings["analyzeStack"] = time.perf_counter() - mark
+        host_cpu("analyzeStack", cpu)
         stderr = host.stderr_tail()
     findings = sorted(collector.findings, key=lambda f: (f.policy, f.urn, f.message))
     deferred = sorted(collector.deferred, key=lambda d: (d.policy, d.urn))

@@ -101,6 +101,8 @@ class PlanIndex:
         self.by_urn = {resource["urn"]: resource for resource in self.resources}
         self.preview_unknowns = preview_unknowns
         self._providers: dict[str, analyzer_pb2.AnalyzerProviderResource | None] = {}
+        # Analyze and AnalyzeStack send the same inputs: marshal each resource's once.
+        self._properties: dict[str, struct_pb2.Struct] = {}
 
     def provider(self, resource: dict[str, Any]) -> analyzer_pb2.AnalyzerProviderResource | None:
         urn = resource.get("provider")
@@ -115,7 +117,13 @@ class PlanIndex:
         return self._providers[urn]
 
     def properties(self, resource: dict[str, Any]) -> struct_pb2.Struct:
-        return to_struct(engine_inputs(resource, preview_unknowns=self.preview_unknowns))
+        """The resource's inputs as a Struct (shared: copy it into a message, never change it)."""
+        urn = resource["urn"]
+        found = self._properties.get(urn)
+        if found is None:
+            found = to_struct(engine_inputs(resource, preview_unknowns=self.preview_unknowns))
+            self._properties[urn] = found
+        return found
 
     def analyze_request(self, resource: dict[str, Any]) -> analyzer_pb2.AnalyzeRequest:
         request = analyzer_pb2.AnalyzeRequest(

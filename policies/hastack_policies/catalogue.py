@@ -30,7 +30,6 @@ from pulumi_policy import (
     Policy,
     PolicyComplianceFramework,
     PolicyConfigSchema,
-    PolicyPack,
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
@@ -330,17 +329,36 @@ def build_policies() -> list[Policy]:
     return [to_policy(rule) for rule in all_rules()]
 
 
-def build_policy_pack() -> PolicyPack:
-    """Serve the pack (blocks forever, as the policy host expects)."""
-    return PolicyPack(
-        PACK_NAME,
-        build_policies(),
-        enforcement_level=EnforcementLevel.MANDATORY,
-        description="Security and HA guardrails for hastack stacks",
-        display_name="hastack guardrails",
-        provider="aws,gcp,kubernetes",
-        tags=["security", "high-availability"],
-    )
+def rule_types() -> dict[str, frozenset[str] | None]:
+    """The types each resource rule judges (None: every type), for the servicer's dispatch."""
+    return {rule.name: None if ANY_TYPE in rule.types else frozenset(rule.types)
+            for rule in all_rules() if rule.kind == "resource"}
+
+
+PACK_INFO: dict[str, Any] = {
+    "description": "Security and HA guardrails for hastack stacks",
+    "display_name": "hastack guardrails",
+    "provider": "aws,gcp,kubernetes",
+    "tags": ["security", "high-availability"],
+}
+
+
+def build_policy_pack() -> None:
+    """Serve the pack (blocks until interrupted, as the policy host expects).
+
+    Served by `serve.SharedInputsServicer`, which answers as the SDK's own servicer
+    but reads each request once instead of once per policy.
+    """
+    from hastack_policies.serve import SharedInputsServicer, serve
+
+    policies = build_policies()
+    # The SDK's PolicyPack checks (name, policies, levels) before serving: same here.
+    if not PACK_NAME or not policies or not all(isinstance(p, Policy) for p in policies):
+        raise TypeError("a policy pack needs a name and a list of policies")
+    serve(SharedInputsServicer(
+        PACK_NAME, "0.0.1", policies, EnforcementLevel.MANDATORY, None,
+        PACK_INFO["description"], PACK_INFO["display_name"], None, PACK_INFO["provider"],
+        PACK_INFO["tags"], None, types=rule_types()))
 
 
 def tier_config(tier: str) -> dict[str, dict[str, Any]]:

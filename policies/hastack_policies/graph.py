@@ -27,6 +27,8 @@ class StackGraph:
         self._by_type: dict[str, list[PolicyResource]] = defaultdict(list)
         for resource in self.resources:
             self._by_type[resource.resource_type].append(resource)
+        self._referrers: dict[tuple[str, tuple[str, ...]],
+                              tuple[dict[str, list[int]], dict[str, list[int]]]] = {}
 
     def of_type(self, *types: str) -> list[PolicyResource]:
         found: list[PolicyResource] = []
@@ -42,22 +44,41 @@ class StackGraph:
 
     def referrers(self, target: PolicyResource, prop: str, types: Iterable[str],
                   literal: Callable[[PolicyResource], Any] | None = None) -> list[PolicyResource]:
-        """Resources of `types` whose input `prop` points at `target`.
+        """Resources of `types` whose input `prop` points at `target`, in `of_type` order.
 
         A pointer is a property dependency on `target`, or else a literal value of
         `prop` equal to `literal(target)` (when that is a known, non-empty string).
+        Answered from an index built once per (prop, types), so a rule asking for
+        every target's referrers stays linear in the stack.
         """
         wanted = literal(target) if literal else None
         if is_unknown(wanted) or not isinstance(wanted, str) or not wanted:
             wanted = None
-        found = []
-        for candidate in self.of_type(*types):
-            deps = self.referenced(candidate, prop)
-            by_dependency = any(dep.urn == target.urn for dep in deps)
-            by_name = wanted is not None and not deps and _literal(candidate, prop) == wanted
-            if by_dependency or by_name:
-                found.append(candidate)
-        return found
+        kinds = tuple(types)
+        by_dependency, by_name = self._referrer_index(prop, kinds)
+        positions = set(by_dependency.get(target.urn, ()))
+        if wanted is not None:
+            positions.update(by_name.get(wanted, ()))
+        candidates = self.of_type(*kinds)
+        return [candidates[position] for position in sorted(positions)]
+
+    def _referrer_index(self, prop: str, types: tuple[str, ...]
+                        ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """(target URN -> candidate positions, literal name -> positions) for `prop`."""
+        key = (prop, types)
+        if key not in self._referrers:
+            by_dependency: dict[str, list[int]] = defaultdict(list)
+            by_name: dict[str, list[int]] = defaultdict(list)
+            for position, candidate in enumerate(self.of_type(*types)):
+                deps = self.referenced(candidate, prop)
+                for urn in {dep.urn for dep in deps}:
+                    by_dependency[urn].append(position)
+                if not deps:
+                    name = _literal(candidate, prop)
+                    if isinstance(name, str):
+                        by_name[name].append(position)
+            self._referrers[key] = (by_dependency, by_name)
+        return self._referrers[key]
 
     @staticmethod
     def region(resource: PolicyResource) -> str | None:

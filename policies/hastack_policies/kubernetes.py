@@ -9,7 +9,7 @@ read values defer such a release (reported as not-applicable with the reason) an
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource
@@ -178,14 +178,44 @@ def _workloads(graph: StackGraph) -> list[Workload]:
     return found
 
 
-def _selects(pdb: PolicyResource, workload: Workload) -> bool:
-    selector = peek(pdb.props, "spec", "selector", "matchLabels")
-    if not isinstance(selector, Mapping) or not selector:
-        return False
-    if not all(workload.labels.get(key) == wanted for key, wanted in selector.items()):
-        return False
-    namespace = _namespace_of(pdb, "metadata", "namespace")
-    return namespace is None or workload.namespace is None or namespace == workload.namespace
+class _BudgetIndex:
+    """Budgets by one of their selector's labels, each selector and namespace read once.
+
+    A budget selects a workload when every label of its selector is on the workload and
+    their namespaces agree (or one is not known). A workload meets only the budgets that
+    share a label with it, so the rule stays linear in the stack rather than budgets x
+    workloads; `selecting` returns them in the budgets' order.
+    """
+
+    def __init__(self, budgets: list[PolicyResource]) -> None:
+        self._budgets: list[tuple[PolicyResource, Mapping[str, Any], str | None]] = []
+        self._by_label: dict[tuple[str, Any], list[int]] = {}
+        self._unindexed: list[int] = []
+        for pdb in budgets:
+            selector = peek(pdb.props, "spec", "selector", "matchLabels")
+            if not isinstance(selector, Mapping) or not selector:
+                continue  # selects nothing
+            position = len(self._budgets)
+            self._budgets.append((pdb, selector, _namespace_of(pdb, "metadata", "namespace")))
+            key = min(selector, key=str)
+            try:
+                self._by_label.setdefault((key, selector[key]), []).append(position)
+            except TypeError:  # an unhashable label value: compared the slow way
+                self._unindexed.append(position)
+
+    def selecting(self, workload: Workload) -> Iterator[PolicyResource]:
+        positions = set(self._unindexed)
+        for label in workload.labels.items():
+            try:
+                positions.update(self._by_label.get(label, ()))
+            except TypeError:
+                continue
+        for position in sorted(positions):
+            pdb, selector, namespace = self._budgets[position]
+            if (all(workload.labels.get(key) == wanted for key, wanted in selector.items())
+                    and (namespace is None or workload.namespace is None
+                         or namespace == workload.namespace)):
+                yield pdb
 
 
 def _allows_disruption(pdb: PolicyResource, replicas: int) -> bool:
@@ -217,16 +247,20 @@ def _amount(raw: Any, replicas: int) -> int:
 )
 def k8s_pdb_coverage(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
-    budgets = graph.of_type(PDB)
+    budgets = _BudgetIndex(graph.of_type(PDB))
     for workload in _workloads(graph):
-        matching = [pdb for pdb in budgets if _selects(pdb, workload)]
-
-        if not matching:
-            report(f"{workload.replicas} replicas but no PodDisruptionBudget selects "
-                   "them; a node drain can take them all at once.", workload.resource.urn)
-        elif not any(_allows_disruption(pdb, workload.replicas) for pdb in matching):
-            report("its PodDisruptionBudget allows no eviction, which blocks node "
-                   "drains and upgrades.", workload.resource.urn)
+        selected = False
+        for pdb in budgets.selecting(workload):
+            selected = True
+            if _allows_disruption(pdb, workload.replicas):
+                break
+        else:
+            if not selected:
+                report(f"{workload.replicas} replicas but no PodDisruptionBudget selects "
+                       "them; a node drain can take them all at once.", workload.resource.urn)
+            else:
+                report("its PodDisruptionBudget allows no eviction, which blocks node "
+                       "drains and upgrades.", workload.resource.urn)
 
 
 @resource_rule(
