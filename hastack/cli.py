@@ -33,21 +33,18 @@ def _root() -> Path:
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     """Plan an environment (all its stacks), one workloads stack, or --all environments."""
-    from hastack.plan.pipeline import display_path, plan_environment, plan_stack
-    from hastack.stacks import environments, stack_info
+    from hastack.plan.parallel import plan_targets
+    from hastack.plan.pipeline import display_path
+    from hastack.stacks import environments
 
     root = _root()
     targets = environments(root) if args.all else [args.stack or "prod"]
     out_dir = Path(args.out).resolve() if args.out else None
     failures = 0
-    for target in targets:
-        try:
-            if stack_info(root, target).layer == "workloads":
-                results = [plan_stack(root, target, out_dir)]
-            else:
-                results = plan_environment(root, target, out_dir)
-        except ConfigError as error:
-            print(f"error: {error}", file=sys.stderr)
+    # Several targets (--all) are planned side by side, one process per core.
+    for _target, results in plan_targets(root, targets, out_dir):
+        if isinstance(results, ConfigError):
+            print(f"error: {results}", file=sys.stderr)
             failures += 1
             continue
         for result in results:

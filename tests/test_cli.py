@@ -7,7 +7,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 from hastack.plan.stackfile import stack_names
-from tests.conftest import REPO, STACK_PLANS, run_cli
+from tests.conftest import REPO, STACK_PLANS, base_config, run_cli, write_stack
 
 PlanAll = tuple[Path, CompletedProcess[str]]
 
@@ -77,3 +77,16 @@ def test_verify_is_wired_and_fails_cleanly_without_a_plan() -> None:
     assert result.returncode == 2
     assert "--plan" in result.stderr and "Traceback" not in result.stderr
     assert "usage: hastack verify" in run_cli(REPO, "verify", "--help").stdout
+
+
+def test_plan_all_reports_a_bad_stack_and_still_plans_the_others(scratch_project: Path) -> None:
+    """`--all` plans stacks in parallel processes; a bad one is reported like alone."""
+    write_stack(scratch_project, "good", base_config())
+    write_stack(scratch_project, "bad", base_config(zoneCount="three"))
+    out = scratch_project / "out"
+    result = run_cli(scratch_project, "plan", "--all", "--quiet", "--out", str(out))
+    assert result.returncode == 2
+    assert "stacks/Pulumi.bad.yaml" in result.stderr and "zoneCount" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["good.json", "good.mmd"]
+    assert "planned good: out/good.json" in result.stdout

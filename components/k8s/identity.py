@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_gcp as gcp
 
 from components.base import Tier, standard_tags
 from components.k8s.wiring import ArtifactStore
@@ -111,6 +109,9 @@ def bucket_access_policy(partition: str, bucket: str, region: str, kms_key_arn: 
 
 def _irsa_role(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccountRef],
                tier: Tier, parent: pulumi.Resource) -> ArtifactIdentity:
+    # Imported here: a GCP plan should not pay for loading the AWS SDK (and vice versa).
+    import pulumi_aws as aws
+
     if store.aws_oidc_provider_arn is None or store.aws_oidc_issuer is None:
         raise ValueError("IRSA needs ArtifactStore.aws_oidc_provider_arn and aws_oidc_issuer")
     opts = pulumi.ResourceOptions(parent=parent, provider=store.aws_provider)
@@ -145,6 +146,8 @@ def gcp_account_id(name: str) -> str:
 
 def _workload_identity(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccountRef],
                        parent: pulumi.Resource) -> ArtifactIdentity:
+    import pulumi_gcp as gcp  # only GCP plans load the GCP SDK
+
     if not store.gcp_project:
         raise ValueError("Workload Identity needs ArtifactStore.gcp_project")
     project = store.gcp_project
