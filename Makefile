@@ -28,7 +28,10 @@ $(TOOLS)/bin/uv:
 	$(UV) sync --frozen
 	@touch $@
 
+# The project's own modules are not in site-packages, so uv does not compile them; do it
+# here (a no-op when up to date) so no run recompiles them where PYTHONDONTWRITEBYTECODE is set.
 setup: .venv/.hastack-synced
+	@$(RUN) python -m compileall -q hastack components policies >/dev/null
 
 plan: setup
 	$(RUN) hastack plan $(STACK)

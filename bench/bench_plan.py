@@ -81,8 +81,11 @@ def floor(plan_path: Path) -> None:
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(run_in_stack(program))
-    loop.close()
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
     print(len(custom))
 
 
