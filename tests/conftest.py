@@ -74,25 +74,6 @@ STACK_PLANS = pytest.mark.xdist_group("stack-plans")
 
 
 @pytest.fixture(scope="session")
-def stack_plan(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], PlanResult]:
-    """stack_plan(name): `plan_stack` of a committed stack, with its written files.
-
-    Read-only: a test that changes a plan deep-copies it first.
-    """
-    from hastack.plan.pipeline import plan_stack
-
-    out = tmp_path_factory.mktemp("stack-plans")
-    results: dict[str, PlanResult] = {}
-
-    def get(stack: str) -> PlanResult:
-        if stack not in results:
-            results[stack] = plan_stack(REPO, stack, out)
-        return results[stack]
-
-    return get
-
-
-@pytest.fixture(scope="session")
 def stack_recording() -> Callable[[str], tuple[StackConfig, Recording, str]]:
     """stack_recording(name): `record_stack` of a committed stack (config, recording, file)."""
     from hastack.plan.pipeline import record_stack
@@ -108,11 +89,36 @@ def stack_recording() -> Callable[[str], tuple[StackConfig, Recording, str]]:
 
 
 @pytest.fixture(scope="session")
+def stack_plan(tmp_path_factory: pytest.TempPathFactory,
+               stack_recording: Callable[[str], tuple[StackConfig, Recording, str]]
+               ) -> Callable[[str], PlanResult]:
+    """stack_plan(name): `plan_stack` of a committed stack, with its written files.
+
+    `plan_stack` runs whole (render, write) on the session's recording of the stack, so
+    the program runs once per stack for both fixtures. Read-only: a test that changes a
+    plan deep-copies it first.
+    """
+    from hastack.plan import pipeline
+
+    out = tmp_path_factory.mktemp("stack-plans")
+    results: dict[str, PlanResult] = {}
+
+    def get(stack: str) -> PlanResult:
+        if stack not in results:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(pipeline, "record_stack", lambda _root, name: stack_recording(name))
+                results[stack] = pipeline.plan_stack(REPO, stack, out)
+        return results[stack]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CompletedProcess[str]]:
-    """One `hastack plan --all --quiet --out DIR` process: (DIR, its result).
+    """One `hastack plan --all --out DIR` process (summaries printed): (DIR, its result).
 
     The CLI tests that read plan files (diff, check, determinism) share these. Use with
     STACK_PLANS.
     """
     out = tmp_path_factory.mktemp("cli-plans")
-    return out, run_cli(REPO, "plan", "--all", "--quiet", "--out", str(out))
+    return out, run_cli(REPO, "plan", "--all", "--out", str(out))

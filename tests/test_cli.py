@@ -19,18 +19,21 @@ def test_plan_all_plans_every_stack(cli_plan_all: PlanAll) -> None:
     planned = sorted(p.stem for p in out.glob("*.json"))
     assert planned == stack_names(REPO)
     assert all((out / f"{stack}.mmd").is_file() for stack in planned)
-    # --quiet still names every plan it wrote.
+    # Every stack's summary names the plan it wrote.
     assert all(str(out / f"{stack}.json") in result.stdout for stack in planned)
+    assert all(f"hastack plan · stack {stack} · " in result.stdout for stack in planned)
 
 
-def test_plan_prints_a_readable_summary(tmp_path: Path) -> None:
-    result = run_cli(REPO, "plan", "prod", "--out", str(tmp_path))
+@STACK_PLANS
+def test_plan_prints_a_readable_summary(cli_plan_all: PlanAll) -> None:
+    plans, result = cli_plan_all
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "hastack plan · stack prod · cloud aws · tier prod" in out
+    # prod's summary: from its header to the next stack's header.
+    out = result.stdout.split("hastack plan · stack prod · ", 1)[1].split("hastack plan · ", 1)[0]
+    assert out.startswith("cloud aws · tier prod")
     assert "hastack:aws:AuroraGlobalDatabase" in out and "Resources per region:" in out
     assert "us-east-1" in out and "us-west-2" in out
-    assert str(tmp_path / "prod.json") in out
+    assert str(plans / "prod.json") in out
 
 
 @STACK_PLANS
