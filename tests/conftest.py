@@ -113,12 +113,17 @@ def stack_plan(tmp_path_factory: pytest.TempPathFactory,
     return get
 
 
+# The CLI tests' own group: its `plan --all` process runs on another worker than the
+# in-process stack plans, so the two heaviest sets of tests run side by side.
+CLI_PLANS = pytest.mark.xdist_group("cli-plans")
+
+
 @pytest.fixture(scope="session")
 def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CompletedProcess[str]]:
     """One `hastack plan --all --out DIR` process (summaries printed): (DIR, its result).
 
-    The CLI tests that read plan files (diff, check, determinism) share these. Use with
-    STACK_PLANS.
+    The CLI tests that read plan files (diff, check, summary, determinism) share these.
+    Use with CLI_PLANS.
     """
     out = tmp_path_factory.mktemp("cli-plans")
     return out, run_cli(REPO, "plan", "--all", "--out", str(out))
