@@ -35,8 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def sdk_class(type_token: str) -> Any:
     """The SDK class for a type token, found through the SDK's own module registry."""
+    import pulumi
     import pulumi.runtime.rpc as rpc
 
+    if type_token.startswith("pulumi:pulumi:"):  # the core SDK's own (StackReference)
+        return getattr(pulumi, type_token.rsplit(":", 1)[1])
     if type_token.startswith("pulumi:providers:"):
         pkg = type_token.rsplit(":", 1)[1]
         importlib.import_module(f"pulumi_{pkg}")
@@ -51,16 +54,20 @@ def sdk_class(type_token: str) -> Any:
     return getattr(importlib.import_module(info["fqn"]), info["class"])
 
 
-def floor(plan_path: Path) -> None:
-    """Import the plan's SDK classes, then register its custom resources flat under mocks."""
+def floor(plan_dir: Path) -> None:
+    """Import the plans' SDK classes, then register their custom resources flat under mocks.
+
+    `hastack plan <env>` writes one plan per stack of the environment; each becomes
+    one mock run here, as each is one program run there.
+    """
     import pulumi
     from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks, MockSettings
     from pulumi.runtime.settings import configure
     from pulumi.runtime.stack import run_in_stack
 
-    plan = json.loads(plan_path.read_text())
-    custom = [r for r in plan["resources"] if r["custom"]]
-    for type_token in sorted({r["type"] for r in custom}):
+    plans = [json.loads(path.read_text()) for path in sorted(plan_dir.glob("*.json"))]
+    customs = [[r for r in plan["resources"] if r["custom"]] for plan in plans]
+    for type_token in sorted({r["type"] for custom in customs for r in custom}):
         sdk_class(type_token)
 
     class Echo(Mocks):
@@ -70,23 +77,24 @@ def floor(plan_path: Path) -> None:
         def call(self, args: Any) -> tuple[dict[str, Any], None]:
             return {}, None
 
-    monitor = MockMonitor(Echo())
-    configure(MockSettings(monitor=monitor, monitor_features=set(), project=plan["project"],
-                           stack=plan["stack"], dry_run=True, organization="organization",
-                           callbacks=None))
+    for plan, custom in zip(plans, customs, strict=True):
+        configure(MockSettings(monitor=MockMonitor(Echo()), monitor_features=set(),
+                               project=plan["project"], stack=plan["stack"], dry_run=True,
+                               organization="organization", callbacks=None))
 
-    def program() -> None:
-        for item in custom:
-            pulumi.CustomResource(item["type"], item["urn"].rsplit("::", 1)[1], item["inputs"])
+        def program(custom: list[dict[str, Any]] = custom) -> None:
+            for item in custom:
+                pulumi.CustomResource(item["type"], item["urn"].rsplit("::", 1)[1],
+                                      item["inputs"])
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(run_in_stack(program))
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    print(len(custom))
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(run_in_stack(program))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+    print(sum(len(custom) for custom in customs))
 
 
 def timed(command: list[str]) -> tuple[float, float]:
@@ -103,7 +111,8 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="prod")
+    parser.add_argument("--stack", default="prod",
+                        help="what `hastack plan` is given: an environment or a stack")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -116,10 +125,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as out:
         plan_cmd = [sys.executable, "-m", "hastack.cli", "plan", args.stack, "--quiet",
                     "--out", out]
-        floor_cmd = [sys.executable, __file__, "--floor", str(Path(out) / f"{args.stack}.json")]
-        timed(plan_cmd)  # writes the plan the floor registers; warms the page cache
-        plan_json = json.loads((Path(out) / f"{args.stack}.json").read_text())
-        custom = sum(1 for r in plan_json["resources"] if r["custom"])
+        floor_cmd = [sys.executable, __file__, "--floor", out]
+        timed(plan_cmd)  # writes the plans the floor registers; warms the page cache
+        written = [json.loads(path.read_text()) for path in sorted(Path(out).glob("*.json"))]
+        total = sum(len(plan["resources"]) for plan in written)
+        custom = sum(1 for plan in written for r in plan["resources"] if r["custom"])
         plans, floors = [], []
         for _ in range(args.runs):
             plans.append(timed(plan_cmd))
@@ -130,7 +140,7 @@ def main() -> None:
 
     plan_wall, floor_wall = median(plans, 0), median(floors, 0)
     plan_cpu, floor_cpu = median(plans, 1), median(floors, 1)
-    print(f"stack                    {args.stack} ({len(plan_json['resources'])} resources, "
+    print(f"plan target              {args.stack} ({len(written)} stacks, {total} resources, "
           f"{custom} custom)")
     print(f"runs                     {args.runs} of each, alternating; medians")
     print(f"plan                     {plan_wall:.2f} s wall, {plan_cpu:.2f} s CPU")

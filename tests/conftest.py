@@ -15,9 +15,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
-    from hastack.config import StackConfig
     from hastack.plan.pipeline import PlanResult
-    from hastack.plan.runner import Recording
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,41 +72,36 @@ STACK_PLANS = pytest.mark.xdist_group("stack-plans")
 
 
 @pytest.fixture(scope="session")
-def stack_recording() -> Callable[[str], tuple[StackConfig, Recording, str]]:
-    """stack_recording(name): `record_stack` of a committed stack (config, recording, file)."""
-    from hastack.plan.pipeline import record_stack
+def environment_plan(tmp_path_factory: pytest.TempPathFactory
+                     ) -> Callable[[str], list[PlanResult]]:
+    """environment_plan(env): `plan_environment` of a committed environment, once a session.
 
-    results: dict[str, tuple[StackConfig, Recording, str]] = {}
+    Infrastructure first, then its workloads stacks, with their written files.
+    Read-only: a test that changes a plan deep-copies it first.
+    """
+    from hastack.plan.pipeline import plan_environment
 
-    def get(stack: str) -> tuple[StackConfig, Recording, str]:
-        if stack not in results:
-            results[stack] = record_stack(REPO, stack)
-        return results[stack]
+    out = tmp_path_factory.mktemp("stack-plans")
+    results: dict[str, list[PlanResult]] = {}
+
+    def get(env: str) -> list[PlanResult]:
+        if env not in results:
+            results[env] = plan_environment(REPO, env, out)
+        return results[env]
 
     return get
 
 
 @pytest.fixture(scope="session")
-def stack_plan(tmp_path_factory: pytest.TempPathFactory,
-               stack_recording: Callable[[str], tuple[StackConfig, Recording, str]]
+def stack_plan(environment_plan: Callable[[str], list[PlanResult]]
                ) -> Callable[[str], PlanResult]:
-    """stack_plan(name): `plan_stack` of a committed stack, with its written files.
-
-    `plan_stack` runs whole (render, write) on the session's recording of the stack, so
-    the program runs once per stack for both fixtures. Read-only: a test that changes a
-    plan deep-copies it first.
-    """
-    from hastack.plan import pipeline
-
-    out = tmp_path_factory.mktemp("stack-plans")
-    results: dict[str, PlanResult] = {}
+    """stack_plan(name): the session's plan of one committed stack (from its environment's)."""
+    from hastack.stacks import stack_info
 
     def get(stack: str) -> PlanResult:
-        if stack not in results:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(pipeline, "record_stack", lambda _root, name: stack_recording(name))
-                results[stack] = pipeline.plan_stack(REPO, stack, out)
-        return results[stack]
+        (found,) = [result for result in environment_plan(stack_info(REPO, stack).environment)
+                    if result.stack == stack]
+        return found
 
     return get
 

@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import difflib
 import os
-from functools import cache
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
-from hastack.plan.pipeline import plan_environment, plan_stack
+from hastack.plan.pipeline import PlanResult
 from hastack.plan.render import plan_json
 from hastack.plan.stackfile import stack_names
-from hastack.stacks import stack_info
-from tests.conftest import REPO, run_cli
+from tests.conftest import CLI_PLANS, REPO, STACK_PLANS, run_cli
 
 GOLDEN = REPO / "tests" / "golden"
 STACKS = stack_names(REPO)
 
 
-@cache
-def _environment_plans(env: str, out: str) -> dict[str, str]:
-    return {r.stack: plan_json(r.plan) for r in plan_environment(REPO, env, Path(out))}
-
-
+@STACK_PLANS
 @pytest.mark.parametrize("stack", STACKS)
-def test_plan_matches_golden(stack: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    out = str(tmp_path_factory.getbasetemp() / "golden-plans")
-    rendered = _environment_plans(stack_info(REPO, stack).environment, out)[stack]
+def test_plan_matches_golden(stack: str, stack_plan: Callable[[str], PlanResult]) -> None:
+    result = stack_plan(stack)
+    rendered = plan_json(result.plan)
+    # What `hastack plan` writes is what it rendered.
+    assert result.json_path.read_text() == rendered
     golden = GOLDEN / f"{stack}.json"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(rendered)
@@ -51,21 +49,32 @@ def test_every_golden_has_a_stack() -> None:
     assert not stale, f"golden plans without a stack file: {stale}"
 
 
-def test_two_processes_give_byte_identical_plans(tmp_path: Path) -> None:
-    first, second = tmp_path / "a", tmp_path / "b"
-    for out in (first, second):
-        result = run_cli(REPO, "plan", "dev", "--quiet", "--out", str(out))
-        assert result.returncode == 0, result.stderr
+@CLI_PLANS
+def test_two_processes_give_byte_identical_plans(
+        tmp_path: Path, cli_plan_all: tuple[Path, CompletedProcess[str]],
+        environment_plan: Callable[[str], list[PlanResult]]) -> None:
+    """`plan --all`, a separate `plan dev` process and this process all write the same bytes."""
+    first, planned = cli_plan_all
+    assert planned.returncode == 0, planned.stderr
+    second = tmp_path / "b"
+    result = run_cli(REPO, "plan", "dev", "--quiet", "--out", str(second))
+    assert result.returncode == 0, result.stderr
+    here = {r.stack: r for r in environment_plan("dev")}
     for stack in ("dev", "dev-us-east-2"):
-        assert (first / f"{stack}.json").read_bytes() == (second / f"{stack}.json").read_bytes()
-        assert (first / f"{stack}.mmd").read_bytes() == (second / f"{stack}.mmd").read_bytes()
+        for name, in_process in ((f"{stack}.json", here[stack].json_path),
+                                 (f"{stack}.mmd", here[stack].mermaid_path)):
+            assert (first / name).read_bytes() == (second / name).read_bytes(), name
+            assert (first / name).read_bytes() == in_process.read_bytes(), name
 
 
-def test_readme_diagram_is_the_prod_plan(tmp_path: Path) -> None:
+@STACK_PLANS
+def test_readme_diagram_is_the_prod_plan(stack_plan: Callable[[str], PlanResult]) -> None:
     """The architecture diagram in the README is the one the prod plan draws."""
     from hastack.plan.render import mermaid
 
-    diagram = mermaid(plan_stack(REPO, "prod", tmp_path).plan)
+    result = stack_plan("prod")
+    diagram = mermaid(result.plan)
+    assert result.mermaid_path.read_text() == diagram
     readme_path = REPO / "README.md"
     readme = readme_path.read_text()
     begin = "<!-- BEGIN plan-diagram prod -->\n```mermaid\n"

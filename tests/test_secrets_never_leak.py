@@ -9,15 +9,16 @@ the console summaries for their text.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hastack.plan.pipeline import plan_environment
 from hastack.plan.recorder import SECRET_MARKER
 from hastack.plan.render import mermaid, plan_json, summary
 from hastack.stacks import environments
-from tests.conftest import REPO
+from tests.conftest import REPO, STACK_PLANS
+
+pytestmark = STACK_PLANS
 
 GENERATED = {
     "random:index/randomPassword:RandomPassword": "result",
@@ -25,8 +26,8 @@ GENERATED = {
 
 
 @pytest.mark.parametrize("env", environments(REPO))
-def test_generated_secrets_stay_secret(env: str, tmp_path: Path) -> None:
-    infrastructure, *workloads = plan_environment(REPO, env, tmp_path)
+def test_generated_secrets_stay_secret(env: str, environment_plan: Any) -> None:
+    infrastructure, *workloads = environment_plan(env)
     secrets = [
         str(registration.outputs[field])
         for registration in infrastructure.recording.registrations

@@ -7,34 +7,22 @@ checked by the policy pack served over the Analyzer gRPC protocol.
 from __future__ import annotations
 
 import copy
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hastack.check.analyzer import check_plan
-from hastack.plan.pipeline import plan_environment
 from hastack.plan.stackfile import stack_names
-from hastack.stacks import stack_info
-from tests.conftest import REPO
+from tests.conftest import REPO, STACK_PLANS
 
 POLICIES = REPO / "policies"
-
-
-@cache
-def _environment(env: str, out: str) -> dict[str, dict[str, Any]]:
-    return {r.stack: r.plan for r in plan_environment(REPO, env, Path(out))}
-
-
-def _plan(stack: str, out: str) -> dict[str, Any]:
-    return _environment(stack_info(REPO, stack).environment, out)[stack]
+pytestmark = STACK_PLANS
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    out = str(tmp_path_factory.mktemp("plans"))
-    return lambda stack: _plan(stack, out)
+def plans(stack_plan: Any) -> Any:
+    """plans(stack): the session's plan of a committed stack (deep-copy before changing it)."""
+    return lambda stack: stack_plan(stack).plan
 
 
 @pytest.mark.parametrize("stack", stack_names(REPO))

@@ -31,9 +31,9 @@ def test_key_defaults_per_tier(tier: Tier, window: int, protected: bool) -> None
 
 
 @STACK_PLANS
-def test_every_platform_key_uses_the_helper(stack_recording: Any) -> None:
+def test_every_platform_key_uses_the_helper(stack_plan: Any) -> None:
     """All keys of the prod plan share the helper's settings (no hand-rolled keys)."""
-    _, recording, _ = stack_recording("prod")
+    recording = stack_plan("prod").recording
     keys = [r for r in recording.registrations if r.type == "aws:kms/key:Key"]
     assert len(keys) >= 10
     for key in keys:
