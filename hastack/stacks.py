@@ -85,7 +85,7 @@ def _raw_settings(root: Path, stack: str) -> dict[str, Any]:
     """The scalar `hastack:` keys of a stack file, or nothing if it cannot be read."""
     try:
         document = yaml.safe_load(stack_path(root, stack).read_text()) or {}
-    except (OSError, yaml.YAMLError):
+    except (OSError, KeyError, yaml.YAMLError):
         return {}
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):

@@ -99,8 +99,11 @@ def check_main(argv: list[str] | None = None) -> int:
 def _is_environment(root: Path, stack: str) -> bool:
     from hastack.stacks import stack_info
 
-    return (root / "stacks" / f"Pulumi.{stack}.yaml").is_file() and \
-        stack_info(root, stack).layer == "infrastructure"
+    # Only a project that can be planned (its Pulumi.yaml and the stack file) is
+    # checked as a whole environment; otherwise the stack's plan file is read as is.
+    return ((root / "Pulumi.yaml").is_file()
+            and (root / "stacks" / f"Pulumi.{stack}.yaml").is_file()
+            and stack_info(root, stack).layer == "infrastructure")
 
 
 def _check_environment(root: Path, args: argparse.Namespace) -> int:
