@@ -42,6 +42,9 @@ class FsspecStore:
         if not path:
             raise ValueError(f"checkpoint URL {base_url!r} needs a scheme, e.g. s3://bucket/prefix")
         self.base = path.rstrip("/")
+        if protocol == "file":
+            # Object stores have no directories; a local one needs them created.
+            storage_options.setdefault("auto_mkdir", True)
         # A fresh instance: fsspec caches filesystems (and their listings) per process.
         self.fs = fsspec.filesystem(protocol, skip_instance_cache=True, **storage_options)
 

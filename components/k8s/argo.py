@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import pulumi
 
-from components.k8s import charts, placement, sizing
+from components.k8s import charts, placement, resilience, sizing
 from components.k8s.identity import ArtifactIdentity, ServiceAccountRef, artifact_identity
 from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
@@ -106,9 +106,11 @@ def _artifact_repository(store: ArtifactStore) -> dict[str, Any]:
             "insecure": False,
             # The SDK's default chain picks up the IRSA web-identity token.
             "useSDKCreds": True,
+            "keyFormat": resilience.ARGO_ARTIFACT_KEY_FORMAT,
         }}
     # GCS with Workload Identity: no serviceAccountKeySecret at all.
-    return {"archiveLogs": True, "gcs": {"bucket": store.bucket}}
+    return {"archiveLogs": True, "gcs": {"bucket": store.bucket,
+                                         "keyFormat": resilience.ARGO_ARTIFACT_KEY_FORMAT}}
 
 
 def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
@@ -133,8 +135,12 @@ def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
             # Needs the prometheus-operator CRDs, so opt-in.
             "serviceMonitor": {"enabled": service_monitor},
             "workflowNamespaces": [namespace_name],
-            # Workflows that name no service account still get the artifact identity.
-            "workflowDefaults": {"spec": {"serviceAccountName": WORKFLOW_SA}},
+            # Workflows that name no service account still get the artifact identity;
+            # retries, pod GC and TTL per tier (see resilience.py).
+            "workflowDefaults": {"spec": {
+                **resilience.argo_workflow_spec_defaults(tier),
+                "serviceAccountName": WORKFLOW_SA,
+            }},
             "serviceAccount": {"name": CONTROLLER_SA},
         },
         "server": {

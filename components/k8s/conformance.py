@@ -93,6 +93,9 @@ DOCUMENTED_MAPS: dict[str, dict[str, dict[str, Any]]] = {
             "sessionTokenSecret": _SECRET_REF, "insecure": None, "caSecret": _SECRET_REF,
             "bucket": None, "endpoint": None, "region": None, "roleARN": None,
             "useSDKCreds": None, "encryptionOptions": {"enableEncryption": None},
+            # Not in the s3 comments, but documented for gcs in the same block and a
+            # field of Argo v4's S3ArtifactRepository (tests check it against the schema).
+            "keyFormat": None,
         },
         "artifactRepository.gcs": {
             "bucket": None, "keyFormat": None, "serviceAccountKeySecret": _SECRET_REF,

@@ -68,6 +68,10 @@ RESILIENCE: dict[Tier, WorkflowResilience] = {
 # not retry a step whose node was lost, which is the failure this exists for. Steps
 # must therefore be idempotent (see hastack_workflows).
 ARGO_RETRY_POLICY = "Always"
+# Caveat (workflow/controller/operator.go `retryStrategy()` at v4.0.6): the workflow-level
+# retryStrategy applies to *every* template without its own, steps/DAG templates too,
+# so retries compound with nesting. Templates that only group steps should set
+# `retryStrategy: {limit: "0"}` (as examples/ai_pipeline/argo does).
 ARGO_POD_GC_STRATEGY = "OnWorkflowCompletion"
 # Per workflow (uid: a re-used name never overwrites an older run's artifacts), per pod.
 ARGO_ARTIFACT_KEY_FORMAT = (
@@ -90,9 +94,11 @@ def argo_workflow_spec_defaults(tier: Tier) -> dict[str, Any]:
     r = for_tier(tier)
     return {
         "retryStrategy": {
-            "limit": r.step_retries,
+            # IntOrString fields, written as strings: the v4 JSON schema types them
+            # `string` (the controller accepts both).
+            "limit": str(r.step_retries),
             "retryPolicy": ARGO_RETRY_POLICY,
-            "backoff": {"duration": f"{r.backoff_seconds}s", "factor": r.backoff_factor,
+            "backoff": {"duration": f"{r.backoff_seconds}s", "factor": str(r.backoff_factor),
                         "cap": f"{r.backoff_cap_seconds}s"},
             # The retry runs on another node (RetryNodeAntiAffinity must be empty).
             "affinity": {"nodeAntiAffinity": {}},

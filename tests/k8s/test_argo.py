@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.k8s import argo, charts
+from components.k8s import argo, charts, resilience
 from components.k8s.identity import IRSA_ANNOTATION, WORKLOAD_IDENTITY_ANNOTATION
 from hastack.plan.recorder import SECRET_MARKER, Registration
 from hastack.plan.runner import Recording
@@ -86,7 +86,8 @@ def test_s3_artifacts_with_sdk_credentials_only(recorder: Recorder) -> None:
     repo = values["artifactRepository"]
     assert repo["s3"] == {"bucket": AWS_BUCKET, "region": "us-east-1",
                           "endpoint": "s3.us-east-1.amazonaws.com", "insecure": False,
-                          "useSDKCreds": True}
+                          "useSDKCreds": True,
+                          "keyFormat": resilience.ARGO_ARTIFACT_KEY_FORMAT}
     assert repo["archiveLogs"] is True
     assert values["useStaticCredentials"] is False
     text = json.dumps(values)
@@ -139,7 +140,9 @@ def test_irsa_policy_is_scoped_to_the_bucket_and_its_key(recorder: Recorder) -> 
 def test_gcs_artifacts_with_workload_identity(recorder: Recorder) -> None:
     recording = recorder("argo", cloud="gcp")
     values = values_of(recording)
-    assert values["artifactRepository"] == {"archiveLogs": True, "gcs": {"bucket": GCP_BUCKET}}
+    assert values["artifactRepository"] == {
+        "archiveLogs": True,
+        "gcs": {"bucket": GCP_BUCKET, "keyFormat": resilience.ARGO_ARTIFACT_KEY_FORMAT}}
     account = one(recording, "gcp:serviceaccount/account:Account")
     email = f"{account.inputs['accountId']}@{GCP_PROJECT}.iam.gserviceaccount.com"
     bindings = of_type(recording, "gcp:serviceaccount/iAMMember:IAMMember")
@@ -156,6 +159,26 @@ def test_gcs_artifacts_with_workload_identity(recorder: Recorder) -> None:
         assert values[part]["serviceAccount"]["annotations"] == {
             WORKLOAD_IDENTITY_ANNOTATION: email}
     assert not of_type(recording, "aws:iam/role:Role")
+
+
+@pytest.mark.parametrize("tier", ["dev", "staging", "prod"])
+def test_workflow_defaults_retry_collect_and_expire_per_tier(recorder: Recorder,
+                                                             tier: str) -> None:
+    spec = values_of(recorder("argo", tier=tier))["controller"]["workflowDefaults"]["spec"]
+    table = resilience.RESILIENCE[tier]  # type: ignore[index]
+    assert spec["serviceAccountName"] == argo.WORKFLOW_SA
+    assert spec["retryStrategy"] == {
+        "limit": str(table.step_retries), "retryPolicy": "Always",
+        "backoff": {"duration": f"{table.backoff_seconds}s",
+                    "factor": str(table.backoff_factor),
+                    "cap": f"{table.backoff_cap_seconds}s"},
+        "affinity": {"nodeAntiAffinity": {}}}
+    assert spec["podGC"] == {"strategy": "OnWorkflowCompletion",
+                             "deleteDelayDuration": table.pod_gc_delete_delay}
+    assert spec["ttlStrategy"] == {"secondsAfterSuccess": table.ttl_after_success_seconds,
+                                   "secondsAfterFailure": table.ttl_after_failure_seconds}
+    assert spec["archiveLogs"] is True
+    # Schema validation of these fields: tests/workflows/test_argo_templates.py.
 
 
 def test_metrics_and_auth(recorder: Recorder) -> None:
