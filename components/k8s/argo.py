@@ -16,12 +16,15 @@ CRDs: see `CrdSource`. Warm standby: see `_standby_overrides`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 
 from components.k8s import charts, placement, resilience, sizing
+from components.k8s.credentials import app_credentials
+from components.k8s.dbrole import app_endpoint, database_role_job
 from components.k8s.identity import ArtifactIdentity, ServiceAccountRef, artifact_identity
 from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
@@ -215,11 +218,22 @@ class ArgoWorkflows(pulumi.ComponentResource):
 
         ns = namespace(f"{name}-namespace", args.namespace, wiring.tier, labels, child)
         ns_name = ns.metadata.name
+        in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
+        # Its own role and database, never the master user (see dbrole.py).
+        credentials = wiring.credentials or app_credentials(name, "argo", self)
+        master = wiring.database
+        wiring = dataclasses.replace(wiring, database=app_endpoint(master, credentials))
         db_secret = opaque_secret(
             f"{name}-postgres", name=DB_SECRET, namespace=ns_name, labels=labels,
-            entries={"username": wiring.database.username,
-                     "password": wiring.database.password},
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns])))
+            entries={"username": credentials.database_role,
+                     "password": credentials.database_password},
+            opts=in_ns)
+        prerequisites: list[pulumi.Resource] = [ns, db_secret]
+        if wiring.role == "primary":
+            # The standby's replica is read-only and already has the role (replicated).
+            prerequisites.append(database_role_job(
+                f"{name}-db-role", namespace=ns_name, labels=labels, master=master,
+                credentials=credentials, opts=in_ns))
 
         identity = None
         if wiring.artifacts is not None:
@@ -234,7 +248,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
             f"{name}-release", chart=charts.ARGO_WORKFLOWS, release_name=RELEASE,
             namespace=ns_name, values=values,
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[ns, db_secret])))
+                child, pulumi.ResourceOptions(depends_on=prerequisites)))
 
         ingress = public_ingress(
             f"{name}-ui", name=SERVER_SERVICE, hostname=wiring.public_hostname, namespace=ns_name,

@@ -50,13 +50,14 @@ class ArtifactIdentity:
 
 
 def artifact_identity(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccountRef],
-                      tier: Tier, parent: pulumi.Resource) -> ArtifactIdentity:
+                      tier: Tier, parent: pulumi.Resource, purpose: str = "Argo Workflows"
+                      ) -> ArtifactIdentity:
     """The IRSA role (AWS) or Workload Identity service account (GCP) for `accounts`."""
     if not accounts:
         raise ValueError("artifact access needs at least one service account")
     if store.cloud == "aws":
-        return _irsa_role(name, store, accounts, tier, parent)
-    return _workload_identity(name, store, accounts, parent)
+        return _irsa_role(name, store, accounts, tier, parent, purpose)
+    return _workload_identity(name, store, accounts, parent, purpose)
 
 
 # --- AWS: IRSA ---------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def bucket_access_policy(partition: str, bucket: str, region: str, kms_key_arn: 
 
 
 def _irsa_role(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccountRef],
-               tier: Tier, parent: pulumi.Resource) -> ArtifactIdentity:
+               tier: Tier, parent: pulumi.Resource, purpose: str) -> ArtifactIdentity:
     # Imported here: a GCP plan should not pay for loading the AWS SDK (and vice versa).
     import pulumi_aws as aws
 
@@ -122,9 +123,10 @@ def _irsa_role(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccoun
     role = aws.iam.Role(
         f"{name}-artifacts",
         assume_role_policy=trust,
-        description="Argo Workflows artifact access (IRSA) for exact service accounts",
+        description=f"{purpose} artifact access (IRSA) for exact service accounts",
         max_session_duration=3600,
-        tags=standard_tags(tier, "ArgoWorkflows"),
+        tags=standard_tags(tier, "ArgoWorkflows" if purpose == "Argo Workflows"
+                           else "PrefectServer"),
         opts=opts,
     )
     # The partition comes from the provider ARN so GovCloud/China need no special case.
@@ -145,7 +147,7 @@ def gcp_account_id(name: str) -> str:
 
 
 def _workload_identity(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccountRef],
-                       parent: pulumi.Resource) -> ArtifactIdentity:
+                       parent: pulumi.Resource, purpose: str) -> ArtifactIdentity:
     import pulumi_gcp as gcp  # only GCP plans load the GCP SDK
 
     if not store.gcp_project:
@@ -155,7 +157,7 @@ def _workload_identity(name: str, store: ArtifactStore, accounts: Sequence[Servi
     account = gcp.serviceaccount.Account(
         f"{name}-artifacts",
         account_id=gcp_account_id(name),
-        display_name="Argo Workflows artifact access (Workload Identity)",
+        display_name=f"{purpose} artifact access (Workload Identity)",
         project=project,
         opts=opts,
     )

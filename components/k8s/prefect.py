@@ -14,13 +14,18 @@ Warm standby (role "standby", secondary region): see `_standby_overrides`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import charts, placement, sizing, trust
+from components.k8s import charts, placement, prefect_setup, resilience, sizing, trust
+from components.k8s.credentials import API_AUTH_USER, app_credentials
+from components.k8s.dbrole import app_endpoint, database_role_job
+from components.k8s.identity import ServiceAccountRef, artifact_identity
 from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
 from components.k8s.secrets import opaque_secret, postgres_asyncpg_url, redis_url
@@ -37,6 +42,17 @@ DB_SECRET_KEY = "connection-string"  # the key the chart's legacy `secret.name` 
 REDIS_SECRET = "prefect-redis"
 REDIS_PASSWORD_KEY = "redis-password"
 DOCKET_URL_KEY = "docket-url"
+# Basic auth: the charts read key `auth-string` (`admin:<password>`) of this Secret.
+AUTH_SECRET = "prefect-api-auth"
+AUTH_SECRET_KEY = "auth-string"
+# The service account flow-run pods run as (the work pool's base job template names
+# it): the only Prefect identity that may use the artifact bucket.
+FLOW_RUN_SA = "prefect-flow-run"
+SETUP_IMAGE = f"prefecthq/prefect:{charts.PREFECT_WORKER_IMAGE_TAG}"
+
+
+# The setup Job's program: the module's own source (it imports nothing from here).
+SETUP_PROGRAM = Path(prefect_setup.__file__).read_text()
 
 
 def server_pod_labels(release: str = SERVER_RELEASE) -> dict[str, str]:
@@ -97,6 +113,8 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
             "uiConfig": {"prefectUiApiUrl": f"https://{wiring.public_hostname}/api"},
             # The API never calls the Kubernetes API: no token in its pods.
             "automountServiceAccountToken": False,
+            # Every API and UI request needs the password (PREFECT_SERVER_API_AUTH_STRING).
+            "basicAuth": {"enabled": True, "existingSecret": AUTH_SECRET},
         },
         "backgroundServices": {
             "runAsSeparateDeployment": True,
@@ -160,7 +178,10 @@ def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
         "fullnameOverride": WORKER_RELEASE,
         "worker": {
             "apiConfig": "selfHostedServer",
-            "selfHostedServerApiConfig": {"apiUrl": api_url},
+            "selfHostedServerApiConfig": {
+                "apiUrl": api_url,
+                "basicAuth": {"enabled": True, "existingSecret": AUTH_SECRET},
+            },
             "config": {
                 "workPool": wiring.work_pool,
                 "type": "kubernetes",
@@ -173,6 +194,11 @@ def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
             "resources": sizing.resources(tier, "worker"),
             "affinity": placement.anti_affinity(worker_pod_labels(), tier),
             "podDisruptionBudget": {"maxUnavailable": 1},
+            # Retry/result defaults: the worker passes its Prefect settings on to every
+            # flow-run pod it creates (see resilience.py).
+            "extraEnvVars": [
+                {"name": key, "value": value} for key, value in resilience.prefect_settings(
+                    tier, result_storage=wiring.artifacts is not None).items()],
         },
     }
 
@@ -207,10 +233,21 @@ class PrefectServer(pulumi.ComponentResource):
         ns = namespace(f"{name}-namespace", args.namespace, wiring.tier, labels, child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
         ns_name = ns.metadata.name
+        credentials = wiring.credentials or app_credentials(name, "prefect", self)
+        database = app_endpoint(wiring.database, credentials)
+        api_password = credentials.api_password or app_credentials(
+            name, "prefect", self).api_password
+        assert api_password is not None
 
-        secrets = [opaque_secret(
-            f"{name}-database", name=DB_SECRET, namespace=ns_name, labels=labels,
-            entries={DB_SECRET_KEY: postgres_asyncpg_url(wiring.database)}, opts=in_ns)]
+        secrets = [
+            opaque_secret(f"{name}-database", name=DB_SECRET, namespace=ns_name, labels=labels,
+                          entries={DB_SECRET_KEY: postgres_asyncpg_url(database)}, opts=in_ns),
+            opaque_secret(f"{name}-api-auth", name=AUTH_SECRET, namespace=ns_name,
+                          labels=labels,
+                          entries={AUTH_SECRET_KEY: pulumi.Output.concat(
+                              API_AUTH_USER, ":", api_password)},
+                          opts=in_ns),
+        ]
         if wiring.cache is not None:
             secrets.append(opaque_secret(
                 f"{name}-redis", name=REDIS_SECRET, namespace=ns_name, labels=labels,
@@ -222,6 +259,14 @@ class PrefectServer(pulumi.ComponentResource):
             prerequisites.append(trust.ca_configmap(
                 f"{name}-redis-ca", namespace=ns_name,
                 ca_certificate=wiring.cache.ca_certificate, labels=labels, opts=in_ns))
+        if wiring.role == "primary":
+            # The standby's replica is read-only and already has the role (replicated).
+            prerequisites.append(database_role_job(
+                f"{name}-db-role", namespace=ns_name, labels=labels, master=wiring.database,
+                credentials=credentials, opts=in_ns))
+        if wiring.artifacts is not None:
+            prerequisites.append(self._flow_run_account(name, args.namespace, ns_name, labels,
+                                                        wiring, in_ns))
         after_secrets = pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[ns, *secrets, *prerequisites]))
 
@@ -233,11 +278,15 @@ class PrefectServer(pulumi.ComponentResource):
 
         self.service_hostname = f"{SERVER_FULLNAME}.{args.namespace}.svc.cluster.local"
         self.api_url = in_cluster_api_url(args.namespace)
-        helm_release(f"{name}-worker", chart=charts.PREFECT_WORKER,
-                     release_name=WORKER_RELEASE, namespace=ns_name,
-                     values=worker_values(wiring, self.api_url),
-                     opts=pulumi.ResourceOptions.merge(
-                         child, pulumi.ResourceOptions(depends_on=[server])))
+        worker = helm_release(f"{name}-worker", chart=charts.PREFECT_WORKER,
+                              release_name=WORKER_RELEASE, namespace=ns_name,
+                              values=worker_values(wiring, self.api_url),
+                              opts=pulumi.ResourceOptions.merge(
+                                  child, pulumi.ResourceOptions(depends_on=[server])))
+        if wiring.role == "primary" and wiring.artifacts is not None:
+            # Needs a running API: not on the standby (no API pods until promotion).
+            self._setup_job(name, ns_name, labels, wiring, pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[server, worker])))
 
         ingress = public_ingress(
             f"{name}-ui", name=SERVER_FULLNAME, hostname=wiring.public_hostname, namespace=ns_name,
@@ -255,6 +304,72 @@ class PrefectServer(pulumi.ComponentResource):
             "publicEndpoint": self.public_endpoint,
             "releaseStatus": server.status,
         })
+
+    def _flow_run_account(self, name: str, namespace_name: str, ns_name: pulumi.Input[str],
+                          labels: dict[str, str], wiring: OrchestratorWiring,
+                          opts: pulumi.ResourceOptions) -> k8s.core.v1.ServiceAccount:
+        """The flow-run service account, with IRSA / Workload Identity for the bucket."""
+        assert wiring.artifacts is not None
+        identity = artifact_identity(f"{name}-flow-run", wiring.artifacts,
+                                     [ServiceAccountRef(namespace_name, FLOW_RUN_SA)],
+                                     wiring.tier, self, purpose="Prefect flow runs")
+        return k8s.core.v1.ServiceAccount(
+            f"{name}-flow-run",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=FLOW_RUN_SA, namespace=ns_name,
+                                                labels=labels,
+                                                annotations=identity.annotations()),
+            # Flows do not call the Kubernetes API; a flow that needs to asks for it.
+            automount_service_account_token=False,
+            opts=opts)
+
+    def _setup_job(self, name: str, ns_name: pulumi.Input[str], labels: dict[str, str],
+                   wiring: OrchestratorWiring, opts: pulumi.ResourceOptions
+                   ) -> k8s.batch.v1.Job:
+        """Result storage block + work pool template, idempotently (prefect_setup.py)."""
+        assert wiring.artifacts is not None
+        store = wiring.artifacts
+        bucket = pulumi.Output.from_input(store.bucket)
+        flow_env = bucket.apply(lambda b: json.dumps({resilience.CHECKPOINT_URL_ENV:
+                                                      resilience.bucket_url(
+                                                          store.cloud, b,
+                                                          resilience.CHECKPOINTS_PREFIX)}))
+        env = [
+            k8s.core.v1.EnvVarArgs(name="PREFECT_API_URL", value=self.api_url),
+            k8s.core.v1.EnvVarArgs(
+                name="PREFECT_API_AUTH_STRING",
+                value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=(
+                    k8s.core.v1.SecretKeySelectorArgs(name=AUTH_SECRET, key=AUTH_SECRET_KEY)))),
+            k8s.core.v1.EnvVarArgs(name=prefect_setup.ENV_RESULTS_URL, value=bucket.apply(
+                lambda b: resilience.bucket_url(store.cloud, b,
+                                                resilience.PREFECT_RESULTS_PREFIX))),
+            k8s.core.v1.EnvVarArgs(name=prefect_setup.ENV_RESULT_BLOCK,
+                                   value=resilience.PREFECT_RESULT_BLOCK),
+            k8s.core.v1.EnvVarArgs(name=prefect_setup.ENV_WORK_POOL, value=wiring.work_pool),
+            k8s.core.v1.EnvVarArgs(name=prefect_setup.ENV_FLOW_RUN_SA, value=FLOW_RUN_SA),
+            k8s.core.v1.EnvVarArgs(name=prefect_setup.ENV_FLOW_RUN_ENV, value=flow_env),
+        ]
+        job_labels = {**labels, "hastack.io/purpose": "prefect-setup"}
+        return k8s.batch.v1.Job(
+            f"{name}-setup",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=ns_name, labels=job_labels),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=6,
+                active_deadline_seconds=900,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=job_labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="Never",
+                        automount_service_account_token=False,
+                        containers=[k8s.core.v1.ContainerArgs(
+                            name="prefect-setup", image=SETUP_IMAGE,
+                            command=["python", "-c", SETUP_PROGRAM], env=env,
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests={"cpu": "100m", "memory": "256Mi"},
+                                limits={"memory": "512Mi"}))],
+                    ),
+                ),
+            ),
+            opts=opts)
 
     def _server_pdb(self, name: str, ns_name: pulumi.Input[str], labels: dict[str, str],
                     opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:

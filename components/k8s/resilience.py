@@ -116,14 +116,20 @@ def bucket_url(cloud: str, bucket: str, prefix: str) -> str:
     return f"{scheme}://{bucket}/{prefix}"
 
 
-def prefect_settings(tier: Tier) -> dict[str, str]:
-    """PREFECT_* settings (names from prefect/settings/models in Prefect 3.8.3)."""
+def prefect_settings(tier: Tier, result_storage: bool = True) -> dict[str, str]:
+    """PREFECT_* settings (names from prefect/settings/models in Prefect 3.8.3).
+
+    `result_storage`: the bucket (and so the result block) exists; without it results
+    would still persist, to the pod's local disk, which does not outlive the pod.
+    """
     r = for_tier(tier)
-    return {
+    settings = {
         "PREFECT_TASKS_DEFAULT_RETRIES": str(r.step_retries),
         "PREFECT_TASKS_DEFAULT_RETRY_DELAY_SECONDS": json.dumps(r.retry_delays()),
         "PREFECT_FLOWS_DEFAULT_RETRIES": str(r.flow_retries),
         "PREFECT_FLOWS_DEFAULT_RETRY_DELAY_SECONDS": str(r.backoff_cap_seconds),
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
-        "PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK": PREFECT_RESULT_BLOCK_SLUG,
     }
+    if result_storage:
+        settings["PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK"] = PREFECT_RESULT_BLOCK_SLUG
+    return settings

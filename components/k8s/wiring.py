@@ -59,6 +59,22 @@ class ArtifactStore:
 
 
 @dataclass(frozen=True)
+class AppCredentials:
+    """The orchestrator's own credentials, generated once per environment (not per region).
+
+    Once, because both regions must agree: the database role and its password live in
+    the primary database and replicate to the standby's replica, and users and workers
+    keep the same API password when DNS fails over. Values are Pulumi secrets.
+    """
+
+    database_role: str
+    database_name: str
+    database_password: pulumi.Output[str]
+    # Prefect's HTTP basic auth password (user `API_AUTH_USER`); None for Argo.
+    api_password: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
 class OrchestratorWiring:
     """One region's orchestrator deployment inputs."""
 
@@ -79,3 +95,6 @@ class OrchestratorWiring:
     controller_replicas: int = 2
     work_pool: str = "kubernetes-pool"
     labels: dict[str, str] = field(default_factory=dict)
+    # None: the orchestrator logs in as `database.username` (the master user); the
+    # platforms always pass credentials (see components/k8s/credentials.py).
+    credentials: AppCredentials | None = None

@@ -74,8 +74,8 @@ def test_persistence_archive_and_offload(recorder: Recorder) -> None:
     assert pg["ssl"] is True and pg["sslMode"] == "require"
     assert pg["userNameSecret"] == {"name": argo.DB_SECRET, "key": "username"}
     assert pg["passwordSecret"] == {"name": argo.DB_SECRET, "key": "password"}
-    secret = one(recording, "kubernetes:core/v1:Secret")
-    assert secret.inputs["metadata"]["name"] == argo.DB_SECRET
+    (secret,) = [r for r in of_type(recording, "kubernetes:core/v1:Secret")
+                 if r.inputs["metadata"]["name"] == argo.DB_SECRET]
     assert secret.inputs["metadata"]["namespace"] == "argo"
     assert secret.inputs["stringData"] == SECRET_MARKER
     assert secret.urn in release(recording, argo.RELEASE).dependencies

@@ -83,7 +83,8 @@ def test_external_database_only_through_our_secret(recorder: Recorder) -> None:
     assert values["secret"] == {"create": False, "name": prefect.DB_SECRET}
     secrets = {r.inputs["metadata"]["name"]: r for r in of_type(recording,
                                                                "kubernetes:core/v1:Secret")}
-    assert set(secrets) == {prefect.DB_SECRET, prefect.REDIS_SECRET}
+    assert set(secrets) == {prefect.DB_SECRET, prefect.REDIS_SECRET, prefect.AUTH_SECRET,
+                            "prefect-app-bootstrap"}
     for secret in secrets.values():
         assert secret.inputs["stringData"] == SECRET_MARKER
         assert "stringData" in secret.secret_inputs
@@ -91,7 +92,8 @@ def test_external_database_only_through_our_secret(recorder: Recorder) -> None:
         assert secret.inputs["metadata"]["namespace"] == "prefect"
     # The release is installed only after the Secrets it references exist.
     server = release(recording, prefect.SERVER_RELEASE)
-    assert {s.urn for s in secrets.values()} <= set(server.dependencies)
+    assert {s.urn for n, s in secrets.items() if n != "prefect-app-bootstrap"} <= set(
+        server.dependencies)
 
 
 def test_connection_urls_are_built_from_the_secret_outputs() -> None:

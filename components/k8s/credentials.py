@@ -1,0 +1,36 @@
+"""Generate an orchestrator's own credentials once per environment (see `AppCredentials`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pulumi
+import pulumi_random as random
+
+from components.k8s.wiring import AppCredentials
+
+# PostgreSQL role and database of each orchestrator: never the master user, and a
+# database of its own, which it owns (migrations create and alter its tables) while
+# holding no privilege anywhere else.
+DATABASE_ROLES: dict[str, str] = {"prefect": "prefect_app", "argo": "argo_app"}
+DATABASE_NAMES: dict[str, str] = {"prefect": "prefect", "argo": "argo"}
+API_AUTH_USER = "admin"  # the user name prefect-helm's basic auth documents
+
+
+def _password(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    # Letters and digits only: the value goes into URLs and `user:password` strings.
+    generated = random.RandomPassword(name, length=40, special=False,
+                                      opts=pulumi.ResourceOptions(parent=parent))
+    return pulumi.Output.secret(generated.result)
+
+
+def app_credentials(name: str, orchestrator: Literal["prefect", "argo"],
+                    parent: pulumi.Resource) -> AppCredentials:
+    """Database role, database and (Prefect) API password for `orchestrator`."""
+    return AppCredentials(
+        database_role=DATABASE_ROLES[orchestrator],
+        database_name=DATABASE_NAMES[orchestrator],
+        database_password=_password(f"{name}-{orchestrator}-db-password", parent),
+        api_password=(_password(f"{name}-prefect-api-password", parent)
+                      if orchestrator == "prefect" else None),
+    )
