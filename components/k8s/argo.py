@@ -24,7 +24,7 @@ import pulumi
 
 from components.k8s import charts, placement, resilience, sizing
 from components.k8s.credentials import app_credentials
-from components.k8s.dbrole import app_endpoint, database_role_job
+from components.k8s.dbrole import DATABASE_ROLE_LABEL, app_endpoint, database_role_job
 from components.k8s.identity import ArtifactIdentity, ServiceAccountRef, artifact_identity
 from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
@@ -224,7 +224,9 @@ class ArgoWorkflows(pulumi.ComponentResource):
         master = wiring.database
         wiring = dataclasses.replace(wiring, database=app_endpoint(master, credentials))
         db_secret = opaque_secret(
-            f"{name}-postgres", name=DB_SECRET, namespace=ns_name, labels=labels,
+            f"{name}-postgres", name=DB_SECRET, namespace=ns_name,
+            # Which role the (secret) login is: what the guardrail reads.
+            labels={**labels, DATABASE_ROLE_LABEL: credentials.database_role},
             entries={"username": credentials.database_role,
                      "password": credentials.database_password},
             opts=in_ns)

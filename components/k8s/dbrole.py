@@ -30,6 +30,8 @@ MASTER_PASSWORD_KEY = "master-password"
 APP_PASSWORD_KEY = "app-password"
 JOB_LABEL = "hastack.io/purpose"
 JOB_PURPOSE = "database-role"
+# On the credentials Secret a chart reads: the role its login is (policies read it).
+DATABASE_ROLE_LABEL = "hastack.io/database-role"
 
 # psql variables (-v) are quoted by psql itself (:'x' literal, :"x" identifier), so no
 # value is ever pasted into SQL text; \gexec runs the generated statement only when the

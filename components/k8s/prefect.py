@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from components.k8s import charts, placement, prefect_setup, resilience, sizing, trust
 from components.k8s.credentials import API_AUTH_USER, app_credentials
-from components.k8s.dbrole import app_endpoint, database_role_job
+from components.k8s.dbrole import DATABASE_ROLE_LABEL, app_endpoint, database_role_job
 from components.k8s.identity import ServiceAccountRef, artifact_identity
 from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
@@ -240,7 +240,9 @@ class PrefectServer(pulumi.ComponentResource):
         assert api_password is not None
 
         secrets = [
-            opaque_secret(f"{name}-database", name=DB_SECRET, namespace=ns_name, labels=labels,
+            opaque_secret(f"{name}-database", name=DB_SECRET, namespace=ns_name,
+                          # Which role the (secret) login is: what the guardrail reads.
+                          labels={**labels, DATABASE_ROLE_LABEL: credentials.database_role},
                           entries={DB_SECRET_KEY: postgres_asyncpg_url(database)}, opts=in_ns),
             opaque_secret(f"{name}-api-auth", name=AUTH_SECRET, namespace=ns_name,
                           labels=labels,

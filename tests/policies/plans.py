@@ -409,6 +409,23 @@ def _kubernetes(b: PlanBuilder) -> None:
     b.add("kubernetes:core/v1:Namespace", "prefect-ns", {"metadata": {"name": "prefect"}},
           provider="k8s", parent=parent)
     namespace = ref("prefect-ns", "metadata")
+    # The orchestrators' own database roles (components/k8s/dbrole.py).
+    b.add("kubernetes:core/v1:Secret", "prefect-db-secret", {
+        "metadata": {"name": "prefect-database", "namespace": namespace,
+                     "labels": {"hastack.io/database-role": "prefect_app"}},
+        "stringData": SECRET}, provider="k8s", parent=parent)
+    b.add("kubernetes:core/v1:Secret", "argo-db-secret", {
+        "metadata": {"name": "argo-postgres", "namespace": "argo",
+                     "labels": {"hastack.io/database-role": "argo_app"}},
+        "stringData": SECRET}, provider="k8s", parent=parent)
+    b.add("kubernetes:batch/v1:Job", "prefect-db-role", {
+        "metadata": {"namespace": namespace,
+                     "labels": {"hastack.io/purpose": "database-role"}},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{
+            "name": "create-role", "image": "postgres:16.6-alpine",
+            "env": [{"name": "PGUSER", "value": "hastack_admin"},
+                    {"name": "APP_ROLE", "value": "prefect_app"}]}]}}}},
+        provider="k8s", parent=parent)
     b.add("kubernetes:helm.sh/v3:Release", "prefect-server", {
         "name": "prefect-server", "chart": "prefect-server", "version": "2025.9.5",
         "repositoryOpts": {"repo": "https://prefecthq.github.io/prefect-helm"},
@@ -421,7 +438,11 @@ def _kubernetes(b: PlanBuilder) -> None:
                           "password": SECRET}}},
             "redis": {"enabled": False}, "postgresql": {"enabled": False},
             "secret": {"create": True, "password": SECRET},
-        }}, provider="k8s", parent=parent)
+            "externalDatabase": {"existingSecret": "prefect-database",
+                                 "connectionStringSecretKey": "connection-string"},
+        }}, provider="k8s", parent=parent, depends_on=("prefect-db-secret",))
+    b.set("prefect-server", "values.server.basicAuth",
+          {"enabled": True, "existingSecret": "prefect-api-auth"})
     b.add("kubernetes:policy/v1:PodDisruptionBudget", "prefect-server-pdb", {
         "metadata": {"name": "prefect-server", "namespace": namespace},
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(PREFECT_LABELS)}}},
@@ -445,9 +466,13 @@ def _kubernetes(b: PlanBuilder) -> None:
     b.add("kubernetes:helm.sh/v3:Release", "argo-workflows", {
         "name": "argo-workflows", "chart": "argo-workflows", "version": "0.45.21",
         "namespace": "argo", "values": {
-            "controller": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
-            "server": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}}}},
-        provider="k8s", parent=parent)
+            "controller": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1},
+                           "persistence": {"postgresql": {
+                               "userNameSecret": {"name": "argo-postgres", "key": "username"},
+                           }}},
+            "server": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1},
+                       "authModes": ["client"]}}},
+        provider="k8s", parent=parent, depends_on=("argo-db-secret",))
 
 
 def aws_builder(*, tier: str = "prod", stack: str = "prod") -> PlanBuilder:

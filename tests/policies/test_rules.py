@@ -46,6 +46,14 @@ def _inline_and_separate(b: PlanBuilder) -> None:
     b.set("artifacts-replication", "inlinePolicies", [{"name": "x", "policy": "{}"}])
 
 
+def _declare_role(b: PlanBuilder, secret: str, role: str | None) -> None:
+    labels = b.specs[secret]["inputs"]["metadata"]["labels"]
+    if role is None:
+        labels.pop("hastack.io/database-role")
+    else:
+        labels["hastack.io/database-role"] = role
+
+
 AWS, GCP = aws_builder, gcp_builder
 
 CASES = [
@@ -186,6 +194,11 @@ CASES = [
     Case("k8s-pdb-coverage", AWS, None, removing("prefect-server-pdb")),
     Case("k8s-resources-and-probes", AWS, "prefect-worker",
          setting("prefect-worker", "spec.template.spec.containers.0.readinessProbe", None)),
+    # Orchestrator access
+    Case("orchestrator-api-authenticated", AWS, "prefect-server",
+         setting("prefect-server", "values.server.basicAuth.enabled", False)),
+    Case("no-app-uses-master-db-user", AWS, None,
+         lambda b: _declare_role(b, "prefect-db-secret", "hastack_admin")),
     # Stack-wide
     Case("stateful-resources-protected", AWS, "db-use1-cluster",
          lambda b: b.option("db-use1-cluster", "protect", False)),
@@ -277,3 +290,38 @@ def test_references_to_secrets_are_not_secrets() -> None:
     assert run_resource_rule(rule, plan, "db-credentials-v").messages == []
     builder.set("prefect-server", "values.secret.password", "clear")
     assert run_resource_rule(rule, builder.plan(), "prefect-server").messages
+
+
+def test_argo_in_anonymous_server_mode_is_reported() -> None:
+    rule = rule_named("orchestrator-api-authenticated")
+    for path, mode in (("values.server.authModes", ["client", "server"]),
+                       ("values.server.authMode", "server"),
+                       ("values.server.extraArgs", ["--auth-mode=server"])):
+        builder = aws_builder()
+        builder.set("argo-workflows", path, mode)
+        assert run_resource_rule(rule, builder.plan(), "argo-workflows").messages, path
+    assert run_resource_rule(rule, aws_builder().plan(), "argo-workflows").messages == []
+
+
+def test_prefect_basic_auth_with_the_chart_example_password_is_reported() -> None:
+    builder = aws_builder()
+    builder.set("prefect-server", "values.server.basicAuth", {"enabled": True})
+    messages = run_resource_rule(rule_named("orchestrator-api-authenticated"), builder.plan(),
+                                 "prefect-server").messages
+    assert messages and "admin:pass" in messages[0]
+
+
+def test_undeclared_or_master_logins_are_reported() -> None:
+    rule = rule_named("no-app-uses-master-db-user")
+    builder = aws_builder()
+    _declare_role(builder, "argo-db-secret", None)
+    assert any("no Secret it depends on declares" in m
+               for m in run_stack_rule(rule, builder.plan()).messages)
+    builder = aws_builder()
+    builder.specs["argo-workflows"]["dependsOn"] = []
+    assert run_stack_rule(rule, builder.plan()).messages
+    builder = aws_builder()
+    env = builder.specs["prefect-db-role"]["inputs"]["spec"]["template"]["spec"][
+        "containers"][0]["env"]
+    env[1]["value"] = "hastack_admin"
+    assert any("is the master user" in m for m in run_stack_rule(rule, builder.plan()).messages)
