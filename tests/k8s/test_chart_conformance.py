@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -26,6 +27,7 @@ from components.k8s.conformance import (
     release_values,
 )
 from hastack.plan.runner import Recording
+from tests.support import argo_schema
 
 Recorder = Callable[..., Recording]
 
@@ -64,6 +66,41 @@ def test_recorded_release_values_conform(recorder: Recorder, chart_root: Path,
                            else ["argo-workflows"])
     violations = check_registrations(recording.registrations, chart_root)
     assert not violations, "\n".join(map(str, violations))
+
+
+@pytest.mark.parametrize(("cloud", "role", "tier"), [
+    (cloud, role, tier) for cloud in ("aws", "gcp") for role in ("primary", "standby")
+    for tier in ("dev", "prod")])
+def test_argo_app_level_values_conform_to_argo_v4(recorder: Recorder, cloud: str, role: str,
+                                                  tier: str) -> None:
+    # workflowDefaults and the artifact repository are copied into the controller's
+    # ConfigMap: the chart cannot check them, Argo's own schema can.
+    values = values_for(recorder("argo", cloud=cloud, role=role, tier=tier), "argo-workflows")
+    argo_schema.validate("Workflow", {"apiVersion": "argoproj.io/v1alpha1",
+                                      "kind": "Workflow", "metadata": {},
+                                      **values["controller"]["workflowDefaults"]})
+    repository = values["artifactRepository"]
+    argo_schema.validate("ArtifactRepository", repository)
+    spec = copy.deepcopy(values["controller"]["workflowDefaults"]["spec"])
+    spec["retryStrategy"]["backof"] = spec["retryStrategy"].pop("backoff")
+    with pytest.raises(jsonschema.ValidationError, match="backof"):
+        argo_schema.validate("WorkflowSpec", spec)
+
+
+@pytest.mark.parametrize(("chart", "path"), [
+    ("prefect-server", ("server", "basicAuth", "enabeld")),
+    ("prefect-worker", ("worker", "selfHostedServerApiConfig", "basicAuth", "existingSecrt")),
+    ("prefect-worker", ("worker", "extraEnvVar")),
+    ("argo-workflows", ("artifactRepository", "s3", "keyFormt")),
+])
+def test_misspelt_new_keys_are_caught(recorder: Recorder, chart_root: Path, chart: str,
+                                      path: tuple[str, ...]) -> None:
+    values = values_for(recorder("argo" if chart.startswith("argo") else "prefect"), chart)
+    node = values
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = True
+    assert ".".join(path) in {v.path for v in check_values(chart, values, chart_root)}
 
 
 def test_misspelt_argo_key_is_caught(recorder: Recorder, chart_root: Path) -> None:

@@ -1,9 +1,8 @@
 """The Argo example templates and the controller's workflowDefaults against Argo v4.0.6.
 
 The schema is Argo's own JSON schema at the app version the pinned chart runs
-(tests/data/argo/README.md). It declares no `additionalProperties`, so on its own it
-accepts misspelt fields; `strict()` closes every object that lists its properties,
-as `kubeconform -strict` does, so a typo such as `retryStratgy` fails here.
+(tests/data/argo/README.md), made strict (tests/support/argo_schema.py), so a typo
+such as `retryStratgy` fails here.
 """
 
 from __future__ import annotations
@@ -22,33 +21,18 @@ import yaml
 
 from components.k8s import resilience
 from examples.ai_pipeline import cli, stages
+from tests.support import argo_schema
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "argo" / "workflow-v4.0.6.schema.json"
 TEMPLATES = Path(__file__).resolve().parents[2] / "examples" / "ai_pipeline" / "argo"
-V1 = "io.argoproj.workflow.v1alpha1."
-
-
-def strict(node: Any) -> Any:
-    if isinstance(node, dict):
-        closed = {key: strict(value) for key, value in node.items()}
-        if "properties" in closed and "additionalProperties" not in closed:
-            closed["additionalProperties"] = False
-        return closed
-    if isinstance(node, list):
-        return [strict(item) for item in node]
-    return node
 
 
 @pytest.fixture(scope="module")
 def definitions() -> dict[str, Any]:
-    schema = json.loads(DATA.read_text())
-    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    return {"$schema": schema["$schema"], "definitions": strict(schema["definitions"])}
+    return argo_schema.definitions()
 
 
-def validate(definitions: dict[str, Any], kind: str, document: Any) -> None:
-    schema = {**definitions, "$ref": f"#/definitions/{V1}{kind}"}
-    jsonschema.Draft202012Validator(schema).validate(document)
+def validate(_definitions: dict[str, Any], kind: str, document: Any) -> None:
+    argo_schema.validate(kind, document)
 
 
 def load(name: str) -> dict[str, Any]:
