@@ -141,9 +141,9 @@ def _irsa_role(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccoun
 # --- GCP: Workload Identity --------------------------------------------------------------
 
 
-def gcp_account_id(name: str) -> str:
+def gcp_account_id(name: str, prefix: str = "argo-art") -> str:
     """A valid, stable account id (6-30 chars, [a-z][-a-z0-9]*) derived from `name`."""
-    return f"argo-art-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    return f"{prefix}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
 
 
 def _workload_identity(name: str, store: ArtifactStore, accounts: Sequence[ServiceAccountRef],
@@ -156,7 +156,8 @@ def _workload_identity(name: str, store: ArtifactStore, accounts: Sequence[Servi
     opts = pulumi.ResourceOptions(parent=parent, provider=store.gcp_provider)
     account = gcp.serviceaccount.Account(
         f"{name}-artifacts",
-        account_id=gcp_account_id(name),
+        account_id=gcp_account_id(
+            name, "argo-art" if purpose == "Argo Workflows" else "flow-art"),
         display_name=f"{purpose} artifact access (Workload Identity)",
         project=project,
         opts=opts,
