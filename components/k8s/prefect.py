@@ -7,7 +7,11 @@ HA shape (role "primary"):
 * state in the platform's PostgreSQL (TLS), events/leases/Docket in its Redis (TLS);
 * a PodDisruptionBudget we create (the chart has none for the server);
 * >= 2 workers polling the same work pool (the API hands each run to one worker),
-  with the chart's worker PDB.
+  with the chart's worker PDB;
+* no open doors: basic auth on the API/UI (a generated password the worker shares),
+  its own database role (dbrole.py), flow runs as `prefect-flow-run` with the bucket
+  identity; the tier's retry/result defaults handed to every flow run and the result
+  block + work pool template set by a setup Job (resilience.py, prefect_setup.py).
 
 Warm standby (role "standby", secondary region): see `_standby_overrides`.
 """
@@ -235,9 +239,10 @@ class PrefectServer(pulumi.ComponentResource):
         ns_name = ns.metadata.name
         credentials = wiring.credentials or app_credentials(name, "prefect", self)
         database = app_endpoint(wiring.database, credentials)
-        api_password = credentials.api_password or app_credentials(
-            name, "prefect", self).api_password
-        assert api_password is not None
+        api_password = credentials.api_password
+        if api_password is None:
+            raise ValueError("PrefectServer needs credentials.api_password: the API is "
+                             "public and must require basic auth")
 
         secrets = [
             opaque_secret(f"{name}-database", name=DB_SECRET, namespace=ns_name,
