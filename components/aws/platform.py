@@ -217,9 +217,17 @@ class AwsPlatform(pulumi.ComponentResource):
 
     def _workloads_secrets(self) -> pulumi.Output[Any]:
         """Kubeconfigs and credentials per region, exported as one Pulumi secret."""
+        from components.k8s.credentials import app_credentials, credential_secrets
+
+        # The orchestrator's own credentials, once for both regions (its database role
+        # replicates with the database; users keep one API password across a failover).
+        app = (app_credentials(self._name, self._config.orchestrator, self)
+               if self._config.workflows.enabled and self.database is not None else None)
         secrets: dict[str, Any] = {}
         for name, region in self.regions.items():
             entry: dict[str, Any] = {"kubeconfig": region.cluster.kubeconfig}
+            if app is not None:
+                entry.update(credential_secrets(app))
             if self.database is not None:
                 entry["databasePassword"] = self.database.database_endpoint.password
             if region.cache is not None:

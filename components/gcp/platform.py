@@ -262,9 +262,17 @@ class GcpPlatform(pulumi.ComponentResource):
                 "regions": regions}
 
     def _workloads_secrets(self) -> pulumi.Output[Any]:
+        from components.k8s.credentials import app_credentials, credential_secrets
+
+        # The orchestrator's own credentials, once for both regions (its database role
+        # replicates with the database; users keep one API password across a failover).
+        app = (app_credentials(self.name, self.config.orchestrator, self)
+               if self.config.workflows.enabled and self.database is not None else None)
         secrets: dict[str, Any] = {}
         for region, cluster in self.clusters.items():
             entry: dict[str, Any] = {"kubeconfig": cluster.kubeconfig}
+            if app is not None:
+                entry.update(credential_secrets(app))
             if self.database is not None:
                 entry["databasePassword"] = self.database.endpoint.password
             if region in self.caches:

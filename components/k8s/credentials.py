@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_random as random
@@ -33,4 +33,31 @@ def app_credentials(name: str, orchestrator: Literal["prefect", "argo"],
         database_password=_password(f"{name}-{orchestrator}-db-password", parent),
         api_password=(_password(f"{name}-prefect-api-password", parent)
                       if orchestrator == "prefect" else None),
+    )
+
+
+# Keys of the infrastructure stack's `workloadsSecrets` entry that carry them.
+DATABASE_PASSWORD_KEY = "appDatabasePassword"
+API_PASSWORD_KEY = "apiPassword"
+
+
+def credential_secrets(credentials: AppCredentials) -> dict[str, pulumi.Output[str]]:
+    """What the infrastructure stack exports (inside its secret output) for one region."""
+    entries = {DATABASE_PASSWORD_KEY: credentials.database_password}
+    if credentials.api_password is not None:
+        entries[API_PASSWORD_KEY] = credentials.api_password
+    return entries
+
+
+def from_secrets(orchestrator: Literal["prefect", "argo"], secrets: pulumi.Output[Any]
+                 ) -> AppCredentials:
+    """The workloads stack's view of them, read from that secret output."""
+    def pick(key: str) -> pulumi.Output[str]:
+        return pulumi.Output.secret(secrets.apply(lambda s: s[key]))
+
+    return AppCredentials(
+        database_role=DATABASE_ROLES[orchestrator],
+        database_name=DATABASE_NAMES[orchestrator],
+        database_password=pick(DATABASE_PASSWORD_KEY),
+        api_password=pick(API_PASSWORD_KEY) if orchestrator == "prefect" else None,
     )

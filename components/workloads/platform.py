@@ -94,6 +94,7 @@ class ClusterWorkloads(pulumi.ComponentResource):
         return self._mine.apply(pick)
 
     def _orchestrator(self, name: str, env: StackConfig, region: str) -> Any:
+        from components.k8s.credentials import from_secrets
         from components.k8s.orchestrator import deploy_orchestrator
 
         wiring = OrchestratorWiring(
@@ -113,6 +114,9 @@ class ClusterWorkloads(pulumi.ComponentResource):
             controller_replicas=env.workflows.controller_replicas,
             work_pool=env.workflows.work_pool,
             labels={"hastack-tier": env.tier},
+            # Generated once by the infrastructure stack (both regions use them).
+            credentials=(from_secrets(env.orchestrator, self._secrets)
+                         if env.database.enabled else None),
         )
         return deploy_orchestrator(wiring, pulumi.ResourceOptions(parent=self))
 
