@@ -186,6 +186,10 @@ CASES = [
     Case("k8s-pdb-coverage", AWS, None, removing("prefect-server-pdb")),
     Case("k8s-resources-and-probes", AWS, "prefect-worker",
          setting("prefect-worker", "spec.template.spec.containers.0.readinessProbe", None)),
+    # Cluster add-ons
+    Case("addon-controllers-ha", AWS, "aws-load-balancer-controller",
+         setting("aws-load-balancer-controller", "values.replicaCount", 1)),
+    Case("target-group-binding-served", AWS, None, removing("aws-load-balancer-controller")),
     # Stack-wide
     Case("stateful-resources-protected", AWS, "db-use1-cluster",
          lambda b: b.option("db-use1-cluster", "protect", False)),
