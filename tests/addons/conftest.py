@@ -74,3 +74,19 @@ def golden(stack: str) -> dict[str, Any]:
     path: Path = GOLDEN / f"{stack}.json"
     plan: dict[str, Any] = json.loads(path.read_text())
     return plan
+
+
+def environment(env: str) -> dict[str, Any]:
+    """An environment's infrastructure plan with its workloads stacks' resources added.
+
+    Resources carry their region, so per-region questions (node groups and the
+    releases on that cluster) work across the two layers.
+    """
+    plan = golden(env)
+    workloads = sorted(p.stem for p in GOLDEN.glob(f"{env}-*.json")
+                       if golden(p.stem).get("environment") == env)
+    assert workloads, f"no workloads plans for {env}"
+    merged = dict(plan)
+    merged["resources"] = [*plan["resources"],
+                           *(r for stack in workloads for r in golden(stack)["resources"])]
+    return merged

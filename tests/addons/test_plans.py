@@ -11,7 +11,7 @@ import pytest
 from components.aws.karpenter import INTERRUPTION_EVENTS
 from components.k8s import rollout
 from components.k8s.rollout import Capacity, blocked, plan_blockers, shape
-from tests.addons.conftest import AWS_STACKS, golden
+from tests.addons.conftest import AWS_STACKS, environment, golden
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ADDON_RELEASES = {"aws-load-balancer-controller", "karpenter", "metrics-server"}
@@ -28,7 +28,7 @@ def _of(plan: dict[str, Any], type_: str, region: str | None = None) -> list[dic
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_every_cluster_gets_the_add_ons(stack: str) -> None:
-    plan = golden(stack)
+    plan = environment(stack)
     for region in _regions(plan):
         releases = {r["inputs"]["name"]: r for r in _of(plan, RELEASE, region)}
         assert set(releases) >= ADDON_RELEASES, (stack, region)
@@ -99,18 +99,18 @@ def test_outputs_name_the_add_on_identities_per_region() -> None:
 
 @pytest.mark.parametrize("stack", [*AWS_STACKS, "gcp-dev", "gcp-prod"])
 def test_no_rolling_update_in_any_plan_can_deadlock(stack: str) -> None:
-    assert plan_blockers(golden(stack)["resources"]) == {}
+    assert plan_blockers(environment(stack)["resources"]) == {}
 
 
 def test_every_release_in_every_plan_is_modelled() -> None:
     for stack in (*AWS_STACKS, "gcp-dev", "gcp-prod"):
-        for release in _of(golden(stack), RELEASE):
+        for release in _of(environment(stack), RELEASE):
             assert rollout.chart_name(release["inputs"]["chart"]) in rollout.CHART_MODELS
 
 
 def test_the_old_prod_shape_is_caught() -> None:
     # prod before: 3 workers, required hostname anti-affinity, default strategy, 3 nodes.
-    plan = copy.deepcopy(golden("prod"))
+    plan = copy.deepcopy(environment("prod"))
     plan["resources"] = [r for r in plan["resources"]
                          if not (r["type"] == RELEASE and "karpenter" in r["inputs"]["chart"])]
     for release in _of(plan, RELEASE):

@@ -219,10 +219,10 @@ def test_add_on_release_values_conform(addon_recording: Recording, chart_root: P
 
 
 def test_every_stack_plans_conforming_add_on_values(chart_root: Path) -> None:
-    from tests.addons.conftest import AWS_STACKS, golden
+    from tests.addons.conftest import AWS_STACKS, environment
 
     for stack in AWS_STACKS:
-        registrations = [_GoldenRelease(r) for r in golden(stack)["resources"]]
+        registrations = [_GoldenRelease(r) for r in environment(stack)["resources"]]
         violations = check_registrations(registrations, chart_root)
         assert not violations, f"{stack}: " + "\n".join(map(str, violations))
 
