@@ -77,6 +77,15 @@ BAD_CONFIGS = {
                                       "apiAllowlist": ["0.0.0.0/0"]}},
                       "kubernetes.apiAllowlist", "never opens"),
     "old postgres": ({"database": {"engineVersion": "14.3"}}, "database.engineVersion", "14.9"),
+    "gpu typo": ({"kubernetes": {"gpu": {"enable": True}}}, "kubernetes.gpu.enable",
+                 "did you mean 'enabled'"),
+    "gpu accelerator on aws": ({"kubernetes": {"gpu": {"acceleratorType": "nvidia-l4"}}},
+                               "kubernetes.gpu.acceleratorType", "only for cloud: gcp"),
+    "gpu not a gpu type": ({"kubernetes": {"gpu": {"instanceType": "m6i.large"}}},
+                           "kubernetes.gpu.instanceType", "GPU instance type"),
+    "worker HPA below its minimum": ({"workflows": {"workerReplicas": 5,
+                                                    "workerMaxReplicas": 3}},
+                                     "workflows.workerMaxReplicas", ">= workflows.workerReplicas"),
 }
 
 

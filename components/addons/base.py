@@ -40,7 +40,9 @@ class ClusterContext:
     cluster_name: pulumi.Input[str]
     kubernetes_version: str
     zones: Sequence[str]
-    kubernetes_provider: k8s.Provider
+    # None where no cluster API is reachable (the infrastructure stack, which only
+    # asks `identity_requests`); `install` refuses a context without one.
+    kubernetes_provider: k8s.Provider | None
     # AWS: the VPC (the load balancer controller cannot read it from IMDS at hop limit 1).
     vpc_id: pulumi.Input[str] | None = None
     # Cloud identity per add-on name: IRSA role ARN (AWS) or Google service account e-mail.
@@ -63,7 +65,11 @@ class IdentityRequest:
     gcp_roles: tuple[str, ...] = ()
 
 
-Extras = Callable[["ClusterContext", k8s.helm.v3.Release, pulumi.ResourceOptions], None]
+# (cluster, the Pulumi name prefix of this cluster's add-ons, the add-on's release or
+# None for a manifest-only add-on, options that already depend on that release and
+# on the releases of the add-ons it comes after)
+Extras = Callable[["ClusterContext", str, "k8s.helm.v3.Release | None",
+                   pulumi.ResourceOptions], None]
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,10 @@ class AddOn:
     """One cluster add-on: a pinned Helm release and what it needs around it."""
 
     name: str
-    chart: ChartRef
+    # None: a manifest-only add-on (a StorageClass, a NodePool) made entirely by `extras`.
+    chart: ChartRef | None
     namespace: str
-    values: Callable[[ClusterContext], Mapping[str, Any]]
+    values: Callable[[ClusterContext], Mapping[str, Any]] = lambda _ctx: {}
     # The release name is fixed: pod labels (app.kubernetes.io/instance) and IRSA subjects use it.
     release_name: str | None = None
     clouds: frozenset[Cloud] = frozenset({"aws"})
@@ -136,12 +143,19 @@ def install(addons: Sequence[AddOn], ctx: ClusterContext, prefix: str,
     object is never sent to an API server whose webhook has no endpoints yet.
     """
     wanted = [a for a in addons if ctx.cloud in a.clouds and a.enabled(ctx)]
+    if wanted and ctx.kubernetes_provider is None:
+        raise AddOnError("installing add-ons needs ClusterContext.kubernetes_provider")
     releases: dict[str, k8s.helm.v3.Release] = {}
     for addon in install_order(wanted):
-        depends = [releases[name] for name in addon.after if name in releases]
+        depends = _dependencies(addon, releases, {a.name: a for a in wanted})
         child = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(provider=ctx.kubernetes_provider,
                                          depends_on=depends or None))
+        if addon.chart is None:
+            if addon.extras is None:
+                raise AddOnError(f"add-on '{addon.name}' has neither a chart nor extras")
+            addon.extras(ctx, f"{prefix}-{addon.name}", None, child)
+            continue
         namespace: pulumi.Input[str] = addon.namespace
         if addon.create_namespace and addon.namespace not in ("kube-system", "default"):
             ns = k8s.core.v1.Namespace(
@@ -156,6 +170,47 @@ def install(addons: Sequence[AddOn], ctx: ClusterContext, prefix: str,
             namespace=namespace, values=addon.values(ctx), opts=child)
         releases[addon.name] = release
         if addon.extras is not None:
-            addon.extras(ctx, release, pulumi.ResourceOptions.merge(
+            addon.extras(ctx, f"{prefix}-{addon.name}", release, pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[release])))
     return releases
+
+
+def _dependencies(addon: AddOn, releases: Mapping[str, k8s.helm.v3.Release],
+                  by_name: Mapping[str, AddOn]) -> list[k8s.helm.v3.Release]:
+    """The releases of `after`, looking through manifest-only add-ons to their own `after`."""
+    found: list[k8s.helm.v3.Release] = []
+    for name in addon.after:
+        if name in releases:
+            found.append(releases[name])
+        elif name in by_name:
+            found.extend(r for r in _dependencies(by_name[name], releases, by_name)
+                         if r not in found)
+    return found
+
+
+def irsa_annotations(ctx: ClusterContext, addon: str) -> dict[str, pulumi.Input[str]]:
+    """The service-account annotation that gives `addon`'s pods its IRSA role.
+
+    Refuses to install without it: a controller without credentials starts, then
+    fails every AWS call, which Helm's wait does not notice.
+    """
+    from components.k8s.identity import IRSA_ANNOTATION
+
+    if addon not in ctx.identities:
+        raise AddOnError(f"add-on '{addon}' needs its cloud identity in ClusterContext."
+                         f"identities (known: {sorted(ctx.identities) or 'none'}); the "
+                         "infrastructure stack creates it from identity_requests()")
+    return {IRSA_ANNOTATION: ctx.identities[addon]}
+
+
+def zone_spread(match_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Spread replicas over zones, preferred (a lost zone's nodes stay registered for a
+    while, and a hard rule would then refuse to reschedule into the surviving zones)."""
+    return [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+             "whenUnsatisfiable": "ScheduleAnyway",
+             "labelSelector": {"matchLabels": dict(match_labels)}}]
+
+
+def pod_labels(chart_name: str, release: str) -> dict[str, str]:
+    """The selector labels most charts put on their pods (name + instance)."""
+    return {"app.kubernetes.io/name": chart_name, "app.kubernetes.io/instance": release}

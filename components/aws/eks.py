@@ -109,8 +109,6 @@ class EksClusterArgs:
     # endpoint to exactly those CIDRs (never 0.0.0.0/0).
     api_access: ApiAccess = field(default_factory=ApiAccess)
     log_retention_days: int = 365
-    # Leave node-group desired size to an autoscaler: `pulumi up` will not reset it.
-    ignore_scaling_changes: bool = False
     # IAM role/user ARNs that get AmazonEKSClusterAdminPolicy on the whole cluster.
     # Default none: no human or pipeline can use the Kubernetes API until listed.
     admin_role_arns: tuple[str, ...] = ()
@@ -147,7 +145,6 @@ class EksClusterArgs:
             api_access=(ApiAccess.only_from(*k8s_config.api_allowlist)
                         if k8s_config.api_access == "allowlist" else ApiAccess()),
             log_retention_days=k8s_config.log_retention_days,
-            ignore_scaling_changes=k8s_config.ignore_scaling_changes,
             admin_role_arns=tuple(admin_role_arns),
             kubeconfig_role_arn=kubeconfig_role_arn,
             tags=dict(config.tags),
@@ -518,7 +515,10 @@ class EksCluster(pulumi.ComponentResource):
                     early_addons: Sequence[aws.eks.Addon]) -> aws.eks.NodeGroup:
         args = self._args
         template = self._launch_template(group)
-        ignore = ["scalingConfig.desiredSize"] if args.ignore_scaling_changes else None
+        # desiredSize is only the initial size: after creation it belongs to whoever
+        # scales the group (node repair, an operator, an autoscaler), and re-applying it
+        # on every `up` would undo them. min/max stay Pulumi's.
+        ignore = ["scalingConfig.desiredSize"]
         return aws.eks.NodeGroup(
             f"{self._prefix}-{group.name}",
             cluster_name=cluster.name,

@@ -37,10 +37,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.addons.base import ClusterContext, identity_requests
+from components.addons.catalog import ADDONS
+from components.aws.addon_identity import AddOnIdentities, AddOnIdentitiesArgs
 from components.aws.aurora import AuroraGlobalDatabase, AuroraGlobalDatabaseArgs, AuroraRegion
 from components.aws.bucket import ReplicaRegion, VersionedBucket, VersionedBucketArgs
 from components.aws.dns import FailoverDns, FailoverDnsArgs, FailoverEndpoint
 from components.aws.eks import EksCluster, EksClusterArgs
+from components.aws.karpenter import KarpenterInfra, KarpenterInfraArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.redis import RedisReplicationGroup, RedisReplicationGroupArgs
 from components.aws.runner import DeployRunner, DeployRunnerArgs
@@ -60,6 +64,9 @@ class _Region:
     cluster: EksCluster
     cache: RedisReplicationGroup | None = None
     runner: DeployRunner | None = None
+    # The cloud side of the cluster add-ons (their releases are the workloads stack's).
+    karpenter: KarpenterInfra | None = None
+    identities: AddOnIdentities | None = None
 
 
 class AwsPlatform(pulumi.ComponentResource):
@@ -79,6 +86,8 @@ class AwsPlatform(pulumi.ComponentResource):
         for region in self.regions.values():
             region.cache = self._cache(region) if config.cache.enabled else None
         self.bucket = self._bucket() if config.artifacts.enabled else None
+        for region in self.regions.values():
+            self._addon_infrastructure(region)
         serves = config.workflows.enabled
         self.dns = self._dns() if serves and config.multi_region else None
         self.single_region_record = (self._single_region_record()
@@ -128,6 +137,36 @@ class AwsPlatform(pulumi.ComponentResource):
                 cluster_name=region.cluster.cluster_name, cluster_arn=region.cluster.cluster_arn,
                 tags=dict(config.tags)),
             provider=region.provider, opts=pulumi.ResourceOptions(parent=self))
+
+    def _addon_infrastructure(self, region: _Region) -> None:
+        """Karpenter's queue/node role/policies and the add-ons' IRSA roles, per cluster.
+
+        The workloads stack installs the add-ons and learns these through the
+        `workloads` output (`addons` per region).
+        """
+        config = self._config
+        cluster_name = f"{self._name}-{region.name}"  # EksClusterArgs.cluster_name
+        options = pulumi.ResourceOptions(parent=self)
+        region.karpenter = KarpenterInfra(
+            f"{cluster_name}-karpenter-infra",
+            KarpenterInfraArgs(name=self._name, tier=config.tier, region=region.name,
+                               cluster_name=cluster_name, tags=dict(config.tags)),
+            cluster=region.cluster, provider=region.provider, opts=options)
+        # What the add-ons ask for depends only on cloud, tier, region and switches.
+        ctx = ClusterContext(cloud="aws", tier=config.tier, region=region.name,
+                             cluster_name=cluster_name,
+                             kubernetes_version=config.kubernetes.version,
+                             zones=config.zones_of(region.name), kubernetes_provider=None)
+        region.identities = AddOnIdentities(
+            f"{cluster_name}-addon-identities",
+            AddOnIdentitiesArgs(
+                tier=config.tier, cluster_name=cluster_name,
+                oidc_provider_arn=region.cluster.oidc_provider_arn,
+                oidc_issuer=region.cluster.oidc_issuer,
+                requests=identity_requests(ADDONS, ctx),
+                extra_policy_arns={"karpenter": region.karpenter.controller_policy_arns},
+                tags=dict(config.tags)),
+            provider=region.provider, opts=options)
 
     def _aurora_region(self, region: _Region) -> AuroraRegion:
         # Zones: the network's names for its pinned AZ IDs (read from its subnets).
@@ -209,11 +248,20 @@ class AwsPlatform(pulumi.ComponentResource):
                 "cache": None if cache is None else {"host": cache.host, "port": cache.port,
                                                      "tls": cache.tls},
                 "artifacts": self._artifacts_for(name),
+                "privateSubnetIds": region.network.private_subnet_ids,
+                "addons": self._addons_contract(region),
             }
         return {"environment": self._name.removeprefix("hastack-"), "cloud": "aws",
                 "tier": config.tier, "activeRegion": config.active,
                 "publicHostname": f"{config.dns.hostname}.{config.dns.domain}",
                 "regions": regions}
+
+    @staticmethod
+    def _addons_contract(region: _Region) -> dict[str, Any]:
+        assert region.karpenter is not None and region.identities is not None
+        return {"roleArns": dict(region.identities.role_arns),
+                "karpenterInterruptionQueue": region.karpenter.queue_name,
+                "karpenterNodeRole": region.karpenter.node_role_name}
 
     def _workloads_secrets(self) -> pulumi.Output[Any]:
         """Kubeconfigs and credentials per region, exported as one Pulumi secret."""
@@ -305,6 +353,12 @@ class AwsPlatform(pulumi.ComponentResource):
         if runners:
             # What each region's workloads job puts in `runs-on`.
             outputs["deployRunners"] = runners
+        outputs["addonRoleArns"] = {
+            r: dict(reg.identities.role_arns) for r, reg in self.regions.items() if reg.identities}
+        outputs["karpenterInterruptionQueues"] = {
+            r: reg.karpenter.queue_name for r, reg in self.regions.items() if reg.karpenter}
+        outputs["karpenterNodeRoles"] = {
+            r: reg.karpenter.node_role_name for r, reg in self.regions.items() if reg.karpenter}
         outputs["activeRegion"] = self._config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()

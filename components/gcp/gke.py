@@ -33,7 +33,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_gcp as gcp
@@ -62,6 +62,16 @@ class MaintenanceWindow:
     start_time: str = "2025-01-04T02:00:00Z"
     end_time: str = "2025-01-04T08:00:00Z"
     recurrence: str = "FREQ=WEEKLY;BYDAY=SA,SU"
+
+
+@dataclass(frozen=True)
+class GkeGpuPool:
+    """GPU capacity for model steps: a tainted node pool that autoscales from zero."""
+
+    machine_type: str = "g2-standard-4"
+    accelerator_type: str = "nvidia-l4"
+    accelerators_per_node: int = 1
+    max_nodes: int = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,8 @@ class GkeClusterArgs:
     protection: Protection | None = None
     # Resources (the project's APIs) that must exist before any child or lookup.
     depends_on: Sequence[pulumi.Resource] = ()
+    # None: no GPU pool (the stack file's `kubernetes.gpu.enabled: false`).
+    gpu: GkeGpuPool | None = None
 
     @property
     def cluster_name(self) -> str:
@@ -197,6 +209,9 @@ class GkeCluster(pulumi.ComponentResource):
         node_sa, node_grants = self._node_identity(resource_name, args)
         self.cluster = self._cluster(resource_name, args, protection, labels, key, node_sa)
         self.node_pool = self._node_pool(resource_name, args, labels, node_sa, node_grants)
+        self.gpu_node_pool = (self._gpu_node_pool(resource_name, args, args.gpu, labels,
+                                                  node_sa, node_grants)
+                              if args.gpu is not None else None)
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.dns_endpoint = self.cluster.control_plane_endpoints_config.apply(_dns_endpoint)
@@ -341,20 +356,68 @@ class GkeCluster(pulumi.ComponentResource):
             management=C.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=C.NodePoolUpgradeSettingsArgs(
                 strategy="SURGE", max_surge=1, max_unavailable=0),
-            node_config=C.NodePoolNodeConfigArgs(
-                machine_type=args.machine_type,
-                image_type="COS_CONTAINERD",
-                disk_type="pd-balanced",
-                disk_size_gb=args.disk_size_gb,
-                service_account=node_sa.email,
-                # Access is governed by IAM on the service account, not by scopes.
-                oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
-                metadata={"disable-legacy-endpoints": "true"},
-                shielded_instance_config=C.NodePoolNodeConfigShieldedInstanceConfigArgs(
-                    enable_secure_boot=True, enable_integrity_monitoring=True),
-                workload_metadata_config=C.NodePoolNodeConfigWorkloadMetadataConfigArgs(
-                    mode="GKE_METADATA"),
-                resource_labels=labels,
-            ),
+            node_config=_node_config(args.machine_type, args.disk_size_gb, node_sa, labels),
             opts=child_options(self, depends_on=node_grants, ignore_changes=ignored),
         )
+
+    def _gpu_node_pool(self, resource_name: str, args: GkeClusterArgs, gpu: GkeGpuPool,
+                       labels: dict[str, str], node_sa: gcp.serviceaccount.Account,
+                       node_grants: list[gcp.projects.IAMMember]) -> gcp.container.NodePool:
+        """Zero nodes until a pod requests `nvidia.com/gpu`.
+
+        `gpu_driver_version: DEFAULT` on COS: GKE installs the NVIDIA driver, configures
+        containerd and runs the device plugin itself, so nothing of ours runs on these
+        nodes; pods requesting GPUs get the toleration from GKE's
+        ExtendedResourceToleration admission plugin (the taint is set explicitly too).
+        """
+        C = gcp.container
+        return C.NodePool(
+            f"{resource_name}-gpu-pool",
+            name=f"{args.name}-gpu",
+            project=args.project,
+            cluster=self.cluster.id,
+            location=args.region,
+            node_locations=list(args.zones),
+            initial_node_count=0,
+            autoscaling=C.NodePoolAutoscalingArgs(
+                total_min_node_count=0, total_max_node_count=gpu.max_nodes,
+                # GPUs are scarce per zone: take whichever zone has them.
+                location_policy="ANY"),
+            management=C.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            upgrade_settings=C.NodePoolUpgradeSettingsArgs(
+                strategy="SURGE", max_surge=1, max_unavailable=0),
+            node_config=_node_config(
+                gpu.machine_type, args.disk_size_gb, node_sa, labels,
+                guest_accelerators=[C.NodePoolNodeConfigGuestAcceleratorArgs(
+                    type=gpu.accelerator_type, count=gpu.accelerators_per_node,
+                    # GKE installs and upgrades the NVIDIA driver (no DaemonSet of ours).
+                    gpu_driver_installation_config=(
+                        C.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                            gpu_driver_version="DEFAULT")))],
+                taints=[C.NodePoolNodeConfigTaintArgs(
+                    key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")]),
+            opts=child_options(self, depends_on=node_grants,
+                               ignore_changes=["initialNodeCount"]),
+        )
+
+
+def _node_config(machine_type: str, disk_size_gb: int, node_sa: gcp.serviceaccount.Account,
+                 labels: dict[str, str], **extra: Any) -> gcp.container.NodePoolNodeConfigArgs:
+    """The hardened node settings every pool shares."""
+    C = gcp.container
+    return C.NodePoolNodeConfigArgs(
+        machine_type=machine_type,
+        image_type="COS_CONTAINERD",
+        disk_type="pd-balanced",
+        disk_size_gb=disk_size_gb,
+        service_account=node_sa.email,
+        # Access is governed by IAM on the service account, not by scopes.
+        oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],
+        metadata={"disable-legacy-endpoints": "true"},
+        shielded_instance_config=C.NodePoolNodeConfigShieldedInstanceConfigArgs(
+            enable_secure_boot=True, enable_integrity_monitoring=True),
+        workload_metadata_config=C.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+            mode="GKE_METADATA"),
+        resource_labels=labels,
+        **extra,
+    )

@@ -36,7 +36,7 @@ from components.base import Protection
 from components.gcp.bucket import VersionedGcsBucket, VersionedGcsBucketArgs
 from components.gcp.cloudsql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.gcp.dns import DnsTarget, FailoverDns, FailoverDnsArgs
-from components.gcp.gke import GkeCluster, GkeClusterArgs
+from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeGpuPool
 from components.gcp.memorystore import READ_REPLICA_MIN_GB, MemorystoreRedis, MemorystoreRedisArgs
 from components.gcp.network import GcpNetwork, GcpNetworkArgs, RegionNetwork
 from components.gcp.services import ProjectServices
@@ -148,6 +148,9 @@ class GcpPlatform(pulumi.ComponentResource):
                 ignore_scaling_changes=k8s.ignore_scaling_changes,
                 labels=self.config.tags, protection=self.protection,
                 depends_on=[self.services],
+                gpu=GkeGpuPool(k8s.gpu.instance_type, k8s.gpu.accelerator_type or "",
+                               k8s.gpu.gpus_per_node, k8s.gpu.max_nodes)
+                if k8s.gpu.enabled else None,
             ),
             opts=self._opts(region),
         )

@@ -214,7 +214,11 @@ class ArgoWorkflows(pulumi.ComponentResource):
         if wiring.database is None:
             raise ValueError("ArgoWorkflows needs wiring.database for the workflow archive")
         labels = platform_labels(wiring.tier, "ArgoWorkflows", wiring.labels)
-        child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider)
+        # The caller's depends_on (the load balancer controller's release, whose Service
+        # webhook fails closed) must hold for every object: Pulumi does not pass a
+        # component's dependencies on to its children.
+        child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider,
+                                       depends_on=opts.depends_on if opts else None)
 
         ns = namespace(f"{name}-namespace", args.namespace, wiring.tier, labels, child)
         ns_name = ns.metadata.name

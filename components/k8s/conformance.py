@@ -69,6 +69,19 @@ FREE_FORM: dict[str, tuple[str, ...]] = {
         "commonLabels", "commonAnnotations", "*.affinity", "*.nodeSelector", "*.podLabels",
         "*.podAnnotations", "serviceAccount.annotations",
     ),
+    # Add-on charts (no values.schema.json: Helm accepts any key, so this is the only check).
+    "aws-load-balancer-controller": (
+        "serviceAccount.annotations", "resources", "affinity", "nodeSelector",
+        "podAnnotations", "podLabels", "additionalLabels", "defaultTags",
+    ),
+    "metrics-server": (
+        "serviceAccount.annotations", "resources", "affinity", "nodeSelector", "podLabels",
+        "podAnnotations", "commonLabels",
+    ),
+    "karpenter": (
+        "serviceAccount.annotations", "controller.resources", "additionalLabels",
+        "additionalAnnotations", "podLabels", "podAnnotations", "affinity", "nodeSelector",
+    ),
 }
 
 # Maps whose default is `{}` but whose keys the chart documents in comments right
@@ -103,6 +116,20 @@ DOCUMENTED_MAPS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "prefect-worker": {
         "worker.podDisruptionBudget": {"maxUnavailable": None, "minAvailable": None},
+    },
+    "prefect-server": {
+        # Commented "example RollingUpdate options" (the schema also lists both).
+        "server.updateStrategy.rollingUpdate": {"maxSurge": None, "maxUnavailable": None},
+    },
+    "aws-load-balancer-controller": {
+        # Copied verbatim into the PDB spec; values.yaml documents maxUnavailable.
+        "podDisruptionBudget": {"maxUnavailable": None},
+        "updateStrategy": {"type": None,
+                           "rollingUpdate": {"maxSurge": None, "maxUnavailable": None}},
+    },
+    "metrics-server": {
+        "updateStrategy": {"type": None,
+                           "rollingUpdate": {"maxSurge": None, "maxUnavailable": None}},
     },
 }
 
@@ -251,7 +278,9 @@ def check_values(chart: str, values: Mapping[str, Any], root: Path | None = None
                  ) -> list[Violation]:
     """All violations of `values` for the pinned chart called `chart`."""
     data = load_chart(chart_by_name(chart), root)
-    return [*check_keys(chart, values, data.defaults), *check_schema(chart, values, data)]
+    # By chart name: an OCI chart's Release names its full reference.
+    name = data.ref.name
+    return [*check_keys(name, values, data.defaults), *check_schema(name, values, data)]
 
 
 # --- recorded plans ----------------------------------------------------------------------

@@ -4,8 +4,10 @@ Why zones are only *preferred*: when a zone is lost its nodes stay registered
 for a while, and a hard zone constraint would then refuse to reschedule the
 evicted replicas into the surviving zones, which is exactly when we need them.
 Nodes are a hard constraint outside dev so two replicas never share a node
-(one node failure must not take out a quorum); that needs `replicas + 1`
-schedulable nodes for rolling updates, which the node groups provide.
+(one node failure must not take out a quorum). A rolling update must still find
+room for its new pod: either the Deployment replaces before it adds (maxSurge 0,
+maxUnavailable 1) or an autoscaler adds a node for it; components/k8s/rollout.py
+checks every Deployment of a plan for one of the two.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def topology_spread(tier: Tier) -> list[dict[str, Any]]:
     ]
 
 
-def anti_affinity(match_labels: Mapping[str, str], tier: Tier) -> dict[str, Any]:
+def anti_affinity(match_labels: Mapping[str, str], tier: Tier, *,
+                  hard_on_nodes: bool | None = None) -> dict[str, Any]:
     """Pod anti-affinity for charts that expose `affinity` but no topology spread.
 
     The prefect-server and prefect-worker charts have no `topologySpreadConstraints`
@@ -46,11 +49,12 @@ def anti_affinity(match_labels: Mapping[str, str], tier: Tier) -> dict[str, Any]
     preferred anti-affinity on the zone and node separation as required (or, in dev,
     preferred) anti-affinity on the hostname.
     """
+    hard = _hard_on_nodes(tier) if hard_on_nodes is None else hard_on_nodes
     selector = {"matchLabels": dict(match_labels)}
     zone_term = {"weight": 100,
                  "podAffinityTerm": {"labelSelector": selector, "topologyKey": ZONE_KEY}}
     host_term = {"labelSelector": selector, "topologyKey": HOST_KEY}
-    if _hard_on_nodes(tier):
+    if hard:
         return {"podAntiAffinity": {
             "preferredDuringSchedulingIgnoredDuringExecution": [zone_term],
             "requiredDuringSchedulingIgnoredDuringExecution": [host_term],

@@ -114,6 +114,11 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
             "replicaCount": sizing.replicas(tier, "api", wiring.server_replicas),
             "resources": sizing.resources(tier, "api"),
             "affinity": placement.anti_affinity(server_pod_labels(), tier),
+            # Replace before adding: with one API pod per node (required anti-affinity)
+            # a surge pod may find no node, and the PDB allows one pod down anyway.
+            # The chart's schema types both as strings.
+            "updateStrategy": {"type": "RollingUpdate",
+                               "rollingUpdate": {"maxSurge": "0", "maxUnavailable": "1"}},
             "uiConfig": {"prefectUiApiUrl": f"https://{wiring.public_hostname}/api"},
             # The API never calls the Kubernetes API: no token in its pods.
             "automountServiceAccountToken": False,
@@ -176,8 +181,8 @@ def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
     """prefect-worker values: self-hosted API in-cluster, >= 2 replicas with a PDB."""
     tier = wiring.tier
     # Standby workers would pick up runs from the primary's queue.
-    replica_count = (0 if wiring.role == "standby"
-                     else sizing.replicas(tier, "worker", wiring.worker_replicas))
+    standby = wiring.role == "standby"
+    replica_count = 0 if standby else sizing.replicas(tier, "worker", wiring.worker_replicas)
     return {
         "fullnameOverride": WORKER_RELEASE,
         "worker": {
@@ -195,8 +200,25 @@ def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
             },
             "image": {"prefectTag": charts.PREFECT_WORKER_IMAGE_TAG},
             "replicaCount": replica_count,
+            # The chart renders an autoscaling/v2 HPA and then leaves `replicas` out of
+            # the Deployment, so Helm upgrades do not reset what the HPA chose (our own
+            # HPA next to the chart's `replicas` would be undone by every upgrade).
+            # What scales: a worker polls the work pool and submits each flow run as a
+            # Kubernetes Job; submission bursts cost worker CPU, the runs themselves
+            # run in their Job pods (on nodes Karpenter adds).
+            "autoscaling": {
+                "enabled": not standby,
+                "minReplicas": max(replica_count, 1),
+                "maxReplicas": max(replica_count, wiring.worker_max_replicas),
+                "targetCPUUtilizationPercentage": 70,
+                # Python pollers do not give memory back: scale on CPU only.
+                "targetMemoryUtilizationPercentage": 0,
+            },
             "resources": sizing.resources(tier, "worker"),
-            "affinity": placement.anti_affinity(worker_pod_labels(), tier),
+            # Preferred, not required: with an HPA the count may exceed the nodes, and a
+            # worker is a stateless poller (the PDB still bounds voluntary disruption).
+            "affinity": placement.anti_affinity(worker_pod_labels(), tier,
+                                                hard_on_nodes=False),
             "podDisruptionBudget": {"maxUnavailable": 1},
             # Retry/result defaults: the worker passes its Prefect settings on to every
             # flow-run pod it creates (see resilience.py).
@@ -232,7 +254,11 @@ class PrefectServer(pulumi.ComponentResource):
         if wiring.database is None:
             raise ValueError("PrefectServer needs wiring.database (PostgreSQL >= 14.9)")
         labels = platform_labels(wiring.tier, "PrefectServer", wiring.labels)
-        child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider)
+        # The caller's depends_on (the load balancer controller's release, whose Service
+        # webhook fails closed) must hold for every object: Pulumi does not pass a
+        # component's dependencies on to its children.
+        child = pulumi.ResourceOptions(parent=self, provider=wiring.kubernetes_provider,
+                                       depends_on=opts.depends_on if opts else None)
 
         ns = namespace(f"{name}-namespace", args.namespace, wiring.tier, labels, child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))

@@ -92,6 +92,8 @@ class OrchestratorWiring:
     artifacts: ArtifactStore | None
     server_replicas: int = 2
     worker_replicas: int = 2
+    # Upper bound of the workers' HPA (its minimum is worker_replicas).
+    worker_max_replicas: int = 4
     controller_replicas: int = 2
     work_pool: str = "kubernetes-pool"
     labels: dict[str, str] = field(default_factory=dict)

@@ -16,12 +16,18 @@ region's APIs.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.sync_await import _sync_await
 
+from components.addons.base import ClusterContext, identity_requests, install
+from components.addons.catalog import ADDONS
+from components.addons.gpu_capacity import GpuCapacity
+from components.addons.karpenter import KarpenterSettings
+from components.base import standard_tags
 from components.k8s.wiring import ArtifactStore, CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
 from hastack.config.layers import WorkloadsStack
 from hastack.config.model import StackConfig
@@ -75,6 +81,7 @@ class ClusterWorkloads(pulumi.ComponentResource):
             kubeconfig=pulumi.Output.secret(self._secrets.apply(lambda s: s["kubeconfig"])),
             # One stack, one cluster: refuse to silently fall back to ~/.kube/config.
             opts=pulumi.ResourceOptions(parent=self))
+        self.addons = self._addons(name, env, region)
         self.orchestrator = (self._orchestrator(name, env, region)
                              if env.workflows.enabled else None)
         outputs: dict[str, Any] = {"region": region, "role": self.role,
@@ -92,6 +99,38 @@ class ClusterWorkloads(pulumi.ComponentResource):
             return value
 
         return self._mine.apply(pick)
+
+    def _addons(self, name: str, env: StackConfig, region: str) -> dict[str, Any]:
+        """The cluster add-ons (components/addons/catalog.py), in one call.
+
+        Their identities and Karpenter's queue and node role come from the
+        infrastructure stack (`workloads.regions.<region>.addons`).
+        """
+        gpu = env.kubernetes.gpu
+        ctx = ClusterContext(
+            cloud=env.cloud, tier=env.tier, region=region,
+            cluster_name=self._field("clusterName"),
+            kubernetes_version=env.kubernetes.version, zones=env.zones_of(region),
+            kubernetes_provider=self.kubernetes_provider,
+            vpc_id=self._field("vpcId") if env.cloud == "aws" else None,
+            labels={"hastack-tier": env.tier})
+        if env.cloud == "aws":
+            settings = {
+                "karpenter": KarpenterSettings(
+                    interruption_queue=self._field("addons", "karpenterInterruptionQueue"),
+                    node_role_name=self._field("addons", "karpenterNodeRole"),
+                    subnet_ids=self._field("privateSubnetIds"),
+                    security_group_ids=[self._field("nodeSecurityGroupId")],
+                    tags=standard_tags(env.tier, "Karpenter", env.tags)),
+                "gpu": GpuCapacity(gpu.enabled, gpu.instance_type, gpu.gpus_per_node,
+                                   gpu.max_nodes),
+            }
+            ctx = dataclasses.replace(ctx, settings=settings)
+            # The role ARN of every add-on that asked the infrastructure stack for one.
+            ctx = dataclasses.replace(ctx, identities={
+                addon: self._field("addons", "roleArns", addon)
+                for addon in identity_requests(ADDONS, ctx)})
+        return install(ADDONS, ctx, name, pulumi.ResourceOptions(parent=self))
 
     def _orchestrator(self, name: str, env: StackConfig, region: str) -> Any:
         from components.k8s.credentials import from_secrets
@@ -111,6 +150,7 @@ class ClusterWorkloads(pulumi.ComponentResource):
             artifacts=self._artifacts(env, region),
             server_replicas=env.workflows.server_replicas,
             worker_replicas=env.workflows.worker_replicas,
+            worker_max_replicas=env.workflows.worker_max_replicas,
             controller_replicas=env.workflows.controller_replicas,
             work_pool=env.workflows.work_pool,
             labels={"hastack-tier": env.tier},
@@ -118,7 +158,11 @@ class ClusterWorkloads(pulumi.ComponentResource):
             credentials=(from_secrets(env.orchestrator, self._secrets)
                          if env.database.enabled else None),
         )
-        return deploy_orchestrator(wiring, pulumi.ResourceOptions(parent=self))
+        # The load balancer controller's Service webhook fails closed: the
+        # orchestrator's Services must wait for its release.
+        webhook = [self.addons[n] for n in ("aws-load-balancer-controller",) if n in self.addons]
+        return deploy_orchestrator(wiring, pulumi.ResourceOptions(parent=self,
+                                                                  depends_on=webhook or None))
 
     def _database(self, env: StackConfig) -> DatabaseEndpoint | None:
         if not env.database.enabled:

@@ -72,6 +72,19 @@ class NetworkSettings(_Section):
         return value
 
 
+class GpuSettings(_Section):
+    """GPU capacity for model steps: off by default, scales to zero when on."""
+
+    enabled: bool
+    # AWS: an EC2 GPU instance type (g6.xlarge); GCP: a GCE machine type (g2-standard-4).
+    instance_type: str
+    # GCP only: the accelerator attached to each node (e.g. nvidia-l4).
+    accelerator_type: str | None = None
+    gpus_per_node: Annotated[int, Field(ge=1, le=16)]
+    # Most GPU nodes at once (cost ceiling); the minimum is always zero.
+    max_nodes: Annotated[int, Field(ge=1, le=100)]
+
+
 class KubernetesSettings(_Section):
     version: str
     node_instance_type: str
@@ -94,6 +107,7 @@ class KubernetesSettings(_Section):
     # adminRoleArns, and one the deploying identity may assume (IAM no longer lets a
     # role assume itself implicitly). Unset: the deploying identity is used as it is.
     kubeconfig_role_arn: str | None = None
+    gpu: GpuSettings
 
     @field_validator("version")
     @classmethod
@@ -148,6 +162,8 @@ class WorkflowSettings(_Section):
     enabled: bool
     server_replicas: Annotated[int, Field(ge=1, le=20)]
     worker_replicas: Annotated[int, Field(ge=1, le=50)]
+    # The workers' HPA may scale up to this many (>= workerReplicas, its minimum).
+    worker_max_replicas: Annotated[int, Field(ge=1, le=100)]
     controller_replicas: Annotated[int, Field(ge=1, le=5)]
     work_pool: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
@@ -420,6 +436,10 @@ def _sizing_rules(config: StackConfig) -> list[Problem]:
     if k8s.nodes_max < k8s.nodes_min:
         problems.append(("kubernetes.nodesMax",
                          f"must be >= kubernetes.nodesMin ({k8s.nodes_min})"))
+    if config.workflows.worker_max_replicas < config.workflows.worker_replicas:
+        problems.append(("workflows.workerMaxReplicas",
+                         f"must be >= workflows.workerReplicas "
+                         f"({config.workflows.worker_replicas})"))
     if config.database.enabled:
         major = int(config.database.engine_version.split(".")[0])
         if (major, _minor(config.database.engine_version)) < (14, 9):
@@ -457,6 +477,13 @@ def _aws_sizes(config: StackConfig) -> list[Problem]:
                          "must be an ElastiCache node type such as 'cache.r7g.large'"))
     if config.gcp is not None:
         problems.append(("gcp", "only for cloud: gcp"))
+    gpu = config.kubernetes.gpu
+    if gpu.accelerator_type is not None:
+        problems.append(("kubernetes.gpu.acceleratorType",
+                         "only for cloud: gcp (on AWS the instance type implies the GPU)"))
+    if not re.match(r"^(g|p)[0-9][a-z0-9-]*\.[a-z0-9]+$", gpu.instance_type):
+        problems.append(("kubernetes.gpu.instanceType",
+                         "must be an EC2 GPU instance type (g or p family) such as 'g6.xlarge'"))
     return problems
 
 
@@ -470,6 +497,13 @@ def _gcp_sizes(config: StackConfig) -> list[Problem]:
     if not re.match(r"^db-(custom-\d+-\d+|[a-z0-9-]+)$", config.database.instance_class):
         problems.append(("database.instanceClass",
                          "must be a Cloud SQL tier such as 'db-custom-4-15360'"))
+    gpu = config.kubernetes.gpu
+    if gpu.enabled and not gpu.accelerator_type:
+        problems.append(("kubernetes.gpu.acceleratorType",
+                         "required on GCP when kubernetes.gpu.enabled, e.g. 'nvidia-l4'"))
+    if not re.match(r"^[a-z][a-z0-9]*-[a-z0-9-]+$", gpu.instance_type):
+        problems.append(("kubernetes.gpu.instanceType",
+                         "must be a GCE machine type such as 'g2-standard-4'"))
     size = config.cache.node_type
     if not re.match(r"^\d+$", size) or not 1 <= int(size) <= 300:
         problems.append(("cache.nodeType",

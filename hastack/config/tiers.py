@@ -38,6 +38,8 @@ BASE: dict[str, Any] = {
         "logRetentionDays": 30,
         "ignoreScalingChanges": False,
         "adminRoleArns": [],
+        # GPU capacity: one switch. Instance/machine types are per cloud (CLOUD_SIZES).
+        "gpu": {"enabled": False, "gpusPerNode": 1, "maxNodes": 2},
     },
     "database": {
         "enabled": True,
@@ -64,6 +66,7 @@ BASE: dict[str, Any] = {
         "enabled": True,
         "serverReplicas": 2,
         "workerReplicas": 2,
+        "workerMaxReplicas": 4,
         "controllerReplicas": 2,
         "workPool": "kubernetes-pool",
     },
@@ -116,7 +119,7 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
         },
         "cache": {"nodesPerRegion": 3, "snapshotRetentionDays": 7},
         "artifacts": {"noncurrentVersionDays": 90},
-        "workflows": {"serverReplicas": 3, "workerReplicas": 3},
+        "workflows": {"serverReplicas": 3, "workerReplicas": 3, "workerMaxReplicas": 10},
         "recovery": {
             "zoneFailure": {"rtoSeconds": 60, "rpoSeconds": 1},
             "regionFailure": {"rtoSeconds": 900, "rpoSeconds": 60},
@@ -131,34 +134,43 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
 CLOUD_SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "aws": {
         "dev": {
-            "kubernetes": {"nodeInstanceType": "m6i.large"},
+            "kubernetes": {"nodeInstanceType": "m6i.large",
+                           "gpu": {"instanceType": "g6.xlarge"}},
             "database": {"instanceClass": "db.t4g.medium"},
             "cache": {"nodeType": "cache.t4g.small"},
         },
         "staging": {
-            "kubernetes": {"nodeInstanceType": "m6i.xlarge"},
+            "kubernetes": {"nodeInstanceType": "m6i.xlarge",
+                           "gpu": {"instanceType": "g6.xlarge"}},
             "database": {"instanceClass": "db.r6g.large"},
             "cache": {"nodeType": "cache.r7g.large"},
         },
         "prod": {
-            "kubernetes": {"nodeInstanceType": "m6i.2xlarge"},
+            "kubernetes": {"nodeInstanceType": "m6i.2xlarge",
+                           "gpu": {"instanceType": "g6.xlarge"}},
             "database": {"instanceClass": "db.r6g.xlarge"},
             "cache": {"nodeType": "cache.r7g.large"},
         },
     },
     "gcp": {
         "dev": {
-            "kubernetes": {"nodeInstanceType": "e2-standard-4"},
+            "kubernetes": {"nodeInstanceType": "e2-standard-4",
+                           "gpu": {"instanceType": "g2-standard-4",
+                                   "acceleratorType": "nvidia-l4"}},
             "database": {"instanceClass": "db-custom-2-7680"},
             "cache": {"nodeType": "1"},
         },
         "staging": {
-            "kubernetes": {"nodeInstanceType": "n2-standard-4"},
+            "kubernetes": {"nodeInstanceType": "n2-standard-4",
+                           "gpu": {"instanceType": "g2-standard-4",
+                                   "acceleratorType": "nvidia-l4"}},
             "database": {"instanceClass": "db-custom-4-15360"},
             "cache": {"nodeType": "5"},
         },
         "prod": {
-            "kubernetes": {"nodeInstanceType": "n2-standard-8"},
+            "kubernetes": {"nodeInstanceType": "n2-standard-8",
+                           "gpu": {"instanceType": "g2-standard-4",
+                                   "acceleratorType": "nvidia-l4"}},
             "database": {"instanceClass": "db-custom-8-30720"},
             "cache": {"nodeType": "5"},
         },

@@ -46,7 +46,7 @@ Level = Literal["mandatory", "advisory", "disabled"]
 # Rule families, imported in this order; each registers its rules on import.
 FAMILIES = (
     "eks", "rds", "elasticache", "s3", "route53", "kms_iam_network",
-    "gke", "cloudsql", "gcp_data", "kubernetes", "orchestrator_access", "stack",
+    "gke", "cloudsql", "gcp_data", "kubernetes", "orchestrator_access", "addons", "stack",
 )
 
 # `types=(ANY_TYPE,)` applies a resource rule to every resource.

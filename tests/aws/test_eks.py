@@ -197,10 +197,12 @@ def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(prod: Reco
     assert launch == {"id": template.id, "version": "1"}
 
 
-def test_scaling_changes_are_ignored_only_when_asked(prod: Recording) -> None:
-    assert _one(prod, NODE_GROUP).ignore_changes == []
-    recording = _plan("prod", ignore_scaling_changes=True)
-    assert _one(recording, NODE_GROUP).ignore_changes == ["scalingConfig.desiredSize"]
+def test_desired_size_is_left_alone_after_creation(prod: Recording) -> None:
+    group = _one(prod, NODE_GROUP)
+    assert group.ignore_changes == ["scalingConfig.desiredSize"]
+    scaling = group.inputs["scalingConfig"]
+    # min/max stay managed (nodesMax is applied), desired starts at the minimum.
+    assert (scaling["minSize"], scaling["maxSize"], scaling["desiredSize"]) == (3, 6, 3)
 
 
 def test_core_addons_are_managed_and_ordered_around_the_nodes(prod: Recording) -> None:
@@ -328,6 +330,6 @@ def test_from_config_uses_the_tier_sizes() -> None:
                                       admin_role_arns=[ADMIN_ARN])
     (group,) = args.node_groups
     assert (group.min_size, group.max_size, group.instance_types) == (3, 12, ("m6i.2xlarge",))
-    assert args.log_retention_days == 365 and args.ignore_scaling_changes is True
+    assert args.log_retention_days == 365
     assert args.api_access.private and args.admin_role_arns == (ADMIN_ARN,)
     args.validate()

@@ -174,3 +174,24 @@ def test_service_account_ids_stay_unique_when_truncated():
     first = service_account_id("gke-platform-northamerica-northeast1")
     second = service_account_id("gke-platform-northamerica-northeast2")
     assert first != second and len(first) <= 30 and len(second) <= 30
+
+
+def test_no_gpu_pool_unless_switched_on(plans):
+    pools = [p.inputs["name"] for p in of_type(plans("prod"), POOL)]
+    assert not [name for name in pools if name.endswith("-gpu")]
+
+
+def test_gpu_switch_adds_a_tainted_pool_from_zero_with_gke_drivers(plans):
+    plan = plans("dev", kubernetes={"gpu": {"enabled": True, "maxNodes": 3}})
+    (gpu,) = [p for p in of_type(plan, POOL) if p.inputs["name"].endswith("-gpu")]
+    assert gpu.inputs["autoscaling"]["totalMinNodeCount"] == 0
+    assert gpu.inputs["autoscaling"]["totalMaxNodeCount"] == 3
+    config = gpu.inputs["nodeConfig"]
+    assert config["taints"] == [{"key": "nvidia.com/gpu", "value": "present",
+                                 "effect": "NO_SCHEDULE"}]
+    (accelerator,) = config["guestAccelerators"]
+    assert accelerator["type"] == "nvidia-l4" and accelerator["count"] == 1
+    assert accelerator["gpuDriverInstallationConfig"] == {"gpuDriverVersion": "DEFAULT"}
+    # The same hardening as the general pool.
+    assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert config["shieldedInstanceConfig"]["enableSecureBoot"] is True

@@ -233,3 +233,85 @@ def test_key_check_uses_free_form_and_documented_maps() -> None:
                              "persistence": {"archive": True, "archiv": True}}}
     assert [v.path for v in conformance.check_keys("argo-workflows", values, defaults)] == [
         "controller.persistence.archiv"]
+
+
+# --- cluster add-ons -----------------------------------------------------------------------
+
+ADDON_CHARTS = ("aws-load-balancer-controller", "karpenter", "metrics-server")
+
+
+@pytest.fixture(scope="module")
+def addon_recording() -> Recording:
+    from tests.addons.conftest import record_install
+
+    return record_install(gpu=True)
+
+
+def test_add_on_release_values_conform(addon_recording: Recording, chart_root: Path) -> None:
+    charts_seen = sorted(rv.chart.rsplit("/", 1)[-1]
+                         for rv in release_values(addon_recording.registrations))
+    assert charts_seen == sorted(ADDON_CHARTS)
+    violations = check_registrations(addon_recording.registrations, chart_root)
+    assert not violations, "\n".join(map(str, violations))
+
+
+def test_every_stack_plans_conforming_add_on_values(chart_root: Path) -> None:
+    from tests.addons.conftest import AWS_STACKS, environment
+
+    for stack in AWS_STACKS:
+        registrations = [_GoldenRelease(r) for r in environment(stack)["resources"]]
+        violations = check_registrations(registrations, chart_root)
+        assert not violations, f"{stack}: " + "\n".join(map(str, violations))
+
+
+class _GoldenRelease:
+    """A plan JSON resource with the two attributes `release_values` reads."""
+
+    def __init__(self, resource: dict[str, Any]) -> None:
+        self.type, self.name, self.inputs = resource["type"], resource["name"], resource["inputs"]
+
+
+def _addon_values(recording: Recording, chart: str) -> dict[str, Any]:
+    (found,) = [rv for rv in release_values(recording.registrations)
+                if rv.chart.rsplit("/", 1)[-1] == chart]
+    return copy.deepcopy(found.values)
+
+
+@pytest.mark.parametrize(("chart", "mutate", "where"), [
+    ("aws-load-balancer-controller",
+     lambda v: v.__setitem__("replicas", v.pop("replicaCount")), "replicas"),
+    ("aws-load-balancer-controller",
+     lambda v: v.__setitem__("keepTlsSecret", v.pop("keepTLSSecret")), "keepTlsSecret"),
+    ("aws-load-balancer-controller",
+     lambda v: v["podDisruptionBudget"].__setitem__("maxUnavailble", 1),
+     "podDisruptionBudget.maxUnavailble"),
+    ("metrics-server",
+     lambda v: v.__setitem__("replicaCount", v.pop("replicas")), "replicaCount"),
+    ("metrics-server",
+     lambda v: v["podDisruptionBudget"].__setitem__("enable", True), "podDisruptionBudget.enable"),
+    ("metrics-server",
+     lambda v: v["updateStrategy"]["rollingUpdate"].__setitem__("maxSurges", 0),
+     "updateStrategy.rollingUpdate.maxSurges"),
+    ("karpenter",
+     lambda v: v["settings"].__setitem__("interruptionQueueName",
+                                         v["settings"].pop("interruptionQueue")),
+     "settings.interruptionQueueName"),
+    ("karpenter",
+     lambda v: v.__setitem__("replicaCount", v.pop("replicas")), "replicaCount"),
+])
+def test_misspelt_add_on_key_is_caught(addon_recording: Recording, chart_root: Path,
+                                       chart: str, mutate: Callable[[dict[str, Any]], None],
+                                       where: str) -> None:
+    values = _addon_values(addon_recording, chart)
+    assert not check_values(chart, values, chart_root)
+    mutate(values)
+    assert [v.path for v in check_values(chart, values, chart_root)] == [where]
+
+
+def test_pinned_add_on_versions_match_the_chart_data(chart_root: Path) -> None:
+    from components.k8s.charts import chart_by_name
+
+    for chart in ADDON_CHARTS:
+        ref = chart_by_name(chart)
+        chart_yaml = yaml.safe_load((chart_root / ref.data_path / "Chart.yaml").read_text())
+        assert chart_yaml["version"] == ref.version, chart

@@ -463,6 +463,23 @@ def _kubernetes(b: PlanBuilder) -> None:
         "metadata": {"name": "prefect-worker", "namespace": namespace},
         "spec": {"minAvailable": "50%", "selector": {"matchLabels": dict(worker_labels)}}},
         provider="k8s", parent=parent)
+    b.add("kubernetes:helm.sh/v3:Release", "aws-load-balancer-controller", {
+        "name": "aws-load-balancer-controller", "chart": "aws-load-balancer-controller",
+        "version": "3.5.0", "namespace": "kube-system",
+        "values": {"clusterName": "hastack-prod-us-east-1", "replicaCount": 2,
+                   "podDisruptionBudget": {"maxUnavailable": 1}}},
+        provider="k8s", parent=parent)
+    b.add("kubernetes:helm.sh/v3:Release", "karpenter", {
+        "name": "karpenter", "chart": "oci://public.ecr.aws/karpenter/karpenter",
+        "version": "1.14.1", "namespace": "karpenter",
+        "values": {"settings": {"clusterName": "hastack-prod-us-east-1"}}},
+        provider="k8s", parent=parent)
+    b.add("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "prefect-tgb", {
+        "metadata": {"name": "prefect-server", "namespace": namespace},
+        "spec": {"serviceRef": {"name": "prefect-server", "port": 4200},
+                 "targetType": "ip", "targetGroupARN": "arn:aws:elasticloadbalancing:"
+                 "us-east-1:123456789012:targetgroup/prefect/0123456789abcdef"}},
+        provider="k8s", parent=parent)
     b.add("kubernetes:helm.sh/v3:Release", "argo-workflows", {
         "name": "argo-workflows", "chart": "argo-workflows", "version": "0.45.21",
         "namespace": "argo", "values": {

@@ -199,6 +199,10 @@ CASES = [
          setting("prefect-server", "values.server.basicAuth.enabled", False)),
     Case("no-app-uses-master-db-user", AWS, None,
          lambda b: _declare_role(b, "prefect-db-secret", "hastack_admin")),
+    # Cluster add-ons
+    Case("addon-controllers-ha", AWS, "aws-load-balancer-controller",
+         setting("aws-load-balancer-controller", "values.replicaCount", 1)),
+    Case("target-group-binding-served", AWS, None, removing("aws-load-balancer-controller")),
     # Stack-wide
     Case("stateful-resources-protected", AWS, "db-use1-cluster",
          lambda b: b.option("db-use1-cluster", "protect", False)),

@@ -117,6 +117,8 @@ def _eks_cluster(context: MockContext) -> dict[str, Any]:
         "identities": [{"oidcs": [{
             "issuer": f"https://oidc.eks.{context.region}.amazonaws.com/id/{oidc}",
         }]}],
+        # The security group EKS makes for the control plane and managed nodes.
+        "vpcConfig": {"clusterSecurityGroupId": f"sg-{context.digest(17)}"},
         "platformVersion": "eks.1",
         "status": "ACTIVE",
         "clusterId": context.digest(36),
@@ -237,3 +239,11 @@ def _get_zone(args: dict[str, Any], context: MockContext) -> dict[str, Any]:
     return {"zoneId": zone_id, "id": zone_id, "name": f"{name}.",
             "arn": f"arn:aws:route53:::hostedzone/{zone_id}", "privateZone": False,
             "nameServers": [f"ns-{i}.awsdns-0{i}.net" for i in range(1, 5)]}
+
+
+@outputs_for("aws:sqs/queue:Queue")
+def _queue(context: MockContext) -> dict[str, Any]:
+    name = _physical_name(context)
+    url = f"https://sqs.{context.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
+    return {"id": url, "url": url, "name": name,
+            "arn": f"arn:aws:sqs:{context.region}:{ACCOUNT_ID}:{name}"}
