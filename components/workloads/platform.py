@@ -22,7 +22,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.sync_await import _sync_await
 
-from components.k8s.wiring import ArtifactStore, CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
+from components.k8s.wiring import (
+    ArtifactStore,
+    AwsExposure,
+    CacheEndpoint,
+    DatabaseEndpoint,
+    Exposure,
+    GcpExposure,
+    OrchestratorWiring,
+)
 from hastack.config.layers import WorkloadsStack
 from hastack.config.model import StackConfig
 
@@ -113,8 +121,24 @@ class ClusterWorkloads(pulumi.ComponentResource):
             controller_replicas=env.workflows.controller_replicas,
             work_pool=env.workflows.work_pool,
             labels={"hastack-tier": env.tier},
+            exposure=self._exposure(env, region),
         )
         return deploy_orchestrator(wiring, pulumi.ResourceOptions(parent=self))
+
+    def _exposure(self, env: StackConfig, region: str) -> Exposure:
+        """The region's edge from the infrastructure stack: the pods join its target group
+        (AWS) or are served by a GKE Gateway on its reserved address and certificate."""
+        from components.k8s.orchestrator import edge_target
+
+        health = edge_target(env.orchestrator, env.dns.health_check_path).health_path
+        if env.cloud == "aws":
+            return Exposure(health, aws=AwsExposure(
+                target_group_arn=self._field("edge", "targetGroupArn")))
+        dns = env.dns
+        return Exposure(health, gcp=GcpExposure(
+            address_name=self._field("edge", "addressName"),
+            certificate_name=self._field("edge", "certificateName"),
+            hostnames=[f"{dns.hostname}.{dns.domain}", f"{dns.hostname}-{region}.{dns.domain}"]))
 
     def _database(self, env: StackConfig) -> DatabaseEndpoint | None:
         if not env.database.enabled:

@@ -46,7 +46,7 @@ Level = Literal["mandatory", "advisory", "disabled"]
 # Rule families, imported in this order; each registers its rules on import.
 FAMILIES = (
     "eks", "rds", "elasticache", "s3", "route53", "kms_iam_network",
-    "gke", "cloudsql", "gcp_data", "kubernetes", "stack",
+    "gke", "cloudsql", "gcp_data", "kubernetes", "stack", "edge",
 )
 
 # `types=(ANY_TYPE,)` applies a resource rule to every resource.
