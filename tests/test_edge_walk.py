@@ -10,13 +10,15 @@ breaks the walk at that hop.
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.k8s import prefect
-from hastack.plan.pipeline import record_stack
+from hastack.plan.pipeline import plan_environment
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording
 from tests.conftest import REPO
@@ -26,8 +28,14 @@ GCP_REGIONS = ("us-central1", "us-east1")
 
 
 @cache
-def _recording(stack: str) -> Recording:
-    return record_stack(REPO, stack)[1]
+def _environment(environment: str) -> dict[str, Recording]:
+    """The infrastructure plan (key "") and each region's workloads plan, as `up` runs them."""
+    out = Path(tempfile.mkdtemp(prefix="edge-walk-"))
+    results = plan_environment(REPO, environment, out)
+    plans = {"": results[0].recording}
+    for result in results[1:]:
+        plans[result.stack.removeprefix(f"{environment}-")] = result.recording
+    return plans
 
 
 def _all(recording: Recording, type_token: str, **inputs: Any) -> list[Registration]:
@@ -48,10 +56,11 @@ def _with_output(recording: Recording, type_token: str, key: str, value: Any) ->
 def _pods_behind(recording: Recording, namespace: str, service: str, port: int,
                  provider: str | None) -> Registration:
     """The Helm release whose chart renders `service` (and its pods) in that cluster."""
-    release = _one([r for r in _all(recording, "kubernetes:helm.sh/v3:Release",
-                                    namespace=namespace)
+    release = _one([r for r in recording.of_type("kubernetes:helm.sh/v3:Release")
                     if r.inputs["values"].get("fullnameOverride") == service
                     and r.provider == provider], f"release rendering Service {service}")
+    assert release.property_dependencies.get("namespace") or \
+        release.inputs["namespace"] == namespace
     assert port == prefect.SERVER_PORT
     # The chart's Service selects the API pods by these labels; our PDB selects the same.
     pdb = _one([r for r in recording.of_type("kubernetes:policy/v1:PodDisruptionBudget")
@@ -67,7 +76,8 @@ def _pods_behind(recording: Recording, namespace: str, service: str, port: int,
 
 @pytest.mark.parametrize("region", AWS_REGIONS)
 def test_prod_name_reaches_the_pods_through_each_regions_alb(region: str) -> None:
-    plan = _recording("prod")
+    env = _environment("prod")
+    plan, workloads = env[""], env[region]
     shared = "workflows.workflows.example.com"
     regional = f"workflows-{region}.workflows.example.com"
     record = _one(_all(plan, "aws:route53/record:Record", name=shared, setIdentifier=region),
@@ -103,14 +113,15 @@ def test_prod_name_reaches_the_pods_through_each_regions_alb(region: str) -> Non
     group = _with_output(plan, "aws:lb/targetGroup:TargetGroup", "arn",
                          forward["targetGroupArn"])
     assert group.inputs["targetType"] == "ip"
-    binding = _one([b for b in plan.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    # The workloads stack of this region received the ARN through its StackReference.
+    binding = _one([b for b in workloads.of_type(
+        "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
                     if b.inputs["spec"]["targetGroupARN"] == group.outputs["arn"]],
                    "TargetGroupBinding of the target group")
     service = binding.inputs["spec"]["serviceRef"]
     assert service["port"] == group.inputs["port"]
-    assert binding.provider is not None and f"-{region}-eks" in binding.provider
-    release = _pods_behind(plan, binding.inputs["metadata"]["namespace"], service["name"],
-                           service["port"], binding.provider)
+    release = _pods_behind(workloads, binding.inputs["metadata"]["namespace"],
+                           service["name"], service["port"], binding.provider)
     replicas = release.inputs["values"]["server"]["replicaCount"]
     # The primary serves; the warm standby's pods start on failover (record: no check).
     assert (replicas > 0) == (region == "us-east-1")
@@ -122,7 +133,8 @@ def test_prod_name_reaches_the_pods_through_each_regions_alb(region: str) -> Non
 
 @pytest.mark.parametrize("region", GCP_REGIONS)
 def test_gcp_prod_name_reaches_the_pods_through_each_regions_gateway(region: str) -> None:
-    plan = _recording("gcp-prod")
+    env = _environment("gcp-prod")
+    plan, workloads = env[""], env[region]
     shared = "workflows.gcp.example.com"
     regional = f"workflows-{region}.gcp.example.com"
     address = _one(_all(plan, "gcp:compute/address:Address", region=region), "address")
@@ -136,11 +148,11 @@ def test_gcp_prod_name_reaches_the_pods_through_each_regions_gateway(region: str
     own = _one(_all(plan, "gcp:dns/recordSet:RecordSet", name=f"{regional}."), "regional")
     assert own.inputs["rrdatas"] == [ip]
 
-    gateway = _one([g for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    gateway = _one([g for g in workloads.of_type(
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway")
                     if g.inputs["spec"]["addresses"] == [
                         {"type": "NamedAddress", "value": address.inputs["name"]}]],
                    "Gateway on the reserved address")
-    assert gateway.provider is not None and f"-{region}-gke" in gateway.provider
     (listener,) = gateway.inputs["spec"]["listeners"]
     assert (listener["protocol"], listener["port"]) == ("HTTPS", 443)
     cert_name = listener["tls"]["options"]["networking.gke.io/cert-manager-certs"]
@@ -154,16 +166,16 @@ def test_gcp_prod_name_reaches_the_pods_through_each_regions_gateway(region: str
             assert _all(plan, "gcp:dns/recordSet:RecordSet", name=cname["name"],
                         rrdatas=[cname["data"]]), authorization.inputs["domain"]
 
-    route = _one([r for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    route = _one([r for r in workloads.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
                   if r.provider == gateway.provider], "HTTPRoute")
     assert route.inputs["spec"]["parentRefs"][0]["name"] == gateway.inputs["metadata"]["name"]
     assert shared in route.inputs["spec"]["hostnames"]
     (backend,) = route.inputs["spec"]["rules"][0]["backendRefs"]
-    health = _one([h for h in plan.of_type("kubernetes:networking.gke.io/v1:HealthCheckPolicy")
+    health = _one([h for h in workloads.of_type("kubernetes:networking.gke.io/v1:HealthCheckPolicy")
                    if h.provider == gateway.provider], "HealthCheckPolicy")
     assert health.inputs["spec"]["targetRef"]["name"] == backend["name"]
     assert health.inputs["spec"]["default"]["config"]["httpHealthCheck"]["requestPath"] == \
         "/api/health"
-    release = _pods_behind(plan, gateway.inputs["metadata"]["namespace"], backend["name"],
-                           backend["port"], gateway.provider)
+    release = _pods_behind(workloads, gateway.inputs["metadata"]["namespace"],
+                           backend["name"], backend["port"], gateway.provider)
     assert (release.inputs["values"]["server"]["replicaCount"] > 0) == (region == "us-central1")
