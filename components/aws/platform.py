@@ -9,8 +9,10 @@ What this layer builds (cloud credentials only; it never talks to a cluster's AP
   replication group;
 * across the two regions: the Aurora global database (a regional cluster in each
   region), the artifact bucket replicated to the secondary region, and Route 53
-  failover records for the orchestrator's public name;
-* dev (one region): a regional Aurora cluster, no replication, one record.
+  failover records for the orchestrator's public name onto each region's edge
+  (components/aws/edge.py: ALB, certificate, target group; the workloads stack
+  registers the orchestrator's pods in the target group with a TargetGroupBinding);
+* dev (one region): a regional Aurora cluster, no replication, one alias record.
 
 The orchestrator and the cluster add-ons are installed by one *workloads* stack per
 region (components/workloads/), which reads the `workloads` / `workloadsSecrets`
@@ -42,13 +44,16 @@ from components.addons.catalog import ADDONS
 from components.aws.addon_identity import AddOnIdentities, AddOnIdentitiesArgs
 from components.aws.aurora import AuroraGlobalDatabase, AuroraGlobalDatabaseArgs, AuroraRegion
 from components.aws.bucket import ReplicaRegion, VersionedBucket, VersionedBucketArgs
-from components.aws.dns import FailoverDns, FailoverDnsArgs, FailoverEndpoint
+from components.aws.dns import FailoverDns, FailoverDnsArgs, RegionEndpoint
+from components.aws.edge import RegionalEdge, RegionalEdgeArgs
 from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.karpenter import KarpenterInfra, KarpenterInfraArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.redis import RedisReplicationGroup, RedisReplicationGroupArgs
 from components.aws.runner import DeployRunner, DeployRunnerArgs
-from components.base import standard_tags
+from components.aws.zone import PublicZone, PublicZoneArgs, public_zone
+from components.base import Protection, standard_tags
+from components.k8s.orchestrator import EdgeTarget, edge_target
 from hastack.config.model import StackConfig
 
 TYPE_TOKEN = "hastack:aws:Platform"
@@ -67,6 +72,7 @@ class _Region:
     # The cloud side of the cluster add-ons (their releases are the workloads stack's).
     karpenter: KarpenterInfra | None = None
     identities: AddOnIdentities | None = None
+    edge: RegionalEdge | None = None
 
 
 class AwsPlatform(pulumi.ComponentResource):
@@ -88,10 +94,12 @@ class AwsPlatform(pulumi.ComponentResource):
         self.bucket = self._bucket() if config.artifacts.enabled else None
         for region in self.regions.values():
             self._addon_infrastructure(region)
-        serves = config.workflows.enabled
-        self.dns = self._dns() if serves and config.multi_region else None
-        self.single_region_record = (self._single_region_record()
-                                     if serves and not config.multi_region else None)
+        # The edge serves the orchestrator: with workflows off there is nothing to serve.
+        self.zone = self._zone() if config.workflows.enabled else None
+        if self.zone is not None:
+            for region in self.regions.values():
+                region.edge = self._edge(region, self.zone)
+        self.dns = self._dns(self.zone) if self.zone is not None else None
         self.outputs = self._outputs()
         self.register_outputs(self.outputs)
 
@@ -250,6 +258,10 @@ class AwsPlatform(pulumi.ComponentResource):
                 "artifacts": self._artifacts_for(name),
                 "privateSubnetIds": region.network.private_subnet_ids,
                 "addons": self._addons_contract(region),
+                "edge": None if region.edge is None else {
+                    "targetGroupArn": region.edge.target_group_arn,
+                    "healthPath": self._edge_target.health_path,
+                    "regionalHostname": region.edge.regional_fqdn},
             }
         return {"environment": self._name.removeprefix("hastack-"), "cloud": "aws",
                 "tier": config.tier, "activeRegion": config.active,
@@ -283,43 +295,60 @@ class AwsPlatform(pulumi.ComponentResource):
             secrets[name] = entry
         return pulumi.Output.secret(secrets)
 
-    def _regional_name(self, region: str) -> str:
-        dns = self._config.dns
-        return f"{dns.hostname}-{region}.{dns.domain}"
+    # ------------------------------------------------------------ edge and DNS
 
-    def _dns(self) -> FailoverDns:
-        # The failover pair follows the *active* region; each side is that region's
-        # own name, served by its region's edge.
+    @property
+    def _edge_target(self) -> EdgeTarget:
+        return edge_target(self._config.orchestrator, self._config.dns.health_check_path)
+
+    def _zone(self) -> PublicZone:
+        from hastack.program import stack_file_display
+
         config = self._config
-        standby = config.standby
+        return public_zone(f"{self._name}-zone", PublicZoneArgs(
+            tier=config.tier, domain=config.dns.domain, zone_id=config.dns.zone_id,
+            create=config.dns.create_zone,
+            protection=Protection.for_tier(config.tier, config.deletion_protection),
+            settings_key=f"{stack_file_display(pulumi.get_stack())} hastack:dns",
+            provider=self.regions[config.regions.primary].provider, tags=dict(config.tags),
+        ), parent=self)
+
+    def _edge(self, region: _Region, zone: PublicZone) -> RegionalEdge:
+        config = self._config
+        target = self._edge_target
+        return RegionalEdge(f"{self._name}-{region.name}-edge", RegionalEdgeArgs(
+            name=self._name, tier=config.tier, region=region.name,
+            domain=config.dns.domain, hostname=config.dns.hostname, zone_id=zone.zone_id,
+            vpc_id=region.network.vpc_id, public_subnet_ids=region.network.public_subnet_ids,
+            # Managed node groups without a custom security group carry the cluster's.
+            node_security_group_id=region.cluster.cluster_security_group_id,
+            target_port=target.port, health_path=target.health_path,
+            # ACM's validation record for the shared name is the same in every region:
+            # the primary region (which never changes) owns it.
+            owns_shared_validation=region.name == config.regions.primary,
+            protection=Protection.for_tier(config.tier, config.deletion_protection),
+            provider=region.provider, tags=dict(config.tags),
+        ), pulumi.ResourceOptions(parent=self))
+
+    def _dns(self, zone: PublicZone) -> FailoverDns:
+        # The failover pair follows the *active* region; records are keyed by region.
+        config = self._config
+        endpoints = [
+            RegionEndpoint(
+                region=name, alias_name=region.edge.dns_name,
+                alias_zone_id=region.edge.canonical_zone_id,
+                # The standby is warm (pods at zero, empty target group): its record
+                # carries no health check, so DNS flips as soon as the active fails.
+                evaluate_health=name == config.active)
+            for name, region in self.regions.items() if region.edge is not None]
         args = FailoverDnsArgs(
-            tier=config.tier,
-            domain=config.dns.domain,
-            hostname=config.dns.hostname,
-            zone_id=config.dns.zone_id,
-            health_check_path=config.dns.health_check_path,
-            primary=FailoverEndpoint(target=self._regional_name(config.active),
-                                     set_identifier=config.active),
-            secondary=(FailoverEndpoint(target=self._regional_name(standby),
-                                        set_identifier=standby) if standby else None),
+            tier=config.tier, domain=config.dns.domain, hostname=config.dns.hostname,
+            zone_id=zone.zone_id, endpoints=endpoints, active_region=config.active,
+            health_check_path=self._edge_target.health_path,
             provider=self.regions[config.regions.primary].provider,
             tags=dict(config.tags),
         )
         return FailoverDns(f"{self._name}-dns", args, pulumi.ResourceOptions(parent=self))
-
-    def _single_region_record(self) -> aws.route53.Record:
-        """One region has nothing to fail over to: a plain, short-TTL CNAME."""
-        config = self._config
-        primary = self.regions[config.regions.primary]
-        invoke = pulumi.InvokeOutputOptions(provider=primary.provider)
-        zone_id = (pulumi.Output.from_input(config.dns.zone_id) if config.dns.zone_id
-                   else aws.route53.get_zone_output(name=config.dns.domain,
-                                                    private_zone=False, opts=invoke).zone_id)
-        return aws.route53.Record(
-            f"{self._name}-dns", zone_id=zone_id,
-            name=f"{config.dns.hostname}.{config.dns.domain}", type="CNAME", ttl=60,
-            records=[self._regional_name(config.regions.primary)],
-            opts=pulumi.ResourceOptions(parent=self, provider=primary.provider))
 
     # ------------------------------------------------------------ outputs
 
@@ -349,6 +378,14 @@ class AwsPlatform(pulumi.ComponentResource):
         if self._config.workflows.enabled:
             outputs["orchestratorUrl"] = (
                 f"https://{self._config.dns.hostname}.{self._config.dns.domain}")
+        edges = {r: reg.edge for r, reg in self.regions.items() if reg.edge}
+        if edges:
+            outputs["edgeDnsNames"] = {r: e.dns_name for r, e in edges.items()}
+            outputs["edgeTargetGroupArns"] = {r: e.target_group_arn for r, e in edges.items()}
+            outputs["edgeRegionalUrls"] = {r: f"https://{e.regional_fqdn}"
+                                           for r, e in edges.items()}
+        if self.zone is not None and self.zone.name_servers is not None:
+            outputs["dnsNameServers"] = self.zone.name_servers
         runners = {r: reg.runner.label for r, reg in self.regions.items() if reg.runner}
         if runners:
             # What each region's workloads job puts in `runs-on`.

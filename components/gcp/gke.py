@@ -96,6 +96,7 @@ class GkeClusterArgs:
     # Operator CIDRs allowed to the public endpoint; empty = private endpoint only.
     authorized_cidrs: Sequence[str] = ()
     release_channel: ReleaseChannel = "REGULAR"
+    gateway_api_channel: Literal["CHANNEL_STANDARD", "CHANNEL_EXPERIMENTAL"] = "CHANNEL_STANDARD"
     maintenance: MaintenanceWindow = field(default_factory=MaintenanceWindow)
     disk_size_gb: int = 100
     # Leave autoscaler bounds to out-of-band tuning (ignore `autoscaling` diffs).
@@ -270,6 +271,9 @@ class GkeCluster(pulumi.ComponentResource):
             node_locations=list(args.zones),
             min_master_version=args.kubernetes_version,
             release_channel=C.ClusterReleaseChannelArgs(channel=args.release_channel),
+            # GKE's own Gateway controller (and the Gateway API CRDs): it serves the
+            # orchestrator's Gateway on the regional external Application Load Balancer.
+            gateway_api_config=C.ClusterGatewayApiConfigArgs(channel=args.gateway_api_channel),
             remove_default_node_pool=True,
             initial_node_count=1,
             # The transient default pool is hardened too (org policies such as

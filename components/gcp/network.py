@@ -47,6 +47,8 @@ class RegionLayout:
     services: str
     private_service_access: str
     control_plane: str
+    # The regional external Application Load Balancer's Envoy proxies (GKE Gateway).
+    proxy_only: str
 
 
 def carve_region(cidr: str) -> RegionLayout:
@@ -59,7 +61,11 @@ def carve_region(cidr: str) -> RegionLayout:
     pods, rest = network.subnets(prefixlen_diff=1)
     nodes, services, psa, spare = rest.subnets(prefixlen_diff=2)
     control_plane = next(spare.subnets(new_prefix=28))
-    return RegionLayout(str(nodes), str(pods), str(services), str(psa), str(control_plane))
+    # The last /23 (Google's recommended size; a /24 in a /20) of the spare quarter,
+    # far from the control plane's /28 at its start.
+    proxy_only = list(spare.subnets(new_prefix=max(spare.prefixlen + 1, 23)))[-1]
+    return RegionLayout(str(nodes), str(pods), str(services), str(psa), str(control_plane),
+                        str(proxy_only))
 
 
 @dataclass(frozen=True)
@@ -130,17 +136,31 @@ class GcpNetwork(pulumi.ComponentResource):
             opts=child_options(self, global_provider),
         )
         self.subnets = {}
+        self.proxy_subnets: dict[str, gcp.compute.Subnetwork] = {}
         for entry in args.regions:
             provider = providers.get(entry.region)
             subnet = self._subnet(resource_name, args, entry.region, provider)
             self._nat(resource_name, args, entry.region, subnet, provider)
             self.subnets[entry.region] = subnet
+            self.proxy_subnets[entry.region] = self._proxy_subnet(
+                resource_name, args, entry.region, provider)
         self.private_service_access = self._private_service_access(
             resource_name, args, self.layouts[primary], global_provider)
         self.register_outputs({
             "networkId": self.network.id,
             "subnets": {region: subnet.id for region, subnet in self.subnets.items()},
         })
+
+    def _proxy_subnet(self, resource_name: str, args: GcpNetworkArgs, region: str,
+                      provider: pulumi.ProviderResource | None) -> gcp.compute.Subnetwork:
+        """Where a region's managed Envoy proxies (regional external ALB) take addresses."""
+        return gcp.compute.Subnetwork(
+            f"{resource_name}-{region}-proxy-only",
+            name=f"{args.name}-{region}-proxy-only",
+            project=args.project, region=region, network=self.network.id,
+            ip_cidr_range=self.layouts[region].proxy_only,
+            purpose="REGIONAL_MANAGED_PROXY", role="ACTIVE",
+            opts=child_options(self, provider))
 
     def _subnet(self, resource_name: str, args: GcpNetworkArgs, region: str,
                 provider: pulumi.ProviderResource | None) -> gcp.compute.Subnetwork:

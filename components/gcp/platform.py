@@ -35,7 +35,8 @@ import pulumi_gcp as gcp
 from components.base import Protection
 from components.gcp.bucket import VersionedGcsBucket, VersionedGcsBucketArgs
 from components.gcp.cloudsql import CloudSqlPostgres, CloudSqlPostgresArgs
-from components.gcp.dns import DnsTarget, FailoverDns, FailoverDnsArgs
+from components.gcp.dns import CloudDnsZone, DnsTarget, FailoverDns, FailoverDnsArgs, cloud_dns_zone
+from components.gcp.edge import GcpRegionalEdge, GcpRegionalEdgeArgs, shared_validation_record
 from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeGpuPool
 from components.gcp.memorystore import READ_REPLICA_MIN_GB, MemorystoreRedis, MemorystoreRedisArgs
 from components.gcp.network import GcpNetwork, GcpNetworkArgs, RegionNetwork
@@ -91,9 +92,10 @@ class GcpPlatform(pulumi.ComponentResource):
         self.caches = ({region: self._cache(region) for region in self.regions}
                        if config.cache.enabled else {})
         self.bucket = self._bucket() if config.artifacts.enabled else None
-        self.addresses = ({region: self._edge_address(region) for region in self.regions}
-                          if config.workflows.enabled else {})
-        self.dns = self._dns() if self.addresses else None
+        # The edge serves the orchestrator: with workflows off there is nothing to serve.
+        self.zone = self._zone() if config.workflows.enabled else None
+        self.edges = self._edges(self.zone) if self.zone is not None else {}
+        self.dns = self._dns(self.zone) if self.zone is not None else None
         self.outputs = self._collect_outputs()
         self.register_outputs(self.outputs)
 
@@ -214,14 +216,42 @@ class GcpPlatform(pulumi.ComponentResource):
             opts=self._opts(),
         )
 
-    def _edge_address(self, region: str) -> gcp.compute.Address:
-        """The region's reserved public IP: DNS points at it before any workload exists."""
-        return gcp.compute.Address(
-            f"{self.name}-{region}-edge-ip",
-            name=f"{self.name}-{region}-edge",
-            project=self.project, region=region, address_type="EXTERNAL",
-            labels=self.config.tags or None,
-            opts=self._opts(region))
+    # -- edge ----------------------------------------------------------------------
+
+    def _health_path(self) -> str:
+        from components.k8s.orchestrator import edge_target
+
+        return edge_target(self.config.orchestrator, self.config.dns.health_check_path
+                           ).health_path
+
+    def _zone(self) -> CloudDnsZone:
+        from hastack.program import stack_file_display
+
+        dns = self.config.dns
+        return cloud_dns_zone(
+            f"{self.name}-zone", project=self.project, domain=dns.domain,
+            zone_name=dns.zone_id, create=dns.create_zone,
+            protect=self.protection.protect,
+            settings_key=f"{stack_file_display(pulumi.get_stack())} hastack:dns",
+            opts=self._opts())
+
+    def _edges(self, zone: CloudDnsZone) -> dict[str, GcpRegionalEdge]:
+        """Per region the reserved public IP (DNS points at it before any workload
+        exists) and the regional certificate the workloads stack's Gateway serves."""
+        dns = self.config.dns
+        edges = {region: GcpRegionalEdge(
+            f"{self.name}-{region}-edge",
+            GcpRegionalEdgeArgs(name=self.name, tier=self.config.tier, project=self.project,
+                                region=region, domain=dns.domain, hostname=dns.hostname,
+                                labels=self.config.tags),
+            opts=self._opts(region)) for region in self.regions}
+        for region, edge in edges.items():
+            edge.validation_record(f"{self.name}-{region}-cert-validation", self.project,
+                                   zone.name, "regional", self._opts())
+        # One CNAME serves every region's authorization of the shared name.
+        shared_validation_record(f"{self.name}-shared-cert-validation", list(edges.values()),
+                                 self.project, zone.name, self._opts())
+        return edges
 
     def _database_for(self, region: str) -> dict[str, Any] | None:
         """Active region: the writer; standby: a read-only replica (never written)."""
@@ -250,8 +280,13 @@ class GcpPlatform(pulumi.ComponentResource):
                 "clusterName": cluster.cluster_name,
                 "zones": self._zones(region),
                 "workloadPool": cluster.workload_pool,
-                "edgeAddressName": self.addresses[region].name if region in self.addresses
+                "edgeAddressName": self.edges[region].address_name if region in self.edges
                 else None,
+                "edge": None if region not in self.edges else {
+                    "addressName": self.edges[region].address_name,
+                    "certificateName": self.edges[region].certificate_name,
+                    "hostnames": self.edges[region].hostnames,
+                    "healthPath": self._health_path()},
                 "database": self._database_for(region),
                 "cache": None if cache is None else {
                     "host": cache.endpoint.host, "port": cache.endpoint.port,
@@ -283,18 +318,18 @@ class GcpPlatform(pulumi.ComponentResource):
             secrets[region] = entry
         return pulumi.Output.secret(secrets)
 
-    def _dns(self) -> FailoverDns:
+    def _dns(self, zone: CloudDnsZone) -> FailoverDns:
         dns = self.config.dns
-        # The active region is the policy's primary target.
-        ordered = sorted(self.regions, key=lambda r: r != self.config.active)
-        targets = [DnsTarget(region, self.addresses[region].address) for region in ordered]
+        active = self.config.active
+        # The standby is warm (pods at zero): a plain backup target, not health-checked.
+        targets = [DnsTarget(region, edge.ip_address, evaluate_health=region == active)
+                   for region, edge in self.edges.items()]
         return FailoverDns(
             f"{self.name}-dns",
             FailoverDnsArgs(
                 name=self.name, tier=self.config.tier, project=self.project,
-                domain=dns.domain, hostname=dns.hostname, managed_zone=dns.zone_id,
-                health_check_path=dns.health_check_path,
-                primary=targets[0], secondary=targets[1] if len(targets) > 1 else None,
+                domain=dns.domain, hostname=dns.hostname, managed_zone=zone.name,
+                health_check_path=self._health_path(), targets=targets, active_region=active,
             ),
             opts=self._opts(),
         )
@@ -325,8 +360,10 @@ class GcpPlatform(pulumi.ComponentResource):
             outputs[f"cache.host.{region}"] = cache.endpoint.host
         if self.bucket is not None:
             outputs["artifacts.bucket"] = self.bucket.bucket_name
-        for region, address in self.addresses.items():
-            outputs[f"publicEndpoint.{region}"] = address.address
+        for region, edge in self.edges.items():
+            outputs[f"publicEndpoint.{region}"] = edge.ip_address
+        if self.zone is not None and self.zone.name_servers is not None:
+            outputs["dns.nameServers"] = self.zone.name_servers
         outputs["activeRegion"] = self.config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()

@@ -17,7 +17,7 @@ CRDs: see `CrdSource`. Warm standby: see `_standby_overrides`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
@@ -25,11 +25,11 @@ import pulumi
 from components.k8s import charts, placement, resilience, sizing
 from components.k8s.credentials import app_credentials
 from components.k8s.dbrole import DATABASE_ROLE_LABEL, app_endpoint, database_role_job
+from components.k8s.exposure import expose_service
 from components.k8s.identity import ArtifactIdentity, ServiceAccountRef, artifact_identity
-from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
 from components.k8s.secrets import opaque_secret
-from components.k8s.wiring import ArtifactStore, DatabaseEndpoint, OrchestratorWiring
+from components.k8s.wiring import ArtifactStore, DatabaseEndpoint, Exposure, OrchestratorWiring
 
 RELEASE = "argo-workflows"
 FULLNAME = "argo-workflows"  # set as fullnameOverride: Service/SA names derive from it
@@ -154,7 +154,7 @@ def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
             # The UI is public: every request must carry a Kubernetes bearer token.
             "authModes": ["client"],
             "serviceAccount": {"name": SERVER_SA, "annotations": sa_annotations},
-            "ingress": {"enabled": False},  # ours, see ingress.py
+            "ingress": {"enabled": False},  # the edge is ours, see exposure.py
         },
         "workflow": {
             "serviceAccount": {"create": True, "name": WORKFLOW_SA,
@@ -180,7 +180,7 @@ def _standby_overrides(values: dict[str, Any]) -> None:
     The controller migrates the archive schema at start-up and writes on every
     workflow completion, and no workflows are submitted to the standby cluster, so
     it runs zero replicas. CRDs, RBAC, service accounts with the artifact identity,
-    the Ingress and its certificate are all in place. Failover = promote the
+    the Service's registration with the region's edge are all in place. Failover = promote the
     database, set the role to primary, `pulumi up`.
     """
     values["controller"]["replicas"] = 0
@@ -197,7 +197,8 @@ class ArgoWorkflowsArgs:
     crds: CrdSource = "chart-minimal"
     crd_mirror_url: str | None = None
     service_monitor: bool = False
-    ingress: IngressSettings = field(default_factory=IngressSettings)
+    # How the server's Service is reached from the internet; None: the wiring's.
+    exposure: Exposure | None = None
 
 
 class ArgoWorkflows(pulumi.ComponentResource):
@@ -205,7 +206,6 @@ class ArgoWorkflows(pulumi.ComponentResource):
 
     namespace: pulumi.Output[str]
     service_hostname: str
-    public_endpoint: pulumi.Output[str]
 
     def __init__(self, name: str, args: ArgoWorkflowsArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -256,18 +256,15 @@ class ArgoWorkflows(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=prerequisites)))
 
-        ingress = public_ingress(
-            f"{name}-ui", name=SERVER_SERVICE, hostname=wiring.public_hostname, namespace=ns_name,
+        expose_service(
+            f"{name}-ui", exposure=args.exposure or wiring.exposure, namespace=ns_name,
             service_name=SERVER_SERVICE, service_port=SERVER_PORT, labels=labels,
-            settings=args.ingress,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[release])))
 
         self.namespace = ns_name
         self.service_hostname = f"{SERVER_SERVICE}.{args.namespace}.svc.cluster.local"
-        self.public_endpoint = load_balancer_address(ingress)
         self.register_outputs({
             "namespace": self.namespace,
             "serviceHostname": self.service_hostname,
-            "publicEndpoint": self.public_endpoint,
             "releaseStatus": release.status,
         })

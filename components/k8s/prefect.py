@@ -19,7 +19,7 @@ Warm standby (role "standby", secondary region): see `_standby_overrides`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,11 @@ import pulumi_kubernetes as k8s
 from components.k8s import charts, placement, prefect_setup, resilience, sizing, trust
 from components.k8s.credentials import API_AUTH_USER, app_credentials
 from components.k8s.dbrole import DATABASE_ROLE_LABEL, app_endpoint, database_role_job
+from components.k8s.exposure import expose_service
 from components.k8s.identity import ServiceAccountRef, artifact_identity
-from components.k8s.ingress import IngressSettings, load_balancer_address, public_ingress
 from components.k8s.release import helm_release, namespace, platform_labels
 from components.k8s.secrets import opaque_secret, postgres_asyncpg_url, redis_url
-from components.k8s.wiring import CacheEndpoint, OrchestratorWiring
+from components.k8s.wiring import CacheEndpoint, Exposure, OrchestratorWiring
 
 SERVER_RELEASE = "prefect-server"
 WORKER_RELEASE = "prefect-worker"
@@ -142,7 +142,7 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
         "externalDatabase": {"existingSecret": DB_SECRET,
                              "connectionStringSecretKey": DB_SECRET_KEY},
         "secret": {"create": False, "name": DB_SECRET},
-        # We own the Ingress (see ingress.py); the Gateway API path stays off too.
+        # The edge is ours (exposure.py registers the Service with it): no chart Ingress/Gateway.
         "ingress": {"enabled": False},
         "gateway": {"enabled": False},
     }
@@ -166,10 +166,10 @@ def _standby_overrides(values: dict[str, Any]) -> None:
     ephemeral and not replicated). Prefect cannot serve from a read-only database
     (background services and the migration hook write, the API writes on every run
     state change), so API, background services and workers are scaled to zero and
-    the migration hook is off; namespace, Secrets, release, Service, Ingress (whose
-    address the platform's DNS failover record uses) with its TLS certificate, and
-    the PDB are all in place. Failover = promote the database,
-    set the region's role to primary, `pulumi up` (migrations run, pods start).
+    the migration hook is off; namespace, Secrets, release, Service, its
+    registration with the region's edge (exposure.py) and the PDB are all in place.
+    Failover = promote the database, set the region's role to primary, `pulumi up`
+    (migrations run, pods start).
     """
     values["server"]["replicaCount"] = 0
     values["backgroundServices"]["runAsSeparateDeployment"] = False
@@ -236,7 +236,8 @@ def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
 class PrefectServerArgs:
     wiring: OrchestratorWiring
     namespace: str = "prefect"
-    ingress: IngressSettings = field(default_factory=IngressSettings)
+    # How the Service is reached from the internet; None: the wiring's.
+    exposure: Exposure | None = None
 
 
 class PrefectServer(pulumi.ComponentResource):
@@ -245,7 +246,6 @@ class PrefectServer(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     service_hostname: str
     api_url: str
-    public_endpoint: pulumi.Output[str]
 
     def __init__(self, name: str, args: PrefectServerArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -321,20 +321,17 @@ class PrefectServer(pulumi.ComponentResource):
             self._setup_job(name, ns_name, labels, wiring, pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[server, worker])))
 
-        ingress = public_ingress(
-            f"{name}-ui", name=SERVER_FULLNAME, hostname=wiring.public_hostname, namespace=ns_name,
+        expose_service(
+            f"{name}-ui", exposure=args.exposure or wiring.exposure, namespace=ns_name,
             service_name=SERVER_FULLNAME, service_port=SERVER_PORT, labels=labels,
-            settings=args.ingress,
-            # Pulumi's Ingress await needs the chart's Service to exist.
+            # The Service is the chart's: register it once the release exists.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server])))
 
         self.namespace = ns_name
-        self.public_endpoint = load_balancer_address(ingress)
         self.register_outputs({
             "namespace": self.namespace,
             "serviceHostname": self.service_hostname,
             "apiUrl": self.api_url,
-            "publicEndpoint": self.public_endpoint,
             "releaseStatus": server.status,
         })
 

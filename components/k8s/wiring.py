@@ -7,6 +7,7 @@ Workload Identity on GCP), which `ArtifactStore` carries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,6 +76,34 @@ class AppCredentials:
 
 
 @dataclass(frozen=True)
+class AwsExposure:
+    """The region's ALB target group (infrastructure layer) the pods are registered in."""
+
+    target_group_arn: pulumi.Input[str]
+    # The AWS Load Balancer Controller release: its webhook admits TargetGroupBindings.
+    controller: pulumi.Resource | None = None
+
+
+@dataclass(frozen=True)
+class GcpExposure:
+    """The region's reserved IP and Certificate Manager certificate (infrastructure layer)."""
+
+    address_name: pulumi.Input[str]
+    certificate_name: pulumi.Input[str]
+    # The names the listener serves: the shared one and this region's own.
+    hostnames: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """How the orchestrator's UI/API Service is reached from the internet (one cloud set)."""
+
+    health_path: str
+    aws: AwsExposure | None = None
+    gcp: GcpExposure | None = None
+
+
+@dataclass(frozen=True)
 class OrchestratorWiring:
     """One region's orchestrator deployment inputs."""
 
@@ -100,3 +129,5 @@ class OrchestratorWiring:
     # None: the orchestrator logs in as `database.username` (the master user); the
     # platforms always pass credentials (see components/k8s/credentials.py).
     credentials: AppCredentials | None = None
+    # None: the Service stays cluster-internal (no public edge in this stack).
+    exposure: Exposure | None = None

@@ -28,7 +28,15 @@ from components.addons.catalog import ADDONS
 from components.addons.gpu_capacity import GpuCapacity
 from components.addons.karpenter import KarpenterSettings
 from components.base import standard_tags
-from components.k8s.wiring import ArtifactStore, CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
+from components.k8s.wiring import (
+    ArtifactStore,
+    AwsExposure,
+    CacheEndpoint,
+    DatabaseEndpoint,
+    Exposure,
+    GcpExposure,
+    OrchestratorWiring,
+)
 from hastack.config.layers import WorkloadsStack
 from hastack.config.model import StackConfig
 
@@ -157,12 +165,31 @@ class ClusterWorkloads(pulumi.ComponentResource):
             # Generated once by the infrastructure stack (both regions use them).
             credentials=(from_secrets(env.orchestrator, self._secrets)
                          if env.database.enabled else None),
+            exposure=self._exposure(env, region),
         )
         # The load balancer controller's Service webhook fails closed: the
         # orchestrator's Services must wait for its release.
         webhook = [self.addons[n] for n in ("aws-load-balancer-controller",) if n in self.addons]
         return deploy_orchestrator(wiring, pulumi.ResourceOptions(parent=self,
                                                                   depends_on=webhook or None))
+
+    def _exposure(self, env: StackConfig, region: str) -> Exposure:
+        """The region's edge from the infrastructure stack: the pods join its target group
+        (AWS) or are served by a GKE Gateway on its reserved address and certificate."""
+        from components.k8s.orchestrator import edge_target
+
+        health = edge_target(env.orchestrator, env.dns.health_check_path).health_path
+        if env.cloud == "aws":
+            # The TargetGroupBinding is admitted by the controller's webhook: it waits
+            # for the controller release.
+            return Exposure(health, aws=AwsExposure(
+                target_group_arn=self._field("edge", "targetGroupArn"),
+                controller=self.addons.get("aws-load-balancer-controller")))
+        dns = env.dns
+        return Exposure(health, gcp=GcpExposure(
+            address_name=self._field("edge", "addressName"),
+            certificate_name=self._field("edge", "certificateName"),
+            hostnames=[f"{dns.hostname}.{dns.domain}", f"{dns.hostname}-{region}.{dns.domain}"]))
 
     def _database(self, env: StackConfig) -> DatabaseEndpoint | None:
         if not env.database.enabled:

@@ -172,6 +172,8 @@ class DnsSettings(_Section):
     domain: str
     # Hosted zone ID (Route 53) or managed zone name (Cloud DNS); looked up by domain when absent.
     zone_id: str | None = None
+    # Create the public zone in this stack (then delegate to its name servers, an output).
+    create_zone: bool = False
     hostname: str
     health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")]
     provider: Literal["route53", "cloud-dns"] | None = None
@@ -297,6 +299,9 @@ def validate_semantics(config: StackConfig) -> list[Problem]:
                              f"fewer than zoneCount={config.zone_count}"))
     problems += _placement_rules(config)
     problems += _access_rules(config)
+    if config.dns.create_zone and config.dns.zone_id:
+        problems.append(("dns.createZone", "createZone creates the zone, zoneId names an "
+                                           "existing one; set one of them, not both"))
     problems += _tier_rules(config)
     problems += _cross_region_rules(config)
     problems += _sizing_rules(config)

@@ -121,6 +121,9 @@ class FailoverRecordTarget:
     role: str
     health_check_name_tag: str | None
     region: str
+    # False for a warm standby's SECONDARY, which the plan leaves without a health check
+    # on purpose (components/aws/dns.py): an empty target group must not block failover.
+    health_checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,16 @@ def _output_key_by_plan_id(plan: Mapping[str, Any]) -> dict[str, str]:
             if isinstance(value, str)}
 
 
+# Load balancers' access-log buckets (components/aws/edge.py) hold no platform data and
+# are SSE-S3 by ELB's requirement, so the data-bucket invariants do not apply to them.
+ACCESS_LOG_PURPOSE = "alb-access-logs"
+
+
+def _data_buckets(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in _resources(plan, BUCKET)
+            if (_inputs(b).get("tags") or {}).get("hastack:purpose") != ACCESS_LOG_PURPOSE]
+
+
 def resolve_bucket_names(plan: Mapping[str, Any], stack_outputs: Mapping[str, Any] | None,
                          overrides: Mapping[str, str]) -> dict[str, str]:
     """Plan bucket resource name -> live bucket name.
@@ -235,7 +248,7 @@ def resolve_bucket_names(plan: Mapping[str, Any], stack_outputs: Mapping[str, An
     that names no bucket of the plan (a typo would otherwise go unverified).
     """
     key_by_id = _output_key_by_plan_id(plan)
-    buckets = _resources(plan, BUCKET)
+    buckets = _data_buckets(plan)
     accepted = {b["name"] for b in buckets} | {
         key_by_id[b["id"]] for b in buckets if b.get("id") in key_by_id}
     unknown = sorted(set(overrides) - accepted)
@@ -275,7 +288,7 @@ def _replica_plan_ids(plan: Mapping[str, Any]) -> dict[str, str]:
 
 def bucket_targets(plan: Mapping[str, Any],
                    live_names: Mapping[str, str]) -> tuple[BucketTarget, ...]:
-    buckets = _resources(plan, BUCKET)
+    buckets = _data_buckets(plan)
     live_name_by_id = {b.get("id"): live_names.get(b["name"]) for b in buckets}
     replicas = _replica_plan_ids(plan)
     targets = []
@@ -324,7 +337,8 @@ def failover_record_targets(plan: Mapping[str, Any]) -> tuple[FailoverRecordTarg
             set_identifier=_required_input(record, "setIdentifier"),
             role=str(policies[0].get("type", "")),
             health_check_name_tag=name_tag_by_check_id.get(inputs.get("healthCheckId")),
-            region=_region(record)))
+            region=_region(record),
+            health_checked=inputs.get("healthCheckId") is not None))
     return tuple(targets)
 
 
@@ -764,6 +778,12 @@ def check_failover_record(live: LiveAws, target: FailoverRecordTarget) -> list[F
         problems.append(f"failover role is {record.get('Failover')}, plan has {target.role}")
     check_id = record.get("HealthCheckId")
     by_id = {hc["Id"]: hc for hc in live.health_checks(target.region)}
+    if not target.health_checked:
+        if check_id:
+            problems.append(f"health check {check_id} attached, the plan has none: an "
+                            "unhealthy warm standby would keep DNS on a dead primary")
+        return [_finding(check, resource, "global", problems,
+                         f"{target.role} without a health check, as planned (warm standby)")]
     if not check_id:
         problems.append("no health check attached")
     elif check_id not in by_id:

@@ -35,7 +35,10 @@ def _failover_role(props: Any) -> str | None:
 
 @resource_rule(
     name="route53-primary-health-checked",
-    description="A PRIMARY failover record is health-checked, so Route 53 knows when to fail over.",
+    description="A PRIMARY failover record is health-checked (or an alias evaluating target "
+                "health), so Route 53 knows when to fail over. A SECONDARY may have neither: "
+                "a warm standby's empty target group is unhealthy, and an unhealthy "
+                "SECONDARY would keep DNS on a dead PRIMARY (facts.md pitfall 1).",
     severity=HIGH, levels=HA,
     anchors=(own("HA-DNS-1"),),
     types=(ROUTE53_RECORD,),

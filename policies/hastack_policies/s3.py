@@ -35,6 +35,7 @@ from hastack_policies.catalogue import (
 )
 from hastack_policies.graph import StackGraph, each
 from hastack_policies.tokens import (
+    LOAD_BALANCER,
     S3_BUCKETS,
     S3_LIFECYCLE,
     S3_OWNERSHIP,
@@ -114,9 +115,16 @@ def _sse_rules(graph: StackGraph, bucket: PolicyResource) -> list[Any]:
     return [*rules, inline] if inline else rules
 
 
+def _receives_alb_logs(graph: StackGraph, bucket: PolicyResource) -> bool:
+    """ELB delivers access logs only to SSE-S3 buckets (ELB docs, "Enable access logs")."""
+    return bool(graph.referrers(bucket, "accessLogs", (LOAD_BALANCER,),
+                                literal=lambda b: peek(b.props, "bucket")))
+
+
 @stack_rule(
     name="s3-sse-kms",
-    description="Every bucket encrypts objects by default with a KMS key.",
+    description="Every bucket encrypts objects by default with a KMS key (a load balancer's "
+                "access-log bucket with SSE-S3, the only encryption ELB delivers to).",
     severity=HIGH, levels=SECURITY,
     anchors=(checkov("CKV_AWS_145"), checkov("CKV_AWS_19")),
     remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration with sseAlgorithm="
@@ -128,6 +136,11 @@ def s3_sse_kms(stack: StackSubject, report: Report) -> None:
     def judge(bucket: PolicyResource) -> None:
         defaults = [value(rule, "applyServerSideEncryptionByDefault", default={})
                     for rule in _sse_rules(graph, bucket)]
+        if _receives_alb_logs(graph, bucket):
+            if not any(value(d, "sseAlgorithm") == "AES256" for d in defaults):
+                report("access-log bucket without SSE-S3 (AES256): ELB cannot deliver "
+                       "logs to SSE-KMS buckets.", bucket.urn)
+            return
         kms = [d for d in defaults if value(d, "sseAlgorithm") in KMS_ALGORITHMS]
         if not kms:
             report("default encryption is not SSE-KMS.", bucket.urn)

@@ -34,6 +34,8 @@ S3_OWNERSHIP = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
 S3_REPLICATION = ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",)
 ROUTE53_RECORD = "aws:route53/record:Record"
 ROUTE53_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LB_LISTENER = "aws:lb/listener:Listener"
 KMS_KEY = "aws:kms/key:Key"
 IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -48,6 +50,7 @@ MEMORYSTORE_INSTANCE = "gcp:redis/instance:Instance"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
 GCP_KMS_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GCP_SECRET = "gcp:secretmanager/secret:Secret"
+CLOUD_DNS_RECORD_SET = "gcp:dns/recordSet:RecordSet"
 
 # Kubernetes
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -58,3 +61,6 @@ PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 K8S_JOB = "kubernetes:batch/v1:Job"
 GCP_SQL_USER = "gcp:sql/user:User"
+# Gateway API, as served by GKE (v1; v1beta1 still served).
+GATEWAY_KINDS = ("kubernetes:gateway.networking.k8s.io/v1:Gateway",
+                 "kubernetes:gateway.networking.k8s.io/v1beta1:Gateway")

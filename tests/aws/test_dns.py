@@ -1,4 +1,4 @@
-"""FailoverDns under the recording mock engine."""
+"""FailoverDns under the recording mock engine: region-keyed records onto the ALBs."""
 
 from __future__ import annotations
 
@@ -8,157 +8,162 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.aws.dns import FailoverDns, FailoverDnsArgs, FailoverEndpoint, validate
+from components.aws.dns import FailoverDns, FailoverDnsArgs, RegionEndpoint, validate
 from components.base import Tier
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording, run_program
 
 RECORD = "aws:route53/record:Record"
 CHECK = "aws:route53/healthCheck:HealthCheck"
+ZONE = "ZPUBLIC123"
 
-EAST_LB = "k8s-east-1234.elb.us-east-1.amazonaws.com"
-WEST_LB = "k8s-west-5678.elb.us-west-2.amazonaws.com"
-ALIAS_PAIR = (FailoverEndpoint(EAST_LB, alias_zone_id="Z35SXDOTRQ7X7K"),
-              FailoverEndpoint(WEST_LB, alias_zone_id="Z1H1FL5HABSF5"))
-CNAME_PAIR = (FailoverEndpoint("east.gateway.example.net"),
-              FailoverEndpoint("west.gateway.example.net"))
-IP_PAIR = (FailoverEndpoint("203.0.113.10", target_is_ip=True),
-           FailoverEndpoint("198.51.100.20", target_is_ip=True))
+EAST_LB = "hastack-prod-use1-alb-1234.us-east-1.elb.amazonaws.com"
+WEST_LB = "hastack-prod-usw2-alb-5678.us-west-2.elb.amazonaws.com"
+EAST = RegionEndpoint("us-east-1", EAST_LB, "Z35SXDOTRQ7X7K")
+WEST_WARM = RegionEndpoint("us-west-2", WEST_LB, "Z1H1FL5HABSF5", evaluate_health=False)
+WEST_HOT = RegionEndpoint("us-west-2", WEST_LB, "Z1H1FL5HABSF5")
 
 
-def _plan(pair: tuple[FailoverEndpoint, FailoverEndpoint] = ALIAS_PAIR,
-          tier: Tier = "prod", **overrides: Any) -> Recording:
+def _plan(endpoints: tuple[RegionEndpoint, ...] = (EAST, WEST_WARM), tier: Tier = "prod",
+          **overrides: Any) -> Recording:
     def program() -> None:
         provider = aws.Provider("dns", region="us-east-1")
         dns = FailoverDns("workflows", FailoverDnsArgs(
-            tier=tier, domain="example.com", hostname="workflows",
-            primary=pair[0], secondary=pair[1], provider=provider, **overrides))
+            tier=tier, domain="example.com", hostname="workflows", zone_id=ZONE,
+            endpoints=list(endpoints), provider=provider, **overrides))
         pulumi.export("fqdn", dns.fqdn)
-        pulumi.export("zone_id", dns.zone_id)
         pulumi.export("checks", dns.health_check_ids)
 
     return run_program(program, project="hastack", stack="test", config={})
 
 
 @pytest.fixture(scope="module")
-def alias() -> Recording:
+def warm() -> Recording:
     return _plan()
 
 
 _of = Recording.of_type
 
 
-def _by_role(recording: Recording) -> dict[str, Registration]:
-    records = _of(recording, RECORD)
-    return {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
+def _failover(recording: Recording) -> dict[str, Registration]:
+    """Failover records by set identifier (= region)."""
+    return {r.inputs["setIdentifier"]: r for r in _of(recording, RECORD)
+            if r.inputs.get("failoverRoutingPolicies")}
 
 
-def test_one_primary_and_one_secondary_record_for_the_same_name(alias: Recording) -> None:
-    records = _of(alias, RECORD)
-    assert len(records) == 2
-    roles = _by_role(alias)
-    assert set(roles) == {"PRIMARY", "SECONDARY"}
-    assert {r.inputs["name"] for r in records} == {"workflows.example.com"}
-    assert len({r.inputs["setIdentifier"] for r in records}) == 2
-    assert len({r.inputs["zoneId"] for r in records}) == 1
+def _checks(recording: Recording) -> dict[str, Registration]:
+    return {c.inputs["tags"]["Name"].split()[-1]: c for c in _of(recording, CHECK)}
 
 
-def test_each_record_is_tied_to_its_own_health_check(alias: Recording) -> None:
-    checks = {c.id: c for c in _of(alias, CHECK)}
-    assert len(checks) == 2
-    roles = _by_role(alias)
-    primary_check = checks[roles["PRIMARY"].inputs["healthCheckId"]]
-    secondary_check = checks[roles["SECONDARY"].inputs["healthCheckId"]]
-    assert primary_check is not secondary_check
-    assert primary_check.inputs["fqdn"] == EAST_LB
-    assert secondary_check.inputs["fqdn"] == WEST_LB
-    assert set(alias.outputs["checks"].values()) == set(checks)
+def test_one_failover_record_per_region_for_the_shared_name(warm: Recording) -> None:
+    records = _failover(warm)
+    assert set(records) == {"us-east-1", "us-west-2"}
+    assert {r.inputs["name"] for r in records.values()} == {"workflows.example.com"}
+    assert {r.inputs["zoneId"] for r in records.values()} == {ZONE}
+    roles = {region: r.inputs["failoverRoutingPolicies"][0]["type"]
+             for region, r in records.items()}
+    assert roles == {"us-east-1": "PRIMARY", "us-west-2": "SECONDARY"}
+    # Pulumi names are keyed by region, never by role.
+    assert {r.name for r in records.values()} == {"workflows-us-east-1-failover",
+                                                  "workflows-us-west-2-failover"}
 
 
-def test_alias_records_evaluate_target_health(alias: Recording) -> None:
-    roles = _by_role(alias)
-    for role, target, zone in (("PRIMARY", EAST_LB, "Z35SXDOTRQ7X7K"),
-                               ("SECONDARY", WEST_LB, "Z1H1FL5HABSF5")):
-        record = roles[role]
+def test_records_are_aliases_onto_each_regions_alb(warm: Recording) -> None:
+    records = _failover(warm)
+    assert records["us-east-1"].inputs["aliases"] == [
+        {"name": EAST_LB, "zoneId": "Z35SXDOTRQ7X7K", "evaluateTargetHealth": True}]
+    assert records["us-west-2"].inputs["aliases"][0]["name"] == WEST_LB
+    for record in records.values():
         assert record.inputs["type"] == "A"
-        assert record.inputs["aliases"] == [
-            {"name": target, "zoneId": zone, "evaluateTargetHealth": True}]
         assert "ttl" not in record.inputs and "records" not in record.inputs
 
 
-@pytest.mark.parametrize(("tier", "interval"), [("prod", 10), ("dev", 30)])
-def test_health_checks_probe_https_from_several_regions(tier: Tier, interval: int) -> None:
-    recording = _plan(tier=tier)
-    for check in _of(recording, CHECK):
+def test_the_active_record_is_health_checked_the_warm_standby_is_not(warm: Recording) -> None:
+    records, checks = _failover(warm), _checks(warm)
+    assert records["us-east-1"].inputs["healthCheckId"] == checks["us-east-1"].id
+    # Pitfall 1: an unhealthy (empty) SECONDARY would keep DNS on a dead PRIMARY.
+    assert "healthCheckId" not in records["us-west-2"].inputs
+    assert records["us-west-2"].inputs["aliases"][0]["evaluateTargetHealth"] is False
+    # ...but the standby is still probed, for alarms and for when it becomes active.
+    assert set(checks) == {"us-east-1", "us-west-2"}
+
+
+def test_a_hot_standby_routes_on_its_health_too() -> None:
+    hot = _plan((EAST, WEST_HOT))
+    records, checks = _failover(hot), _checks(hot)
+    assert records["us-west-2"].inputs["healthCheckId"] == checks["us-west-2"].id
+    assert records["us-west-2"].inputs["aliases"][0]["evaluateTargetHealth"] is True
+
+
+def test_health_checks_probe_the_regional_names_over_https_with_sni(warm: Recording) -> None:
+    for region, check in _checks(warm).items():
         inputs = check.inputs
         assert inputs["type"] == "HTTPS" and inputs["port"] == 443
+        assert inputs["fqdn"] == f"workflows-{region}.example.com"
+        assert inputs["enableSni"] is True
         assert inputs["resourcePath"] == "/api/health"
-        assert inputs["requestInterval"] == interval
-        assert 1 <= inputs["failureThreshold"] <= 10
         assert len(set(inputs["regions"])) >= 3
-        assert inputs["measureLatency"] is True
+        assert (inputs["requestInterval"], inputs["failureThreshold"]) == (10, 3)
+        assert "ipAddress" not in inputs
 
 
-def test_cname_records_use_a_short_ttl() -> None:
-    roles = _by_role(_plan(CNAME_PAIR))
-    assert roles["PRIMARY"].inputs["records"] == ["east.gateway.example.net"]
-    assert roles["SECONDARY"].inputs["records"] == ["west.gateway.example.net"]
-    for record in roles.values():
-        assert record.inputs["type"] == "CNAME" and record.inputs["ttl"] == 60
-        assert "aliases" not in record.inputs
+def test_each_regional_name_is_an_alias_to_its_own_alb(warm: Recording) -> None:
+    regional = {r.inputs["name"]: r for r in _of(warm, RECORD)
+                if not r.inputs.get("failoverRoutingPolicies")}
+    assert regional["workflows-us-east-1.example.com"].inputs["aliases"][0]["name"] == EAST_LB
+    assert regional["workflows-us-west-2.example.com"].inputs["aliases"][0]["name"] == WEST_LB
+    # The health check probes the regional name, so it waits for the record.
+    for region, check in _checks(warm).items():
+        assert regional[f"workflows-{region}.example.com"].urn in check.dependencies
 
 
-def test_ip_endpoints_are_probed_by_address_with_the_public_name() -> None:
-    recording = _plan(IP_PAIR, tier="dev")
-    checks = {c.inputs["ipAddress"]: c for c in _of(recording, CHECK)}
-    assert set(checks) == {"203.0.113.10", "198.51.100.20"}
-    assert all(c.inputs["fqdn"] == "workflows.example.com" for c in checks.values())
-    assert {r.inputs["type"] for r in _of(recording, RECORD)} == {"A"}
+def test_staging_probes_every_30_seconds() -> None:
+    for check in _checks(_plan(tier="staging")).values():
+        assert check.inputs["requestInterval"] == 30
 
 
-def test_zone_is_looked_up_by_domain_or_taken_as_given(alias: Recording) -> None:
-    looked_up = alias.outputs["zone_id"]
-    assert looked_up.startswith("Z")
-    assert {r.inputs["zoneId"] for r in _of(alias, RECORD)} == {looked_up}
-    given = _plan(zone_id="ZGIVEN123")
-    assert {r.inputs["zoneId"] for r in _of(given, RECORD)} == {"ZGIVEN123"}
+def test_flipping_the_active_region_changes_roles_in_place() -> None:
+    before = _failover(_plan())
+    after = _failover(_plan((RegionEndpoint("us-east-1", EAST_LB, "Z35SXDOTRQ7X7K", False),
+                             WEST_HOT), active_region="us-west-2"))
+    for region in ("us-east-1", "us-west-2"):
+        assert before[region].urn == after[region].urn  # same resource: an update
+        assert before[region].inputs["setIdentifier"] == after[region].inputs["setIdentifier"]
+    assert after["us-west-2"].inputs["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
+    assert after["us-east-1"].inputs["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    assert "healthCheckId" not in after["us-east-1"].inputs
+    assert "healthCheckId" in after["us-west-2"].inputs
 
 
-def _args(**overrides: Any) -> FailoverDnsArgs:
+def test_one_region_is_a_simple_alias() -> None:
+    single = _plan((EAST,), tier="dev")
+    assert _failover(single) == {}
+    shared = [r for r in _of(single, RECORD) if r.inputs["name"] == "workflows.example.com"]
+    assert len(shared) == 1
+    assert shared[0].inputs["aliases"][0]["name"] == EAST_LB
+    assert "setIdentifier" not in shared[0].inputs
+
+
+def _args(**changes: Any) -> FailoverDnsArgs:
     fields: dict[str, Any] = {"tier": "prod", "domain": "example.com", "hostname": "workflows",
-                              "primary": ALIAS_PAIR[0], "secondary": ALIAS_PAIR[1]}
-    fields.update(overrides)
+                              "zone_id": ZONE, "endpoints": [EAST, WEST_WARM]}
+    fields.update(changes)
     return FailoverDnsArgs(**fields)
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"secondary": None}, "secondary endpoint is missing"),
-    ({"request_interval": 20}, "request_interval must be 10 or 30"),
-    ({"failure_threshold": 0}, r"failure_threshold must be 1\.\.10"),
-    ({"failure_threshold": 11}, r"failure_threshold must be 1\.\.10"),
-    ({"checker_regions": ["us-east-1", "eu-west-1"]}, "at least 3 distinct regions"),
-    ({"checker_regions": ["us-east-1", "eu-west-1", "us-east-1"]}, "at least 3 distinct"),
-    ({"checker_regions": ["us-east-1", "eu-west-1", "eu-central-1"]},
-     "not Route 53 checker regions"),
-    ({"primary": FailoverEndpoint(EAST_LB, set_identifier="east"),
-      "secondary": FailoverEndpoint(WEST_LB, set_identifier="east")},
-     "distinct set_identifiers"),
-    ({"primary": CNAME_PAIR[0], "secondary": ALIAS_PAIR[1]}, "same record type"),
-    ({"primary": FailoverEndpoint("1.2.3.4", alias_zone_id="Z1", target_is_ip=True)},
-     "alias target is a DNS name"),
-    ({"ttl": 3600}, r"ttl must be 1\.\.300"),
-    ({"health_check_path": "api/health"}, "must start with '/'"),
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"request_interval": 15}, "10 or 30"),
+    ({"failure_threshold": 11}, "1..10"),
+    ({"checker_regions": ["us-east-1", "us-west-2"]}, "at least 3"),
+    ({"checker_regions": ["us-east-1", "us-west-2", "mars-1"]}, "not Route 53 checker"),
+    ({"health_check_path": "health"}, "start with '/'"),
     ({"domain": "Example.COM"}, "lower-case DNS domain"),
-    ({"hostname": "workflows.api"}, "single lower-case DNS label"),
+    ({"hostname": "a.b"}, "single lower-case DNS label"),
+    ({"endpoints": []}, "at least one region"),
+    ({"endpoints": [EAST, EAST]}, "twice"),
+    ({"active_region": "eu-west-1"}, "not one of"),
+    ({"active_region": "us-west-2"}, "must evaluate its health"),
 ])
-def test_invalid_arguments_raise_clear_errors(overrides: dict[str, Any], message: str) -> None:
+def test_invalid_arguments_are_clear_errors(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        validate(_args(**overrides))
-
-
-def test_missing_secondary_fails_the_program() -> None:
-    def program() -> None:
-        FailoverDns("workflows", _args(secondary=None))
-
-    with pytest.raises(ValueError, match="secondary endpoint is missing"):
-        run_program(program, project="hastack", stack="test", config={})
+        validate(_args(**changes))

@@ -43,7 +43,8 @@ def test_one_custom_mode_vpc_with_a_subnet_per_region(plans) -> None:
     plan = plans("prod")
     vpc = only(plan, "gcp:compute/network:Network")
     assert vpc.inputs["autoCreateSubnetworks"] is False
-    subnets = of_type(plan, "gcp:compute/subnetwork:Subnetwork")
+    subnets = of_type(plan, "gcp:compute/subnetwork:Subnetwork",
+                      lambda s: s.inputs.get("purpose") is None)
     assert sorted(s.inputs["region"] for s in subnets) == sorted([PRIMARY, SECONDARY])
     for subnet in subnets:
         region = subnet.inputs["region"]
@@ -87,6 +88,31 @@ def test_private_service_access_for_cloud_sql_and_memorystore(plans) -> None:
 
 def test_dev_samples_fewer_flows_and_has_one_region(plans) -> None:
     plan = plans("dev")
-    subnet = only(plan, "gcp:compute/subnetwork:Subnetwork")
+    subnet = only(plan, "gcp:compute/subnetwork:Subnetwork", "-subnet")
     assert subnet.inputs["region"] == PRIMARY
     assert subnet.inputs["logConfig"]["flowSampling"] == 0.1
+
+
+def test_each_region_has_a_proxy_only_subnet_for_the_regional_load_balancer(plans) -> None:
+    plan = plans("prod")
+    proxies = of_type(plan, "gcp:compute/subnetwork:Subnetwork",
+                      lambda s: s.inputs.get("purpose") == "REGIONAL_MANAGED_PROXY")
+    assert sorted(p.inputs["region"] for p in proxies) == sorted([PRIMARY, SECONDARY])
+    ranges = [ipaddress.ip_network(r.inputs["ipCidrRange"])
+              for r in of_type(plan, "gcp:compute/subnetwork:Subnetwork")]
+    for proxy in proxies:
+        assert proxy.inputs["role"] == "ACTIVE"
+        own = ipaddress.ip_network(proxy.inputs["ipCidrRange"])
+        assert own.prefixlen == 23  # Google's recommended size, from a /16
+        assert [r for r in ranges if r != own and r.overlaps(own)] == []
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/16", "10.0.0.0/18", "10.0.0.0/20"])
+def test_proxy_only_range_overlaps_no_other_range(cidr: str) -> None:
+    layout = carve_region(cidr)
+    proxy = ipaddress.ip_network(layout.proxy_only)
+    others = [layout.nodes, layout.pods, layout.services, layout.private_service_access,
+              layout.control_plane]
+    assert proxy.subnet_of(ipaddress.ip_network(cidr))
+    assert proxy.prefixlen <= 24
+    assert not any(proxy.overlaps(ipaddress.ip_network(o)) for o in others)

@@ -13,7 +13,15 @@ import pytest
 
 from components.base import Tier
 from components.k8s.orchestrator import OrchestratorDeployment, deploy_orchestrator
-from components.k8s.wiring import ArtifactStore, CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
+from components.k8s.wiring import (
+    ArtifactStore,
+    AwsExposure,
+    CacheEndpoint,
+    DatabaseEndpoint,
+    Exposure,
+    GcpExposure,
+    OrchestratorWiring,
+)
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording, run_program
 
@@ -36,6 +44,22 @@ KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-55
 AWS_BUCKET = "hastack-artifacts-use1"
 GCP_BUCKET = "hastack-artifacts-usc1"
 GCP_PROJECT = "hastack-test"
+
+
+TARGET_GROUP_ARN = ("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/"
+                    "hastack-prod-use1-tg/0123456789abcdef")
+EDGE_ADDRESS_NAME = "hastack-prod-us-central1-edge"
+EDGE_CERTIFICATE_NAME = "hastack-prod-us-central1-edge"
+EDGE_HOSTNAMES = ["workflows.example.com", "workflows-us-central1.example.com"]
+
+
+def exposure(cloud: str, health_path: str = "/api/health") -> Exposure:
+    """The region's edge as the infrastructure layer hands it over."""
+    if cloud == "aws":
+        return Exposure(health_path, aws=AwsExposure(target_group_arn=TARGET_GROUP_ARN))
+    return Exposure(health_path, gcp=GcpExposure(
+        address_name=EDGE_ADDRESS_NAME, certificate_name=EDGE_CERTIFICATE_NAME,
+        hostnames=EDGE_HOSTNAMES))
 
 
 PRIVATE_CA = ("-----BEGIN CERTIFICATE-----\nTU9DSy1NRU1PUllTVE9SRS1DQQ==\n"
@@ -75,6 +99,7 @@ def make_wiring(orchestrator: str, *, cloud: str = "aws", tier: Tier = "prod",
                                # Memorystore's per-instance CA; ElastiCache uses a public one.
                                ca_certificate=PRIVATE_CA if cloud == "gcp" else None),
         "artifacts": artifact_store(cloud),
+        "exposure": exposure(cloud),
     }
     fields.update(overrides)
     return OrchestratorWiring(**fields)
@@ -88,7 +113,6 @@ def record(orchestrator: str, **kwargs: Any) -> Recording:
             make_wiring(orchestrator, **kwargs), pulumi.ResourceOptions())
         pulumi.export("namespace", deployment.namespace)
         pulumi.export("serviceHostname", deployment.service_hostname)
-        pulumi.export("publicEndpoint", deployment.public_endpoint)
 
     return run_program(program, project="hastack", stack="test", config={})
 

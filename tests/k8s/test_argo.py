@@ -197,19 +197,18 @@ def test_crds_never_downloaded_by_default(recorder: Recorder) -> None:
         argo.crd_values("mirror")
 
 
-def test_release_ingress_and_endpoints(recorder: Recorder) -> None:
+def test_release_and_its_edge_registration(recorder: Recorder) -> None:
     recording = recorder("argo")
     inputs = release(recording, argo.RELEASE).inputs
     assert (inputs["chart"], inputs["version"]) == ("argo-workflows", charts.ARGO_WORKFLOWS.version)
     assert inputs["repositoryOpts"] == {"repo": charts.ARGO_HELM_REPO}
-    ingress = one(recording, "kubernetes:networking.k8s.io/v1:Ingress")
-    host = "argo.us-east-1.workflows.example.com"
-    assert ingress.inputs["spec"]["tls"][0]["hosts"] == [host]
-    backend = ingress.inputs["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend == {"name": "argo-workflows-server", "port": {"number": 2746}}
-    assert release(recording, argo.RELEASE).urn in ingress.dependencies
+    assert of_type(recording, "kubernetes:networking.k8s.io/v1:Ingress") == []
+    binding = one(recording, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    assert binding.inputs["spec"]["serviceRef"] == {"name": "argo-workflows-server",
+                                                    "port": 2746}
+    assert binding.inputs["spec"]["targetType"] == "ip"
+    assert release(recording, argo.RELEASE).urn in binding.dependencies
     assert recording.outputs["serviceHostname"] == "argo-workflows-server.argo.svc.cluster.local"
-    assert recording.outputs["publicEndpoint"].endswith(".lb.hastack.invalid")
 
 
 def test_standby_runs_a_read_only_server_and_no_controller(recorder: Recorder) -> None:

@@ -22,6 +22,7 @@ from tests.k8s.conftest import (
     KUBECONFIG,
     REDIS_TOKEN,
     SECRET_PREFIX,
+    TARGET_GROUP_ARN,
     of_type,
     release,
     walk_strings,
@@ -29,6 +30,7 @@ from tests.k8s.conftest import (
 
 Recorder = Callable[..., Recording]
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+TGB = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
 def server_values(recording: Recording) -> dict[str, Any]:
@@ -176,21 +178,29 @@ def test_releases_are_pinned_helm_releases(recorder: Recorder) -> None:
         assert inputs["waitForJobs"] is True and inputs["atomic"] is True
 
 
-def test_ingress_with_tls_and_public_endpoint(recorder: Recorder) -> None:
+def test_the_api_service_joins_the_regions_edge(recorder: Recorder) -> None:
     recording = recorder("prefect")
-    (ingress,) = of_type(recording, "kubernetes:networking.k8s.io/v1:Ingress")
+    assert of_type(recording, "kubernetes:networking.k8s.io/v1:Ingress") == []
+    (binding,) = of_type(recording, TGB)
+    assert binding.inputs["spec"] == {
+        "serviceRef": {"name": "prefect-server", "port": 4200},
+        "targetGroupARN": TARGET_GROUP_ARN, "targetType": "ip"}
+    assert binding.inputs["metadata"]["namespace"] == "prefect"
+    server = release(recording, prefect.SERVER_RELEASE)
+    assert server.urn in binding.dependencies  # the Service is the chart's
     host = "prefect.us-east-1.workflows.example.com"
-    spec = ingress.inputs["spec"]
-    assert spec["tls"] == [{"hosts": [host], "secretName": f"{host.replace('.', '-')}-tls"}]
-    (rule,) = spec["rules"]
-    assert rule["host"] == host
-    backend = rule["http"]["paths"][0]["backend"]["service"]
-    assert backend == {"name": "prefect-server", "port": {"number": 4200}}
-    assert "cert-manager.io/cluster-issuer" in ingress.inputs["metadata"]["annotations"]
     assert server_values(recording)["server"]["uiConfig"]["prefectUiApiUrl"] == \
         f"https://{host}/api"
-    assert server_values(recording)["ingress"]["enabled"] is False  # ours, not the chart's
-    assert recording.outputs["publicEndpoint"].endswith(".lb.hastack.invalid")
+    assert server_values(recording)["ingress"]["enabled"] is False  # the edge is ours
+    assert server_values(recording)["gateway"]["enabled"] is False
+
+
+def test_no_annotation_assumes_ingress_nginx_or_cert_manager(recorder: Recorder) -> None:
+    for cloud in ("aws", "gcp"):
+        for registration in recorder("prefect", cloud=cloud).registrations:
+            for path, text in walk_strings(registration.inputs):
+                assert "nginx" not in text and "cert-manager.io" not in text, \
+                    f"{registration.urn}: {path} = {text}"
 
 
 def test_standby_keeps_everything_installed_but_nothing_writing(recorder: Recorder) -> None:
@@ -200,7 +210,7 @@ def test_standby_keeps_everything_installed_but_nothing_writing(recorder: Record
     assert values["backgroundServices"]["runAsSeparateDeployment"] is False
     assert values["migrations"]["enabled"] is False
     assert worker_values(recording)["worker"]["replicaCount"] == 0
-    assert of_type(recording, PDB) and of_type(recording, "kubernetes:networking.k8s.io/v1:Ingress")
+    assert of_type(recording, PDB) and of_type(recording, TGB)
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])

@@ -399,6 +399,55 @@ def _dns(b: PlanBuilder) -> None:
             provider="use1", parent=parent)
 
 
+def _edge(b: PlanBuilder) -> None:
+    """The us-east-1 edge: protected ALB logging to an SSE-S3 bucket, redirect + TLS 1.3."""
+    parent = b.component("hastack:aws:RegionalEdge", "edge")
+    b.add("aws:s3/bucket:Bucket", "edge-logs", {"bucket": "hastack-prod-use1-alb-logs"},
+          provider="use1", parent=parent, protect=True)
+    logs = ref("edge-logs")
+    b.add("aws:s3/bucketVersioning:BucketVersioning", "edge-logs-versioning", {
+        "bucket": logs, "versioningConfiguration": {"status": "Enabled"}},
+        provider="use1", parent=parent)
+    b.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "edge-logs-pab", {
+        "bucket": logs, "blockPublicAcls": True, "blockPublicPolicy": True,
+        "ignorePublicAcls": True, "restrictPublicBuckets": True}, provider="use1", parent=parent)
+    b.add("aws:s3/bucketServerSideEncryptionConfiguration:"
+          "BucketServerSideEncryptionConfiguration", "edge-logs-sse", {
+              "bucket": logs, "rules": [{"applyServerSideEncryptionByDefault": {
+                  "sseAlgorithm": "AES256"}}]}, provider="use1", parent=parent)
+    b.add("aws:s3/bucketPolicy:BucketPolicy", "edge-logs-policy", {
+        "bucket": logs, "policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::hastack-prod-use1-alb-logs",
+                         "arn:aws:s3:::hastack-prod-use1-alb-logs/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})},
+        provider="use1", parent=parent)
+    b.add("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "edge-logs-ownership", {
+        "bucket": logs, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        provider="use1", parent=parent)
+    b.add("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+          "edge-logs-lifecycle", {"bucket": logs, "rules": [{
+              "id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": 90},
+              "noncurrentVersionExpiration": {"noncurrentDays": 7}}]},
+          provider="use1", parent=parent)
+    b.add("aws:lb/loadBalancer:LoadBalancer", "edge-alb", {
+        "loadBalancerType": "application", "internal": False,
+        "enableDeletionProtection": True, "dropInvalidHeaderFields": True,
+        "accessLogs": {"bucket": ref("edge-logs", "bucket"), "prefix": "alb", "enabled": True}},
+        provider="use1", parent=parent, protect=True)
+    b.add("aws:lb/listener:Listener", "edge-http", {
+        "loadBalancerArn": ref("edge-alb", "arn"), "port": 80, "protocol": "HTTP",
+        "defaultActions": [{"type": "redirect", "redirect": {
+            "protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}]},
+        provider="use1", parent=parent)
+    b.add("aws:lb/listener:Listener", "edge-https", {
+        "loadBalancerArn": ref("edge-alb", "arn"), "port": 443, "protocol": "HTTPS",
+        "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}]},
+        provider="use1", parent=parent)
+
+
 PREFECT_LABELS = {"app.kubernetes.io/name": "prefect-server",
                   "app.kubernetes.io/instance": "prefect-server",
                   "app.kubernetes.io/component": "server"}
@@ -505,6 +554,7 @@ def aws_builder(*, tier: str = "prod", stack: str = "prod") -> PlanBuilder:
     _cache(b)
     _artifacts(b)
     _dns(b)
+    _edge(b)
     _kubernetes(b)
     return b
 
@@ -528,7 +578,8 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
                                                            "displayName": "vpn"}]},
         "workloadIdentityConfig": {"workloadPool": "hastack-prod.svc.id.goog"},
         "enableShieldedNodes": True, "datapathProvider": "ADVANCED_DATAPATH",
-        "removeDefaultNodePool": True, "initialNodeCount": 1, "deletionProtection": True},
+        "removeDefaultNodePool": True, "initialNodeCount": 1, "deletionProtection": True,
+        "gatewayApiConfig": {"channel": "CHANNEL_STANDARD"}},
         provider="ew1", parent=parent)
     b.add("gcp:container/nodePool:NodePool", "gke-pool", {
         "cluster": ref("gke"), "location": "europe-west1",
@@ -563,7 +614,32 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
         "name": "hastack-prod-artifacts", "location": "EU", "versioning": {"enabled": True},
         "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced"},
         provider="ew1", parent=parent, protect=True)
+    _gcp_edge(b, parent)
     return b
+
+
+def _gcp_edge(b: PlanBuilder, parent: str) -> None:
+    """Failover onto the reserved addresses, and the Gateway GKE serves on them."""
+    b.add("gcp:compute/healthCheck:HealthCheck", "dns-health", {
+        "httpsHealthCheck": {"port": 443, "requestPath": "/api/health"},
+        "sourceRegions": ["europe-west1", "europe-west4", "europe-west2"],
+        "checkIntervalSec": 30}, provider="ew1", parent=parent)
+    b.add("gcp:dns/recordSet:RecordSet", "dns-record", {
+        "managedZone": "example-com", "name": "workflows.example.com.", "type": "A",
+        "ttl": 30, "routingPolicy": {
+            "healthCheck": ref("dns-health"),
+            "primaryBackup": {"primary": {"externalEndpoints": ["203.0.113.10"]},
+                              "backupGeos": [{"location": "europe-west4",
+                                              "rrdatas": ["198.51.100.20"]}],
+                              "trickleRatio": 0}}}, provider="ew1", parent=parent)
+    b.provider("gke-k8s", "kubernetes")
+    b.add("kubernetes:gateway.networking.k8s.io/v1:Gateway", "prefect-gateway", {
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "prefect-server", "namespace": "prefect"},
+        "spec": {"gatewayClassName": "gke-l7-regional-external-managed",
+                 "addresses": [{"type": "NamedAddress", "value": "hastack-prod-ew1-edge"}],
+                 "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443}]}},
+        provider="gke-k8s", parent=parent)
 
 
 # --- the deliberately broken plan ----------------------------------------------------------

@@ -235,7 +235,7 @@ def deploy_dns(targets: Targets, check_type: str = "HTTPS") -> str:
     zone_id: str = _route53().create_hosted_zone(
         Name=domain, CallerReference="zone")["HostedZone"]["Id"]
     for record in targets.failover_records:
-        upsert_record(zone_id, record, check_ids[record.health_check_name_tag or ""])
+        upsert_record(zone_id, record, check_ids.get(record.health_check_name_tag or ""))
     return zone_id
 
 
@@ -265,10 +265,12 @@ def test_targets_follow_the_prod_plan(targets: Targets) -> None:
     assert by_name["live-artifacts-east"].region == "us-east-1"
     assert by_name["live-artifacts-west"].replica_name is None
     assert sorted(hc.name_tag for hc in targets.health_checks) == [
-        "workflows.workflows.example.com us-east-1", "workflows.workflows.example.com us-west-2"]
-    assert {(r.set_identifier, r.role, r.domain) for r in targets.failover_records} == {
-        ("us-east-1", "PRIMARY", "workflows.example.com"),
-        ("us-west-2", "SECONDARY", "workflows.example.com")}
+        "workflows.workflows.example.com us-east-1",
+        "workflows.workflows.example.com us-west-2"]
+    assert {(r.set_identifier, r.role, r.domain, r.health_checked)
+            for r in targets.failover_records} == {
+        ("us-east-1", "PRIMARY", "workflows.example.com", True),
+        ("us-west-2", "SECONDARY", "workflows.example.com", False)}
 
 
 def test_bucket_names_from_overrides_by_resource_name_or_output_key(
@@ -620,11 +622,14 @@ ROLE_REGION = {"primary": "us-east-1", "secondary": "us-west-2"}
 
 
 def _health_check(targets: Targets, role: str) -> HealthCheckTarget:
-    return next(hc for hc in targets.health_checks if hc.name_tag.endswith(ROLE_REGION[role]))
+    """The health check of the region with that role ("primary" / "secondary")."""
+    region = {"primary": "us-east-1", "secondary": "us-west-2"}[role]
+    return next(hc for hc in targets.health_checks if hc.name_tag.endswith(region))
 
 
 def _record(targets: Targets, role: str) -> FailoverRecordTarget:
-    return next(r for r in targets.failover_records if r.set_identifier == ROLE_REGION[role])
+    """The record of the region with that role ("primary" / "secondary")."""
+    return next(r for r in targets.failover_records if r.role == role.upper())
 
 
 def test_https_health_checks_pass(targets: Targets, live: LiveAws) -> None:
@@ -724,13 +729,32 @@ def test_record_without_health_check_fails(targets: Targets, live: LiveAws) -> N
 
 def test_record_on_the_other_sides_health_check_fails(targets: Targets, live: LiveAws) -> None:
     zone_id = deploy_dns(targets)
-    record = _record(targets, "secondary")
-    primary_check = next(hc["Id"] for hc in live.health_checks("us-east-1")
-                         if hc["Tags"]["Name"].endswith(ROLE_REGION["primary"]))
-    upsert_record(zone_id, record, primary_check)
+    record = _record(targets, "primary")
+    standby_check = next(hc["Id"] for hc in live.health_checks("us-east-1")
+                         if hc["Tags"]["Name"].endswith("us-west-2"))
+    upsert_record(zone_id, record, standby_check)
     (finding,) = verify_aws.check_failover_record(LiveAws(AwsClients()), record)
     assert finding.status == "fail"
     assert "is not the one tagged" in finding.detail
+
+
+def test_warm_standby_record_passes_without_a_health_check(targets: Targets,
+                                                           live: LiveAws) -> None:
+    deploy_dns(targets)
+    record = _record(targets, "secondary")
+    (finding,) = verify_aws.check_failover_record(live, record)
+    assert finding.status == "pass" and "warm standby" in finding.detail
+
+
+def test_a_health_check_on_the_warm_standby_record_fails(targets: Targets,
+                                                         live: LiveAws) -> None:
+    zone_id = deploy_dns(targets)
+    record = _record(targets, "secondary")
+    check_id = next(hc["Id"] for hc in live.health_checks("us-east-1")
+                    if hc["Tags"]["Name"].endswith("us-west-2"))
+    upsert_record(zone_id, record, check_id)
+    (finding,) = verify_aws.check_failover_record(LiveAws(AwsClients()), record)
+    assert finding.status == "fail" and "the plan has none" in finding.detail
 
 
 def test_record_with_the_wrong_failover_role_fails(targets: Targets, live: LiveAws) -> None:

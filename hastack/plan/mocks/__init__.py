@@ -83,6 +83,16 @@ class StackOutputs:
 
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+class InvokeFailure(Exception):
+    """Raised by a rule for a lookup the provider would refuse (e.g. no such zone).
+
+    Returned to the program as the engine returns a provider's failure, so the
+    program sees the same catchable invoke error it would see in a real preview.
+    """
+
+    def __init__(self, prop: str, reason: str) -> None:
+        super().__init__(reason)
+        self.prop, self.reason = prop, reason
 
 
 class PlanMocks(Mocks):
@@ -149,7 +159,10 @@ class PlanMocks(Mocks):
             )
         region, project = self._scope(args.provider)
         context = MockContext(args.token, "", region, project, dict(args.args))
-        return rule(dict(args.args), context), []
+        try:
+            return rule(dict(args.args), context), []
+        except InvokeFailure as failure:
+            return {}, [(failure.prop, failure.reason)]
 
 
 # Import the rule modules for their registrations.

@@ -10,6 +10,7 @@ from hastack.plan.mocks import (
     ACCOUNT_ID,
     ID_RULES,
     PREFIX_OUTPUT_RULES,
+    InvokeFailure,
     MockContext,
     invoke,
     outputs_for,
@@ -231,9 +232,20 @@ def _region(_args: dict[str, Any], context: MockContext) -> dict[str, Any]:
             "endpoint": f"ec2.{region}.amazonaws.com", "description": region}
 
 
+# The public hosted zones the offline account has: the stack files' and the tests'
+# domains. Any other lookup fails as the provider does, so a stack that names a zone
+# nobody created fails its plan instead of planning records into nowhere.
+EXISTING_PUBLIC_ZONES = frozenset({
+    "example.com", "workflows.example.com", "dev.workflows.example.com",
+    "staging.workflows.example.com",
+})
+
+
 @invoke("aws:route53/getZone:getZone")
 def _get_zone(args: dict[str, Any], context: MockContext) -> dict[str, Any]:
-    name = str(args.get("name") or "example.com").rstrip(".")
+    name = str(args.get("name") or "").rstrip(".")
+    if args.get("zoneId") is None and name not in EXISTING_PUBLIC_ZONES:
+        raise InvokeFailure("name", f"no matching Route 53 Hosted Zone found for '{name}'")
     fallback = "Z" + MockContext("zone", name, None, None, {}).digest(20).upper()
     zone_id = args.get("zoneId") or fallback
     return {"zoneId": zone_id, "id": zone_id, "name": f"{name}.",
@@ -247,3 +259,53 @@ def _queue(context: MockContext) -> dict[str, Any]:
     url = f"https://sqs.{context.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
     return {"id": url, "url": url, "name": name,
             "arn": f"arn:aws:sqs:{context.region}:{ACCOUNT_ID}:{name}"}
+
+
+@invoke("aws:elb/getServiceAccount:getServiceAccount")
+def _elb_account(_args: dict[str, Any], context: MockContext) -> dict[str, Any]:
+    # The regional ELB account (us-east-1's is 127311923021 in the ELB docs' table).
+    account = "127311923021" if context.region == "us-east-1" else "797873946194"
+    return {"id": account, "arn": f"arn:aws:iam::{account}:root", "region": context.region}
+
+
+@outputs_for("aws:lb/loadBalancer:LoadBalancer")
+def _load_balancer(context: MockContext) -> dict[str, Any]:
+    name = str(context.inputs.get("name") or context.name)
+    region = context.region or "us-east-1"
+    digest = context.digest(16)
+    return {"arn": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/app/"
+                   f"{name}/{digest}",
+            "dnsName": f"{name}-{int(digest[:8], 16)}.{region}.elb.amazonaws.com",
+            # The ALB canonical hosted zone of the region (ELB endpoints table).
+            "zoneId": ALB_ZONE_IDS.get(region, "Z" + digest[:13].upper())}
+
+
+ALB_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2",
+                "us-west-2": "Z1H1FL5HABSF5", "us-west-1": "Z368ELLRRE2KJ0"}
+
+
+@outputs_for("aws:lb/targetGroup:TargetGroup")
+def _target_group(context: MockContext) -> dict[str, Any]:
+    name = str(context.inputs.get("name") or context.name)
+    return {"arn": f"arn:aws:elasticloadbalancing:{context.region}:{ACCOUNT_ID}:targetgroup/"
+                   f"{name}/{context.digest(16)}"}
+
+
+@outputs_for("aws:acm/certificate:Certificate")
+def _certificate(context: MockContext) -> dict[str, Any]:
+    """ACM's validation record depends on the account and the name only, not the region."""
+    names = [context.inputs.get("domainName"), *(context.inputs.get("subjectAlternativeNames")
+                                                 or [])]
+    options = []
+    for name in [str(n) for n in names if n]:
+        token = MockContext("acm", name, None, None, {}).digest(32)
+        options.append({"domainName": name, "resourceRecordName": f"_{token}.{name}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": f"_{token[::-1]}.mhbtsbpdnt.acm-validations.aws."})
+    return {"arn": f"arn:aws:acm:{context.region}:{ACCOUNT_ID}:certificate/{context.digest(32)}",
+            "domainValidationOptions": options, "status": "PENDING_VALIDATION"}
+
+
+@outputs_for("aws:acm/certificateValidation:CertificateValidation")
+def _certificate_validation(context: MockContext) -> dict[str, Any]:
+    return {"certificateArn": context.inputs.get("certificateArn")}

@@ -13,7 +13,13 @@ import hashlib
 from typing import Any
 
 from hastack.config.regions import GCP_REGION_ZONES, zones_of
-from hastack.plan.mocks import PREFIX_OUTPUT_RULES, MockContext, invoke, outputs_for
+from hastack.plan.mocks import (
+    PREFIX_OUTPUT_RULES,
+    InvokeFailure,
+    MockContext,
+    invoke,
+    outputs_for,
+)
 
 PROJECT_NUMBER = "123456789012"
 # Service agent domains by API, for `ServiceIdentity`.
@@ -254,17 +260,53 @@ def _storage_agent(args: dict[str, Any], context: MockContext) -> dict[str, Any]
             "project": args.get("project") or context.project, "id": email}
 
 
+# The Cloud DNS managed zones the offline project has (the stack files' and the tests'),
+# by name, with the domain each serves. Any other name fails as the provider does.
+EXISTING_MANAGED_ZONES = {
+    "example-com": "example.com.",
+    "gcp-example-com": "gcp.example.com.",
+    "dev-gcp-example-com": "dev.gcp.example.com.",
+    "other-zone": "other.example.net.",
+}
+
+
 @invoke("gcp:dns/getManagedZone:getManagedZone")
 def _managed_zone(args: dict[str, Any], context: MockContext) -> dict[str, Any]:
-    """A zone named by the `<domain with dashes>` convention serves that domain.
-
-    Offline there is no zone list to search, so the name is read back as the
-    domain; a hyphenated domain therefore needs `dns.zoneId` in a plan too.
-    """
     name = str(args.get("name", ""))
-    return {"name": name, "dnsName": name.replace("-", ".") + ".",
+    if name not in EXISTING_MANAGED_ZONES:
+        raise InvokeFailure("name", f"googleapi: Error 404: The 'parameters.managedZone' "
+                                    f"resource named '{name}' does not exist., notFound")
+    project = args.get("project") or context.project
+    return {"name": name, "dnsName": EXISTING_MANAGED_ZONES[name],
             "managedZoneId": str(int(hashlib.sha256(name.encode()).hexdigest()[:12], 16)),
             "nameServers": [f"ns-cloud-a{i}.googledomains.com." for i in range(1, 5)],
-            "visibility": "public", "project": args.get("project") or context.project,
-            "id": f"projects/{args.get('project') or context.project}/managedZones/{name}",
+            "visibility": "public", "project": project,
+            "id": f"projects/{project}/managedZones/{name}",
             "description": "", "labels": {}}
+
+
+@outputs_for("gcp:dns/managedZone:ManagedZone")
+def _created_zone(context: MockContext) -> dict[str, Any]:
+    return {"nameServers": [f"ns-cloud-b{i}.googledomains.com." for i in range(1, 5)],
+            "managedZoneId": str(int(context.digest(12), 16))}
+
+
+@outputs_for("gcp:certificatemanager/dnsAuthorization:DnsAuthorization")
+def _dns_authorization(context: MockContext) -> dict[str, Any]:
+    """PER_PROJECT_RECORD: the CNAME depends on the project and the domain, not the region."""
+    domain = str(context.inputs.get("domain", ""))
+    token = hashlib.sha256(f"{_project(context)}|{domain}".encode()).hexdigest()[:16]
+    location = context.inputs.get("location") or "global"
+    return {"id": f"projects/{_project(context)}/locations/{location}/dnsAuthorizations/"
+                  f"{context.inputs.get('name')}",
+            "type": "PER_PROJECT_RECORD",
+            "dnsResourceRecords": [{
+                "name": f"_acme-challenge_{token}.{domain}.", "type": "CNAME",
+                "data": f"{token}.9.authorize.certificatemanager.goog."}]}
+
+
+@outputs_for("gcp:certificatemanager/certificate:Certificate")
+def _certificate(context: MockContext) -> dict[str, Any]:
+    location = context.inputs.get("location") or "global"
+    return {"id": f"projects/{_project(context)}/locations/{location}/certificates/"
+                  f"{context.inputs.get('name')}"}
