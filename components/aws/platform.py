@@ -49,7 +49,7 @@ from components.aws.network import Network, NetworkArgs
 from components.aws.redis import RedisReplicationGroup, RedisReplicationGroupArgs
 from components.aws.runner import DeployRunner, DeployRunnerArgs
 from components.base import standard_tags
-from hastack.config.model import StackConfig
+from hastack.config.model import StackConfig, recovery_document
 
 TYPE_TOKEN = "hastack:aws:Platform"
 
@@ -76,7 +76,10 @@ class AwsPlatform(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: StackConfig,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        # Targets and region roles ride on the root component so that the plan and the
+        # policy pack (which see resources, not the stack file) can assess recovery.
+        super().__init__(TYPE_TOKEN, name,
+                         {"hastackRecovery": recovery_document(config)}, opts)
         if config.cloud != "aws":
             raise ValueError(f"AwsPlatform needs cloud: aws, got '{config.cloud}'")
         self._name = name

@@ -1,0 +1,165 @@
+"""Databases, caches and buckets: what fails over where, and what it can lose."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hastack_policies.resilience.resources import Resource, Stack, as_bool, as_number, get
+
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_PARAMS = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+RDS_GLOBAL = "aws:rds/globalCluster:GlobalCluster"
+CLOUD_SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+ELASTICACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
+MEMORYSTORE = "gcp:redis/instance:Instance"
+S3_BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+MANAGED_RPO = "rds.global_db_rpo"
+
+
+@dataclass(frozen=True)
+class AuroraCluster:
+    resource: Resource
+    region: str | None
+    instances: list[Resource]
+    zones: set[str]
+    global_id: str | None
+    # rds.global_db_rpo on its cluster parameter group, if set.
+    managed_rpo: float | None
+
+    @property
+    def is_primary(self) -> bool:
+        # Only the primary carries the master user (members inherit it).
+        return bool(self.resource.props.get("masterUsername"))
+
+
+def aurora_clusters(stack: Stack) -> list[AuroraCluster]:
+    clusters = []
+    for cluster in stack.of_type(RDS_CLUSTER):
+        ident = cluster.props.get("clusterIdentifier")
+        instances = [i for i in stack.of_type(RDS_INSTANCE)
+                     if stack.points_at(i, "clusterIdentifier", cluster, ident)]
+        zones = {str(i.props["availabilityZone"]) for i in instances
+                 if isinstance(i.props.get("availabilityZone"), str)}
+        global_id = cluster.props.get("globalClusterIdentifier")
+        clusters.append(AuroraCluster(
+            cluster, stack.region(cluster), instances, zones,
+            global_id if isinstance(global_id, str) and global_id else None,
+            _managed_rpo(stack, cluster)))
+    return clusters
+
+
+def _managed_rpo(stack: Stack, cluster: Resource) -> float | None:
+    name = cluster.props.get("dbClusterParameterGroupName")
+    for group in stack.of_type(RDS_PARAMS):
+        if not stack.points_at(cluster, "dbClusterParameterGroupName", group,
+                               group.props.get("name")) and (
+                name is None or name != group.props.get("name")):
+            continue
+        for parameter in get(group.props, "parameters", default=[]):
+            if isinstance(parameter, Mapping) and parameter.get("name") == MANAGED_RPO:
+                return as_number(parameter.get("value"))
+    return None
+
+
+@dataclass(frozen=True)
+class CloudSql:
+    resource: Resource
+    region: str | None
+    regional: bool
+    replica_of: str | None
+
+
+def cloud_sql(stack: Stack) -> list[CloudSql]:
+    found = []
+    for instance in stack.of_type(CLOUD_SQL):
+        availability = get(instance.props, "settings", "availabilityType", default="ZONAL")
+        master = instance.props.get("masterInstanceName")
+        found.append(CloudSql(instance, stack.region(instance), availability == "REGIONAL",
+                              master if isinstance(master, str) and master else None))
+    return found
+
+
+@dataclass(frozen=True)
+class Cache:
+    resource: Resource
+    region: str | None
+    nodes: int
+    zones: int
+    automatic_failover: bool
+    engine: str
+
+
+def caches(stack: Stack) -> list[Cache]:
+    found = []
+    for group in stack.of_type(ELASTICACHE):
+        props = group.props
+        nodes = as_number(props.get("numCacheClusters"))
+        if nodes is None:
+            replicas = as_number(props.get("replicasPerNodeGroup")) or 0
+            nodes = replicas + 1
+        zones = len(set(get(props, "preferredCacheClusterAzs", default=[]))) or (
+            2 if as_bool(props.get("multiAzEnabled")) else 1)
+        found.append(Cache(group, stack.region(group), int(nodes), zones,
+                           as_bool(props.get("automaticFailoverEnabled")) is True,
+                           "ElastiCache"))
+    for instance in stack.of_type(MEMORYSTORE):
+        ha = instance.props.get("tier") == "STANDARD_HA"
+        replicas = int(as_number(instance.props.get("replicaCount")) or (1 if ha else 0))
+        zones = 2 if ha and instance.props.get("alternativeLocationId") else 1
+        found.append(Cache(instance, stack.region(instance), replicas + 1 if ha else 1, zones,
+                           ha, "Memorystore"))
+    return found
+
+
+@dataclass(frozen=True)
+class BucketReplication:
+    """Where the primary's objects are copied to another region, and how fast."""
+
+    bucket: Resource
+    # "rtc", "crr", "turbo", "default" (GCS async) or None (not replicated).
+    mode: str | None
+
+
+def buckets(stack: Stack) -> list[BucketReplication]:
+    """Source buckets (replicas are copies, not data of their own) and their replication."""
+    found = []
+    configs = stack.of_type(S3_REPLICATION)
+    for bucket in stack.of_type(*S3_BUCKETS):
+        if any(_is_destination(rule_set, bucket) for rule_set in configs):
+            continue
+        mode = None
+        for rule_set in configs:
+            if not stack.points_at(rule_set, "bucket", bucket, bucket.props.get("bucket")):
+                continue
+            for rule in get(rule_set.props, "rules", default=[]):
+                if not isinstance(rule, Mapping) or rule.get("status") != "Enabled":
+                    continue
+                rtc = get(rule, "destination", "replicationTime", "status") == "Enabled"
+                mode = "rtc" if rtc or mode == "rtc" else "crr"
+        found.append(BucketReplication(bucket, mode))
+    for bucket in stack.of_type(GCS_BUCKET):
+        locations = get(bucket.props, "customPlacementConfig", "dataLocations", default=[])
+        location = str(bucket.props.get("location") or "")
+        if len(locations) < 2 and location.upper() not in ("US", "EU", "ASIA"):
+            found.append(BucketReplication(bucket, None))
+            continue
+        found.append(BucketReplication(
+            bucket, "turbo" if bucket.props.get("rpo") == "ASYNC_TURBO" else "default"))
+    return found
+
+
+def _is_destination(rule_set: Resource, bucket: Resource) -> bool:
+    if bucket.urn in rule_set.deps.get("bucket", ()):
+        return False
+    if bucket.urn in rule_set.deps.get("rules", ()):
+        return True
+    names = {n for n in (bucket.props.get("bucket"), bucket.id) if isinstance(n, str) and n}
+    for rule in get(rule_set.props, "rules", default=[]):
+        destination = get(rule, "destination", "bucket")
+        if isinstance(destination, str) and any(destination.endswith(f":::{n}") for n in names):
+            return True
+    return False
