@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hastack_policies.resilience.paths import Term, configured, from_fact
-from hastack_policies.resilience.resources import Resource, Stack, as_bool, as_number, get
+from hastack_policies.resilience.resources import (
+    UNKNOWN,
+    Resource,
+    Stack,
+    as_bool,
+    as_number,
+    get,
+)
 from hastack_policies.resilience.workloads import target_group_checks
 
 R53_RECORD = "aws:route53/record:Record"
@@ -68,6 +75,10 @@ def _check_terms(check: Resource, what: str, *, recovering: bool) -> list[Term]:
 
 
 def _alias(record: Resource) -> Mapping[str, object] | None:
+    if record.props.get("aliases") == UNKNOWN:
+        # Not known yet (first preview): an alias all the same; assume it evaluates
+        # target health, the slower case for a standby.
+        return {"evaluateTargetHealth": True}
     alias = get(record.props, "aliases", 0)
     return alias if isinstance(alias, Mapping) else None
 
@@ -128,7 +139,9 @@ def _route53(stack: Stack, active: str | None, standby: str | None) -> Edge:
     return Edge(detect, ttl, gate, secondary is not None, notes)
 
 
-def _cloud_dns(stack: Stack) -> Edge:
+def _cloud_dns(stack: Stack) -> Edge | None:
+    if any(r.props.get("routingPolicy") == UNKNOWN for r in stack.of_type(DNS_RECORD)):
+        return None  # not known until deployment (first preview)
     record = next((r for r in stack.of_type(DNS_RECORD)
                    if get(r.props, "routingPolicy", "primaryBackup")), None)
     if record is None:

@@ -37,6 +37,7 @@ from hastack_policies.resilience.workloads import (
     node_capacity,
     node_zones,
     target_group_checks,
+    unknown_releases,
     workloads,
 )
 
@@ -232,6 +233,10 @@ def _zone_database(stack: Stack, region: str | None) -> tuple[Path, Path] | None
     for instance in stores.cloud_sql(stack):
         if instance.region != region or instance.replica_of is not None:
             continue
+        if instance.regional is None:
+            unknown = Path(notes=["database: Cloud SQL settings unknown until deployment "
+                                  "(first preview): not assessed"])
+            return unknown, Path()
         if not instance.regional:
             return (dead("Cloud SQL is ZONAL: no standby in another zone"),
                     dead("Cloud SQL ZONAL: the zone's disk is lost until the zone returns"))
@@ -336,7 +341,7 @@ def _region_database(stack: Stack, active: str | None, standby: str | None,
         secondary = next((c for c in clusters if c.region == standby), None)
         if secondary is None:
             return dead(f"no Aurora cluster in {standby}"), dead(f"no copy in {standby}")
-        if secondary.global_id is None or secondary.global_id != primary.global_id:
+        if not _same_global(primary, secondary):
             return (dead(f"the {standby} cluster is not in the global database"),
                     dead(f"the {standby} cluster does not replicate"))
         steps = [from_fact("database: Aurora global failover", "aurora.globalFailover"),
@@ -369,10 +374,23 @@ def _region_database(stack: Stack, active: str | None, standby: str | None,
     return None
 
 
+def _same_global(primary: stores.AuroraCluster, secondary: stores.AuroraCluster) -> bool:
+    """Both clusters name the same global database (by reference, else by literal)."""
+    key = "globalClusterIdentifier"
+    mine, theirs = primary.resource.deps.get(key), secondary.resource.deps.get(key)
+    if mine or theirs:
+        return bool(mine and theirs and set(mine) == set(theirs))
+    return secondary.global_id is not None and secondary.global_id == primary.global_id
+
+
 def _region_objects(stack: Stack) -> list[tuple[str, Path]]:
     found = []
     for bucket in stores.buckets(stack):
         name = bucket.bucket.name
+        if bucket.mode == "unknown":
+            found.append((name, Path(notes=[f"{name}: replication rules unknown until "
+                                            "deployment (first preview): not assessed"])))
+            continue
         key = {"rtc": "s3.rtc", "crr": "s3.crr", "turbo": "gcs.turbo",
                "default": "gcs.default"}.get(bucket.mode or "")
         if key is None:
@@ -432,7 +450,8 @@ def region_failure(stack: Stack, active_region: str | None,
     dns: Edge | None = edge(stack, active_region, standby_region)
     detect: Path
     if dns is None:
-        notes.append("no DNS failover in these plans: detection and routing not assessed")
+        notes.append("no DNS failover in these plans (or not known yet): detection and "
+                     "routing not assessed")
         detect = Path()
     else:
         notes += dns.notes
@@ -469,11 +488,17 @@ def assess(resources: Iterable[Resource], *, stack: str, environment: str | None
            tier: str = "", cloud: str = "") -> Assessment:
     graph = Stack(resources)
     active, standby = _roles(graph)
-    return Assessment(stack, environment or stack, tier, cloud, {
+    domains = {
         "nodeFailure": node_failure(graph, active),
         "zoneFailure": zone_failure(graph, active),
         "regionFailure": region_failure(graph, active, standby),
-    })
+    }
+    unknown = unknown_releases(graph)
+    if unknown:
+        for domain in domains.values():
+            domain.notes.append("not assessed until their values are known (first preview): "
+                                + ", ".join(sorted(unknown)))
+    return Assessment(stack, environment or stack, tier, cloud, domains)
 
 
 def from_plan_entries(entries: Iterable[Mapping[str, Any]]) -> list[Resource]:
@@ -481,5 +506,5 @@ def from_plan_entries(entries: Iterable[Mapping[str, Any]]) -> list[Resource]:
     return [Resource(type=str(e.get("type")), urn=str(e.get("urn")), name=str(e.get("name")),
                      props=e.get("inputs") or {}, region=e.get("region"),
                      parent=e.get("parent"), deps=e.get("propertyDependencies") or {},
-                     id=e.get("id"))
+                     id=e.get("id"), provider=e.get("provider"))
             for e in entries]

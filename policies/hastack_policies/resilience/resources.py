@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PLATFORM_TYPES = ("hastack:aws:Platform", "hastack:gcp:Platform")
+# A value not known until deployment (the plan's marker; the policy maps the SDK's to it).
+UNKNOWN = "[unknown]"
 # The root component's input carrying the stack's recovery targets and region roles.
 RECOVERY_PROP = "hastackRecovery"
 
@@ -30,6 +32,8 @@ class Resource:
     deps: Mapping[str, Sequence[str]] = field(default_factory=dict)
     # The plan's (mock) ID, when known: lets literal references resolve.
     id: str | None = None
+    # URN of the explicit provider: a Kubernetes resource lives where its cluster does.
+    provider: str | None = None
 
 
 def get(props: Any, *path: str | int, default: Any = None) -> Any:
@@ -130,10 +134,8 @@ class Stack:
                 below[anchor].add(r.region)
                 anchor = self.by_urn[anchor].parent if anchor in self.by_urn else None
         resolved: dict[str, str | None] = {}
-        for r in self.resources:
-            if own[r.urn]:
-                resolved[r.urn] = own[r.urn]
-                continue
+
+        def by_parents(r: Resource) -> str | None:
             anchor, seen, found = r.parent, set(), None
             while anchor and anchor not in seen:
                 seen.add(anchor)
@@ -144,5 +146,12 @@ class Stack:
                 if len(regions) > 1:
                     break
                 anchor = self.by_urn[anchor].parent if anchor in self.by_urn else None
-            resolved[r.urn] = found
+            return found
+
+        for r in self.resources:
+            found = own[r.urn] or None
+            if not found and r.provider in self.by_urn:
+                provider = self.by_urn[str(r.provider)]
+                found = own[provider.urn] or by_parents(provider)
+            resolved[r.urn] = found or by_parents(r)
         return resolved

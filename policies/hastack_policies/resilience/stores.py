@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hastack_policies.resilience.resources import Resource, Stack, as_bool, as_number, get
+from hastack_policies.resilience.resources import (
+    UNKNOWN,
+    Resource,
+    Stack,
+    as_bool,
+    as_number,
+    get,
+)
 
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -69,16 +76,18 @@ def _managed_rpo(stack: Stack, cluster: Resource) -> float | None:
 class CloudSql:
     resource: Resource
     region: str | None
-    regional: bool
+    regional: bool | None  # None: not known until deployment
     replica_of: str | None
 
 
 def cloud_sql(stack: Stack) -> list[CloudSql]:
     found = []
     for instance in stack.of_type(CLOUD_SQL):
+        settings = instance.props.get("settings")
         availability = get(instance.props, "settings", "availabilityType", default="ZONAL")
+        regional = None if UNKNOWN in (settings, availability) else availability == "REGIONAL"
         master = instance.props.get("masterInstanceName")
-        found.append(CloudSql(instance, stack.region(instance), availability == "REGIONAL",
+        found.append(CloudSql(instance, stack.region(instance), regional,
                               master if isinstance(master, str) and master else None))
     return found
 
@@ -134,6 +143,9 @@ def buckets(stack: Stack) -> list[BucketReplication]:
         mode = None
         for rule_set in configs:
             if not stack.points_at(rule_set, "bucket", bucket, bucket.props.get("bucket")):
+                continue
+            if not isinstance(rule_set.props.get("rules"), list):
+                mode = "unknown"
                 continue
             for rule in get(rule_set.props, "rules", default=[]):
                 if not isinstance(rule, Mapping) or rule.get("status") != "Enabled":

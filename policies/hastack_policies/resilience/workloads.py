@@ -75,6 +75,8 @@ def workloads(stack: Stack) -> list[Workload]:
     for release in stack.of_type(HELM_RELEASE):
         chart = release.props.get("chart")
         values = release.props.get("values") or {}
+        if not isinstance(values, Mapping):
+            continue  # unknown until deployment: see `unknown_releases`
         region = stack.region(release)
         if chart == "prefect-server":
             found.append(_workload("prefect api", region, get(values, "server", default={}),
@@ -94,6 +96,12 @@ def workloads(stack: Stack) -> list[Workload]:
                                    get(values, "controller", default={}), "replicas",
                                    serves=False, leader=True))
     return found
+
+
+def unknown_releases(stack: Stack) -> list[str]:
+    """Releases whose values are not known yet (a first preview): not assessed."""
+    return [r.name for r in stack.of_type(HELM_RELEASE)
+            if not isinstance(r.props.get("values") or {}, Mapping)]
 
 
 def node_capacity(stack: Stack, region: str | None) -> int | None:
