@@ -44,10 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _model() -> Any:
-    """The pack's model module (the pack directory is not an installed package)."""
-    from hastack.plan.stackfile import project_root
-
-    policies = str(project_root() / "policies")
+    """The pack's model module (the pack directory is not an installed package: it sits
+    next to this package in the project)."""
+    policies = str(Path(__file__).resolve().parents[2] / "policies")
     if policies not in sys.path:
         sys.path.insert(0, policies)
     from hastack_policies.resilience import model
