@@ -78,8 +78,8 @@ class AwsPlatform(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         # Targets and region roles ride on the root component so that the plan and the
         # policy pack (which see resources, not the stack file) can assess recovery.
-        super().__init__(TYPE_TOKEN, name,
-                         {"hastackRecovery": recovery_document(config)}, opts)
+        recovery = {"hastackRecovery": recovery_document(config)}
+        super().__init__(TYPE_TOKEN, name, recovery, opts)
         if config.cloud != "aws":
             raise ValueError(f"AwsPlatform needs cloud: aws, got '{config.cloud}'")
         self._name = name
@@ -96,7 +96,8 @@ class AwsPlatform(pulumi.ComponentResource):
         self.single_region_record = (self._single_region_record()
                                      if serves and not config.multi_region else None)
         self.outputs = self._outputs()
-        self.register_outputs(self.outputs)
+        # Also as an output: a component's state keeps its registered outputs.
+        self.register_outputs({**self.outputs, **recovery})
 
     # ------------------------------------------------------------ per region
 

@@ -68,8 +68,8 @@ class GcpPlatform(pulumi.ComponentResource):
         project = check_config(config)
         # Targets and region roles ride on the root component so that the plan and the
         # policy pack (which see resources, not the stack file) can assess recovery.
-        super().__init__(TYPE_TOKEN, name,
-                         {"hastackRecovery": recovery_document(config)}, opts)
+        recovery = {"hastackRecovery": recovery_document(config)}
+        super().__init__(TYPE_TOKEN, name, recovery, opts)
         self.name = name
         self.config = config
         self.project = project
@@ -98,7 +98,8 @@ class GcpPlatform(pulumi.ComponentResource):
                           if config.workflows.enabled else {})
         self.dns = self._dns() if self.addresses else None
         self.outputs = self._collect_outputs()
-        self.register_outputs(self.outputs)
+        # Also as an output: a component's state keeps its registered outputs.
+        self.register_outputs({**self.outputs, **recovery})
 
     # -- building blocks ---------------------------------------------------------
 

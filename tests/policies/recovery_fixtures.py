@@ -188,3 +188,10 @@ def prod_like(**changes: Any) -> list[dict[str, Any]]:
     }
     parts.update(changes)
     return [item for group in parts.values() for item in group]
+
+
+def target_group(region: str, interval: int = 10, healthy: int = 2,
+                 unhealthy: int = 2) -> dict[str, Any]:
+    return entry("aws:lb/targetGroup:TargetGroup", f"{region}-tg", {"healthCheck": {
+        "interval": interval, "healthyThreshold": healthy, "unhealthyThreshold": unhealthy}},
+        region=region)

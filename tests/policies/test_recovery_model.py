@@ -163,3 +163,34 @@ def test_policy_passes_what_the_model_meets_and_fails_what_it_misses() -> None:
     broken = run_stack_rule(rule, _plan(fx.prod_like(database=fx.aurora(attached=False))))
     assert [m for m in broken.messages if m.startswith("regionFailure")]
     assert all(urn == fx.PLATFORM_URN for _, urn in broken.violations)
+
+
+def test_alias_standby_gate_is_the_target_group_healthy_threshold() -> None:
+    tgs = [fx.target_group(fx.EAST), fx.target_group(fx.WEST, interval=30, healthy=5)]
+    result = run(fx.prod_like(dns=fx.dns(alias=True) + tgs))
+    region = terms(result, "regionFailure")
+    # Route 53's own check on the secondary (10 s x 3) and the ALB's (30 s x 5): the slower
+    assert region["standby seen healthy: target group 30 s x 5"] == 150
+    # and the node domain detects through the target group (10 s x 2) before node grace
+    assert terms(result, "nodeFailure")["detect: target group 10 s x 2"] == 20
+    assert result.domains["nodeFailure"].rto == 20 + 5 + 5
+
+
+def test_an_infrastructure_plan_alone_is_assessed_as_far_as_it_goes() -> None:
+    infra = run(fx.prod_like(workloads=[]))
+    zone = infra.domains["zoneFailure"]
+    assert zone.rto == 70 and zone.met is True  # the database still dominates
+    assert any("no orchestrator in these plans" in n for n in zone.notes)
+    region = infra.domains["regionFailure"]
+    # detect 30 + database (300 + 60 + 10) + reconnect 5; no warm-up is visible
+    assert region.rto == 30 + 370 + 5
+    assert any("standby terms not assessed" in n for n in region.notes)
+
+
+def test_no_health_check_on_the_primary_record_never_fails_over() -> None:
+    records = [r for r in fx.dns() if r["type"] == "aws:route53/record:Record"]
+    for record in records:
+        record["inputs"].pop("healthCheckId")
+        record["propertyDependencies"] = {}
+    result = run(fx.prod_like(dns=records)).domains["regionFailure"]
+    assert result.rto is None and result.met is False
