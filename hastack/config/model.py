@@ -521,6 +521,10 @@ def recovery_document(config: StackConfig) -> dict[str, Any]:
         if target is not None:
             targets[key] = {"rtoSeconds": target.rto_seconds, "rpoSeconds": target.rpo_seconds}
     regions = {"primary": config.regions.primary}
+    # The region that serves now, once stacks carry `hastack:activeRegion`.
+    active = getattr(config, "active_region", None)
+    if isinstance(active, str) and active:
+        regions["active"] = active
     if config.regions.secondary:
         regions["secondary"] = config.regions.secondary
     return {"targets": targets, "regions": regions}

@@ -44,11 +44,21 @@ class AuroraCluster:
 
 
 def aurora_clusters(stack: Stack) -> list[AuroraCluster]:
+    # Instances by the cluster they name: by reference, else by literal identifier.
+    by_ref: dict[str, list[Resource]] = {}
+    by_literal: dict[str, list[Resource]] = {}
+    for instance in stack.of_type(RDS_INSTANCE):
+        refs = instance.deps.get("clusterIdentifier")
+        if refs:
+            for ref in refs:
+                by_ref.setdefault(ref, []).append(instance)
+        elif isinstance(instance.props.get("clusterIdentifier"), str):
+            by_literal.setdefault(str(instance.props["clusterIdentifier"]), []).append(instance)
     clusters = []
     for cluster in stack.of_type(RDS_CLUSTER):
         ident = cluster.props.get("clusterIdentifier")
-        instances = [i for i in stack.of_type(RDS_INSTANCE)
-                     if stack.points_at(i, "clusterIdentifier", cluster, ident)]
+        instances = [*by_ref.get(cluster.urn, []),
+                     *(by_literal.get(ident, []) if isinstance(ident, str) else [])]
         zones = {str(i.props["availabilityZone"]) for i in instances
                  if isinstance(i.props.get("availabilityZone"), str)}
         global_id = cluster.props.get("globalClusterIdentifier")
@@ -136,19 +146,30 @@ class BucketReplication:
 def buckets(stack: Stack) -> list[BucketReplication]:
     """Source buckets (replicas are copies, not data of their own) and their replication."""
     found = []
-    configs = stack.of_type(S3_REPLICATION)
+    sources: dict[str, list[Resource]] = {}
+    destinations: set[str] = set()
+    for rule_set in stack.of_type(S3_REPLICATION):
+        source_refs = list(rule_set.deps.get("bucket", ()))
+        literal = rule_set.props.get("bucket")
+        for key in [*source_refs, *([literal] if isinstance(literal, str) else [])]:
+            sources.setdefault(key, []).append(rule_set)
+        destinations |= set(rule_set.deps.get("rules", ())) - set(source_refs)
+        for rule in _rules(rule_set):
+            arn = get(rule, "destination", "bucket")
+            if isinstance(arn, str) and ":::" in arn:
+                destinations.add(arn.split(":::", 1)[1])
     for bucket in stack.of_type(*S3_BUCKETS):
-        if any(_is_destination(rule_set, bucket) for rule_set in configs):
+        names = {n for n in (bucket.urn, bucket.props.get("bucket"), bucket.id)
+                 if isinstance(n, str) and n}
+        if names & destinations:
             continue
         mode = None
-        for rule_set in configs:
-            if not stack.points_at(rule_set, "bucket", bucket, bucket.props.get("bucket")):
-                continue
+        for rule_set in {id(r): r for n in names for r in sources.get(n, [])}.values():
             if not isinstance(rule_set.props.get("rules"), list):
                 mode = "unknown"
                 continue
-            for rule in get(rule_set.props, "rules", default=[]):
-                if not isinstance(rule, Mapping) or rule.get("status") != "Enabled":
+            for rule in _rules(rule_set):
+                if rule.get("status") != "Enabled":
                     continue
                 rtc = get(rule, "destination", "replicationTime", "status") == "Enabled"
                 mode = "rtc" if rtc or mode == "rtc" else "crr"
@@ -164,14 +185,6 @@ def buckets(stack: Stack) -> list[BucketReplication]:
     return found
 
 
-def _is_destination(rule_set: Resource, bucket: Resource) -> bool:
-    if bucket.urn in rule_set.deps.get("bucket", ()):
-        return False
-    if bucket.urn in rule_set.deps.get("rules", ()):
-        return True
-    names = {n for n in (bucket.props.get("bucket"), bucket.id) if isinstance(n, str) and n}
-    for rule in get(rule_set.props, "rules", default=[]):
-        destination = get(rule, "destination", "bucket")
-        if isinstance(destination, str) and any(destination.endswith(f":::{n}") for n in names):
-            return True
-    return False
+def _rules(rule_set: Resource) -> list[Mapping[str, object]]:
+    rules = rule_set.props.get("rules")
+    return [r for r in rules if isinstance(r, Mapping)] if isinstance(rules, list) else []

@@ -108,8 +108,11 @@ def node_capacity(stack: Stack, region: str | None) -> int | None:
     """Nodes the region's cluster keeps at least (None: no node group in these plans)."""
     total, seen = 0, False
     for group in stack.in_region(region, EKS_NODE_GROUP):
+        minimum = as_number(get(group.props, "scalingConfig", "minSize"))
+        if minimum is None:
+            return None  # not known yet (first preview): do not judge capacity
         seen = True
-        total += int(as_number(get(group.props, "scalingConfig", "minSize")) or 0)
+        total += int(minimum)
     cluster_zones = max((len(get(c.props, "nodeLocations", default=[]) or [1])
                          for c in stack.in_region(region, GKE_CLUSTER)), default=1)
     for pool in stack.in_region(region, GKE_NODE_POOL):
