@@ -160,3 +160,18 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path,
     assert assess_main(["--plan", str(GOLDEN / "dev.json"), "--plan", str(mixed)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "different environments" in err
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod", "gcp-prod"])
+def test_a_first_preview_with_unknown_inputs_is_not_a_false_failure(stack: str) -> None:
+    plan = load(stack)
+    outcome = run_stack_rule(rule_named("recovery-targets-met"), plan, tier=plan["tier"],
+                             unknowns=True)
+    assert outcome.violations == []
+
+
+def test_a_first_preview_still_sees_a_detached_secondary() -> None:
+    plan = load("prod")
+    detach_secondary(plan)
+    outcome = run_stack_rule(rule_named("recovery-targets-met"), plan, unknowns=True)
+    assert any(m.startswith("regionFailure") for m in outcome.messages)

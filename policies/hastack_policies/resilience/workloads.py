@@ -13,7 +13,7 @@ EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
 SUBNET = "aws:ec2/subnet:Subnet"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
@@ -154,7 +154,7 @@ class HealthCheck:
 def target_group_checks(stack: Stack, region: str | None) -> list[HealthCheck]:
     """The region's ALB target-group health checks (pulumi-aws defaults where unset)."""
     checks = []
-    for group in stack.in_region(region, TARGET_GROUP):
+    for group in stack.in_region(region, *TARGET_GROUPS):
         check = get(group.props, "healthCheck", default={})
         if get(check, "enabled", default=True) is False:
             continue
