@@ -509,10 +509,10 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
                      ) -> list[aws.rds.ClusterParameterGroupParameterArgs]:
         """`rds.global_db_rpo` on the primary's cluster parameter group only.
 
-        The User Guide sets it on the primary's group (and, for a two-region global
-        database, recommends leaving the secondary's group at the default); the model
-        (`hastack assess`) reads it from there. `immediate`: the User Guide's own
-        example applies it with ApplyMethod=immediate.
+        The User Guide's procedure sets it on the primary cluster's parameter group;
+        the secondary's stays at the default (the parameter bounds commits on the
+        writer only). The model (`hastack assess`) reads it from there. `immediate`:
+        the User Guide's own example applies it with ApplyMethod=immediate.
         """
         if not is_primary or settings.managed_rpo_seconds is None:
             return []

@@ -326,7 +326,7 @@ def test_prod_bounds_the_global_rpo_on_the_primary_parameter_group_only(
         prod: Recording) -> None:
     managed = _parameters(prod, EAST)["rds.global_db_rpo"]
     assert managed == {"name": "rds.global_db_rpo", "value": "20", "applyMethod": "immediate"}
-    # AWS advises leaving a two-region secondary's group at the default.
+    # The secondary's group stays at the default (the parameter bounds the writer).
     assert "rds.global_db_rpo" not in _parameters(prod, WEST)
 
 
