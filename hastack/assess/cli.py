@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hastack.assess.render import markdown, table
+from hastack.config import ConfigError
 
 EXIT_USAGE = 2
 
@@ -72,23 +73,30 @@ def environment_of(plan: dict[str, Any]) -> str:
 
 
 def _environment_plans(root: Path, name: str) -> list[dict[str, Any]]:
-    from hastack.plan.pipeline import plan_stack
+    """An environment's plans (infrastructure + workloads), or one stack's; planned first
+    when missing. Without stack files, the plans in build/plan/ of that environment."""
+    from hastack.plan.pipeline import plan_environment, plan_stack
     from hastack.plan.stackfile import stack_names
+    from hastack.stacks import environment_stacks, stack_info
 
     plan_dir = root / "build" / "plan"
-    stacks = [s for s in stack_names(root) if s == name or s.startswith(f"{name}-")]
-    if not stacks and not list(plan_dir.glob(f"{name}*.json")):
+    if name in stack_names(root):
+        if stack_info(root, name).layer == "workloads":
+            stacks = [name]
+            if not (plan_dir / f"{name}.json").is_file():
+                plan_stack(root, name)
+        else:
+            stacks = environment_stacks(root, name)
+            if any(not (plan_dir / f"{s}.json").is_file() for s in stacks):
+                plan_environment(root, name)
+        return [_read_plan(plan_dir / f"{s}.json") for s in stacks]
+    candidates = sorted({*plan_dir.glob(f"{name}.json"), *plan_dir.glob(f"{name}-*.json")})
+    # NAME-*.json may be another environment that shares the prefix: keep this one's.
+    chosen = [p for p in map(_read_plan, candidates)
+              if environment_of(p) == name or p.get("stack") == name]
+    if not chosen:
         known = ", ".join(stack_names(root)) or "none"
         raise AssessError(f"no stack or plan named '{name}' (stacks: {known})")
-    for stack in stacks:
-        if not (plan_dir / f"{stack}.json").is_file():
-            plan_stack(root, stack)
-    candidates = sorted({*plan_dir.glob(f"{name}.json"), *plan_dir.glob(f"{name}-*.json")})
-    plans = [_read_plan(path) for path in candidates]
-    # ENV-*.json may be another environment that shares the prefix: keep this one's.
-    chosen = [p for p in plans if environment_of(p) == name or p.get("stack") == name]
-    if not chosen:
-        raise AssessError(f"no plan of environment '{name}' in {plan_dir}")
     return chosen
 
 
@@ -141,7 +149,7 @@ def assess_main(argv: list[str] | None = None) -> int:
         baseline = _read_baseline(args.baseline) if args.baseline else None
         name = args.name or doc["environment"]
         written = _write(doc, args.out or root / "build" / "assess", name, args.json, baseline)
-    except AssessError as error:
+    except (AssessError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(table(doc))

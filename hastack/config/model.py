@@ -520,11 +520,10 @@ def recovery_document(config: StackConfig) -> dict[str, Any]:
                         ("regionFailure", config.recovery.region_failure)):
         if target is not None:
             targets[key] = {"rtoSeconds": target.rto_seconds, "rpoSeconds": target.rpo_seconds}
-    regions = {"primary": config.regions.primary}
-    # The region that serves now, once stacks carry `hastack:activeRegion`.
-    active = getattr(config, "active_region", None)
-    if isinstance(active, str) and active:
-        regions["active"] = active
+    # Roles follow `activeRegion` (what a failover changes); primary/secondary never change.
+    regions = {"primary": config.regions.primary, "active": config.active}
     if config.regions.secondary:
         regions["secondary"] = config.regions.secondary
+    if config.standby:
+        regions["standby"] = config.standby
     return {"targets": targets, "regions": regions}

@@ -20,8 +20,13 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 Plan = dict[str, Any]
 
 
-def load(stack: str) -> Plan:
-    plan: Plan = json.loads((GOLDEN / f"{stack}.json").read_text())
+def load(environment: str) -> Plan:
+    """The environment's infrastructure plan with its workloads plans' resources added."""
+    plan: Plan = json.loads((GOLDEN / f"{environment}.json").read_text())
+    for path in sorted(GOLDEN.glob(f"{environment}-*.json")):
+        layer = json.loads(path.read_text())
+        if layer.get("environment") == environment:
+            plan["resources"] = [*plan["resources"], *layer["resources"]]
     return plan
 
 
@@ -154,7 +159,7 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path,
     bad.write_text("{not json")
     assert assess_main(["--plan", str(bad)]) == 2
     other = load("dev")
-    other["stack"] = "staging"
+    other["stack"] = other["environment"] = "staging"
     mixed = tmp_path / "mixed.json"
     mixed.write_text(json.dumps(other))
     assert assess_main(["--plan", str(GOLDEN / "dev.json"), "--plan", str(mixed)]) == 2

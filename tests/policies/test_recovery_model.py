@@ -194,3 +194,15 @@ def test_no_health_check_on_the_primary_record_never_fails_over() -> None:
         record["propertyDependencies"] = {}
     result = run(fx.prod_like(dns=records)).domains["regionFailure"]
     assert result.rto is None and result.met is False
+
+
+def test_roles_follow_the_active_region_not_the_primary() -> None:
+    flipped = fx.platform()
+    flipped["inputs"]["hastackRecovery"]["regions"].update(active=fx.WEST, standby=fx.EAST)
+    # the us-west-2 cluster (now the writer) keeps one instance; us-east-1 has three
+    result = run(fx.prod_like(platform=[flipped],
+                              database=fx.aurora(primary_instances=3, secondary_instances=1),
+                              workloads=fx.prefect(fx.WEST) + fx.prefect(fx.EAST, 0, 0, 0)))
+    assert result.domains["zoneFailure"].rto == 600 + 5 + 5
+    assert any("database: 1 instance(s) in one zone" in n
+               for n in result.domains["zoneFailure"].notes)

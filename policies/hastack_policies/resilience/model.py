@@ -182,7 +182,8 @@ def _roles(stack: Stack) -> tuple[str | None, str | None]:
         primaries = [c.region for c in stores.aurora_clusters(stack) if c.is_primary]
         primaries += [s.region for s in stores.cloud_sql(stack) if s.replica_of is None]
         active = next((r for r in primaries if r), known[0] if known else None)
-    others = [r for r in ([regions.get("secondary"), regions.get("primary")]
+    others = [r for r in ([regions.get("standby"), regions.get("secondary"),
+                           regions.get("primary")]
                           if isinstance(regions, Mapping) else []) if r and r != active]
     standby = others[0] if others else next((r for r in known if r != active), None)
     return active, standby
@@ -216,7 +217,7 @@ def node_failure(stack: Stack, active_region: str | None) -> Domain:
 def _zone_database(stack: Stack, region: str | None) -> tuple[Path, Path] | None:
     """(RTO path, RPO path) of the active region's writer database."""
     for cluster in stores.aurora_clusters(stack):
-        if cluster.region != region or not (cluster.is_primary or cluster.global_id is None):
+        if cluster.region != region:
             continue
         n = len(cluster.instances)
         if n == 0:
@@ -336,7 +337,8 @@ def _has_approval(props: Any) -> bool:
 def _region_database(stack: Stack, active: str | None, standby: str | None,
                      init: Path) -> tuple[Path, Path] | None:
     clusters = stores.aurora_clusters(stack)
-    primary = next((c for c in clusters if c.region == active and c.is_primary), None)
+    # Clusters are keyed by region: the writer is the active region's, whoever created it.
+    primary = next((c for c in clusters if c.region == active), None)
     if primary is not None:
         secondary = next((c for c in clusters if c.region == standby), None)
         if secondary is None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hastack_policies.resilience.resources import Resource, Stack, as_number, get
+from hastack_policies.resilience.resources import UNKNOWN, Resource, Stack, as_number, get
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -132,15 +132,18 @@ def node_zones(stack: Stack, region: str | None) -> set[str] | None:
     for group in stack.in_region(region, EKS_NODE_GROUP):
         seen = True
         for subnet in stack.referenced(group, "subnetIds", SUBNET):
-            zone = subnet.props.get("availabilityZone")
-            if isinstance(zone, str) and zone:
+            # The Network pins subnets by zone ID (the same physical zone in every
+            # account); older plans name the zone.
+            zone = subnet.props.get("availabilityZoneId") or subnet.props.get("availabilityZone")
+            if isinstance(zone, str) and zone and zone != UNKNOWN:
                 zones.add(zone)
     for cluster in [*stack.in_region(region, GKE_CLUSTER), *stack.in_region(region, GKE_NODE_POOL)]:
         locations = get(cluster.props, "nodeLocations", default=[])
         if locations:
             seen = True
             zones |= {str(zone) for zone in locations}
-    return zones if seen else None
+    # Nothing to count (no zone visible, or not known yet): not judged.
+    return zones if seen and zones else None
 
 
 @dataclass(frozen=True)
