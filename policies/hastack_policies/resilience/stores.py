@@ -59,8 +59,10 @@ def aurora_clusters(stack: Stack) -> list[AuroraCluster]:
         ident = cluster.props.get("clusterIdentifier")
         instances = [*by_ref.get(cluster.urn, []),
                      *(by_literal.get(ident, []) if isinstance(ident, str) else [])]
+        # Unknown zones (computed from the network, first preview) are not counted.
         zones = {str(i.props["availabilityZone"]) for i in instances
-                 if isinstance(i.props.get("availabilityZone"), str)}
+                 if isinstance(i.props.get("availabilityZone"), str)
+                 and i.props["availabilityZone"] != UNKNOWN}
         global_id = cluster.props.get("globalClusterIdentifier")
         clusters.append(AuroraCluster(
             cluster, stack.region(cluster), instances, zones,
@@ -120,8 +122,9 @@ def caches(stack: Stack) -> list[Cache]:
         if nodes is None:
             replicas = as_number(props.get("replicasPerNodeGroup")) or 0
             nodes = replicas + 1
-        zones = len(set(get(props, "preferredCacheClusterAzs", default=[]))) or (
-            2 if as_bool(props.get("multiAzEnabled")) else 1)
+        listed = props.get("preferredCacheClusterAzs")
+        known = [z for z in listed if z != UNKNOWN] if isinstance(listed, list) else []
+        zones = len(set(known)) or (2 if as_bool(props.get("multiAzEnabled")) else 1)
         found.append(Cache(group, stack.region(group), int(nodes), zones,
                            as_bool(props.get("automaticFailoverEnabled")) is True,
                            "ElastiCache"))
