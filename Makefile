@@ -9,13 +9,14 @@ UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 # skips the sync, which would otherwise re-scan site-packages for bytecode every time.
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help setup plan plan-all diff check test lint typecheck unit bench golden clean
+.PHONY: help setup plan plan-all diff check assess test lint typecheck unit bench golden clean
 
 help:
 	@echo "make plan [STACK=prod]   offline plan of one stack (build/plan/STACK.{json,mmd})"
 	@echo "make plan-all            offline plan of every stack in stacks/"
 	@echo "make diff A=dev B=prod   resource-by-resource difference of two stacks"
 	@echo "make check [STACK=prod]  policy pack on the plan, through the analyzer protocol"
+	@echo "make assess [STACK=prod] modeled RTO/RPO per failure domain (build/assess/STACK.{json,md})"
 	@echo "make test                ruff, mypy and pytest"
 	@echo "make bench               plan vs its floor; policy check of a synthetic 10k-resource plan"
 	@echo "make golden              regenerate tests/golden/*.json and the README diagram after an intended change"
@@ -44,6 +45,9 @@ diff: setup
 
 check: setup
 	$(RUN) hastack check $(STACK)
+
+assess: setup
+	$(RUN) hastack assess $(STACK)
 
 lint: setup
 	$(RUN) ruff check .

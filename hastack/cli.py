@@ -5,6 +5,7 @@
     hastack check STACK | --plan F    run the policy pack through the analyzer protocol
     hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
     hastack failover ENV --to R ...   move the active region (dry-runnable, resumable)
+    hastack assess ENV | --plan F     modeled RTO/RPO per failure domain from the plans
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
 exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
@@ -83,6 +84,7 @@ PASS_THROUGH = {
     "verify": ("hastack.verify.cli", "verify_main"),
     "failover": ("hastack.failover.cli", "failover_main"),
     "failback": ("hastack.failover.cli", "failback_main"),
+    "assess": ("hastack.assess.cli", "assess_main"),
 }
 
 
@@ -124,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(see `hastack failover --help`)", add_help=False)
     sub.add_parser("failback", help="planned failover back to the primary region",
                    add_help=False)
+    sub.add_parser("assess", help="modeled RTO/RPO per failure domain from the plans "
+                                  "(see `hastack assess --help`)", add_help=False)
     return parser
 
 

@@ -54,7 +54,7 @@ from components.aws.runner import DeployRunner, DeployRunnerArgs
 from components.aws.zone import PublicZone, PublicZoneArgs, public_zone
 from components.base import Protection, standard_tags
 from components.k8s.orchestrator import EdgeTarget, edge_target
-from hastack.config.model import StackConfig
+from hastack.config.model import StackConfig, recovery_document
 
 TYPE_TOKEN = "hastack:aws:Platform"
 
@@ -82,7 +82,10 @@ class AwsPlatform(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: StackConfig,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        # Targets and region roles ride on the root component so that the plan and the
+        # policy pack (which see resources, not the stack file) can assess recovery.
+        recovery = {"hastackRecovery": recovery_document(config)}
+        super().__init__(TYPE_TOKEN, name, recovery, opts)
         if config.cloud != "aws":
             raise ValueError(f"AwsPlatform needs cloud: aws, got '{config.cloud}'")
         self._name = name
@@ -101,7 +104,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 region.edge = self._edge(region, self.zone)
         self.dns = self._dns(self.zone) if self.zone is not None else None
         self.outputs = self._outputs()
-        self.register_outputs(self.outputs)
+        # Also as an output: a component's state keeps its registered outputs.
+        self.register_outputs({**self.outputs, **recovery})
 
     # ------------------------------------------------------------ per region
 

@@ -41,7 +41,7 @@ from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeGpuPool
 from components.gcp.memorystore import READ_REPLICA_MIN_GB, MemorystoreRedis, MemorystoreRedisArgs
 from components.gcp.network import GcpNetwork, GcpNetworkArgs, RegionNetwork
 from components.gcp.services import ProjectServices
-from hastack.config.model import StackConfig
+from hastack.config.model import StackConfig, recovery_document
 
 TYPE_TOKEN = "hastack:gcp:Platform"
 
@@ -67,7 +67,10 @@ class GcpPlatform(pulumi.ComponentResource):
     def __init__(self, name: str, config: StackConfig,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         project = check_config(config)
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        # Targets and region roles ride on the root component so that the plan and the
+        # policy pack (which see resources, not the stack file) can assess recovery.
+        recovery = {"hastackRecovery": recovery_document(config)}
+        super().__init__(TYPE_TOKEN, name, recovery, opts)
         self.name = name
         self.config = config
         self.project = project
@@ -97,7 +100,8 @@ class GcpPlatform(pulumi.ComponentResource):
         self.edges = self._edges(self.zone) if self.zone is not None else {}
         self.dns = self._dns(self.zone) if self.zone is not None else None
         self.outputs = self._collect_outputs()
-        self.register_outputs(self.outputs)
+        # Also as an output: a component's state keeps its registered outputs.
+        self.register_outputs({**self.outputs, **recovery})
 
     # -- building blocks ---------------------------------------------------------
 

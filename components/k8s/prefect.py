@@ -119,6 +119,7 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
             # The chart's schema types both as strings.
             "updateStrategy": {"type": "RollingUpdate",
                                "rollingUpdate": {"maxSurge": "0", "maxUnavailable": "1"}},
+            "tolerations": placement.eviction_tolerations(),
             "uiConfig": {"prefectUiApiUrl": f"https://{wiring.public_hostname}/api"},
             # The API never calls the Kubernetes API: no token in its pods.
             "automountServiceAccountToken": False,
@@ -130,6 +131,7 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
             "replicaCount": sizing.replicas(tier, "background"),
             "resources": sizing.resources(tier, "background"),
             "affinity": placement.anti_affinity(background_pod_labels(), tier),
+            "tolerations": placement.eviction_tolerations(),
             "automountServiceAccountToken": False,
             "messaging": _messaging(wiring.cache),
         },
@@ -219,6 +221,7 @@ def worker_values(wiring: OrchestratorWiring, api_url: str) -> dict[str, Any]:
             # worker is a stateless poller (the PDB still bounds voluntary disruption).
             "affinity": placement.anti_affinity(worker_pod_labels(), tier,
                                                 hard_on_nodes=False),
+            "tolerations": placement.eviction_tolerations(),
             "podDisruptionBudget": {"maxUnavailable": 1},
             # Retry/result defaults: the worker passes its Prefect settings on to every
             # flow-run pod it creates (see resilience.py).

@@ -38,7 +38,7 @@ from components.k8s.wiring import (
     OrchestratorWiring,
 )
 from hastack.config.layers import WorkloadsStack
-from hastack.config.model import StackConfig
+from hastack.config.model import StackConfig, recovery_document
 
 TYPE_TOKEN = "hastack:workloads:Cluster"
 
@@ -67,7 +67,10 @@ class ClusterWorkloads(pulumi.ComponentResource):
 
     def __init__(self, name: str, stack: WorkloadsStack,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        # The recovery targets ride on the root component, as in the infrastructure
+        # stack, so that `recovery-targets-met` can judge this stack's terms too.
+        recovery = {"hastackRecovery": recovery_document(stack.environment)}
+        super().__init__(TYPE_TOKEN, name, recovery, opts)
         env = stack.environment
         region = stack.region
         self.reference = pulumi.StackReference(
@@ -98,7 +101,7 @@ class ClusterWorkloads(pulumi.ComponentResource):
             outputs["orchestratorNamespace"] = self.orchestrator.namespace
             outputs["orchestratorService"] = self.orchestrator.service_hostname
         self.outputs = outputs
-        self.register_outputs(outputs)
+        self.register_outputs({**outputs, **recovery})
 
     def _field(self, *path: str) -> pulumi.Output[Any]:
         def pick(value: Any) -> Any:

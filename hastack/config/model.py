@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -514,3 +514,21 @@ def _gcp_sizes(config: StackConfig) -> list[Problem]:
         problems.append(("cache.nodeType",
                          "on GCP: the Memorystore memory size in GB, '1'..'300'"))
     return problems
+
+
+def recovery_document(config: StackConfig) -> dict[str, Any]:
+    """The stack's recovery targets and region roles, as the platform component's input
+    `hastackRecovery`: what `hastack assess` and the `recovery-targets-met` policy read
+    (policies see resources, not the stack file)."""
+    targets: dict[str, Any] = {}
+    for key, target in (("zoneFailure", config.recovery.zone_failure),
+                        ("regionFailure", config.recovery.region_failure)):
+        if target is not None:
+            targets[key] = {"rtoSeconds": target.rto_seconds, "rpoSeconds": target.rpo_seconds}
+    # Roles follow `activeRegion` (what a failover changes); primary/secondary never change.
+    regions = {"primary": config.regions.primary, "active": config.active}
+    if config.regions.secondary:
+        regions["secondary"] = config.regions.secondary
+    if config.standby:
+        regions["standby"] = config.standby
+    return {"targets": targets, "regions": regions}

@@ -315,3 +315,30 @@ def test_args_from_stack_config_follow_the_tier() -> None:
     settings = resolve_settings(args)
     assert (settings.instances, settings.secondary_instances, settings.backup_days) == (3, 2, 14)
     assert settings.protection.deletion_protection is True
+
+
+def _parameters(recording: Recording, region: str) -> dict[str, dict[str, Any]]:
+    group = _one(recording, PARAMS, region)
+    return {p["name"]: p for p in group.inputs["parameters"]}
+
+
+def test_prod_bounds_the_global_rpo_on_the_primary_parameter_group_only(
+        prod: Recording) -> None:
+    managed = _parameters(prod, EAST)["rds.global_db_rpo"]
+    assert managed == {"name": "rds.global_db_rpo", "value": "20", "applyMethod": "immediate"}
+    # The secondary's group stays at the default (the parameter bounds the writer).
+    assert "rds.global_db_rpo" not in _parameters(prod, WEST)
+
+
+def test_managed_rpo_is_off_outside_prod_and_can_be_set() -> None:
+    assert "rds.global_db_rpo" not in _parameters(_plan("staging"), EAST)
+    custom = _plan("staging", managed_rpo_seconds=60)
+    assert _parameters(custom, EAST)["rds.global_db_rpo"]["value"] == "60"
+
+
+@pytest.mark.parametrize("seconds", [1, 19, 2_147_483_648])
+def test_managed_rpo_outside_the_aws_range_is_refused(seconds: int) -> None:
+    with pytest.raises(ValueError, match=r"managed_rpo_seconds must be 0 \(off\) or 20"):
+        resolve_settings(_args(managed_rpo_seconds=seconds))
+    with pytest.raises(ValueError, match="needs a secondary region"):
+        resolve_settings(_args("dev", two_regions=False, managed_rpo_seconds=20))

@@ -226,3 +226,11 @@ def test_no_secret_value_in_plain_text(recorder: Recorder, cloud: str, role: str
         for path, text in walk_strings(registration.inputs):
             assert SECRET_PREFIX not in text, f"{registration.urn}: {path} leaks a secret"
     assert SECRET_PREFIX not in json.dumps(recording.outputs)
+
+
+def test_pods_leave_an_unreachable_node_after_30_seconds(recorder: Recorder) -> None:
+    values = values_of(recorder("argo", tier="prod"))
+    for section in ("controller", "server"):
+        seconds = {t["key"]: t["tolerationSeconds"] for t in values[section]["tolerations"]}
+        assert seconds == {"node.kubernetes.io/not-ready": 30,
+                           "node.kubernetes.io/unreachable": 30}

@@ -278,3 +278,13 @@ def test_aws_pods_keep_the_system_trust_store(recorder: Recorder) -> None:
     assert not of_type(recording, "kubernetes:core/v1:ConfigMap")
     for section in ("server", "backgroundServices"):
         assert "env" not in values[section] and "extraInitContainers" not in values[section]
+
+
+def test_pods_leave_an_unreachable_node_after_30_seconds(recorder: Recorder) -> None:
+    server = server_values(recorder("prefect", tier="prod"))
+    worker = worker_values(recorder("prefect", tier="prod"))
+    for section in (server["server"], server["backgroundServices"], worker["worker"]):
+        tolerations = {t["key"]: t for t in section["tolerations"]}
+        for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+            assert tolerations[key] == {"key": key, "operator": "Exists",
+                                        "effect": "NoExecute", "tolerationSeconds": 30}

@@ -54,6 +54,17 @@ def _declare_role(b: PlanBuilder, secret: str, role: str | None) -> None:
         labels["hastack.io/database-role"] = role
 
 
+def _aws_with_targets() -> PlanBuilder:
+    """The AWS fixture with recovery targets on its root component (what it meets)."""
+    b = aws_builder()
+    b.component("hastack:aws:Platform", "platform-root")
+    b.set("platform-root", "hastackRecovery", {
+        "targets": {"zoneFailure": {"rtoSeconds": 600, "rpoSeconds": 0},
+                    "regionFailure": {"rtoSeconds": 3600, "rpoSeconds": 172800}},
+        "regions": {"primary": "us-east-1", "secondary": "us-west-2"}})
+    return b
+
+
 AWS, GCP = aws_builder, gcp_builder
 
 CASES = [
@@ -218,6 +229,8 @@ CASES = [
          setting("aws-load-balancer-controller", "values.replicaCount", 1)),
     Case("target-group-binding-served", AWS, None, removing("aws-load-balancer-controller")),
     # Stack-wide
+    Case("recovery-targets-met", _aws_with_targets, None,
+         setting("db-usw2-cluster", "globalClusterIdentifier", None)),
     Case("stateful-resources-protected", AWS, "db-use1-cluster",
          lambda b: b.option("db-use1-cluster", "protect", False)),
     Case("stateful-deletion-protection", AWS, "db-credentials",
