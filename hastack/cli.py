@@ -13,13 +13,13 @@ exit 2 without a traceback; `--debug` shows the traceback of unexpected failures
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 from hastack.config import ConfigError
+from hastack.plan.planfile import PlanFileError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -58,9 +58,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _load_plan_or_stack(ref: str, root: Path) -> dict[str, Any]:
     path = Path(ref)
-    if path.suffix == ".json" and path.is_file():
-        loaded: dict[str, Any] = json.loads(path.read_text())
-        return loaded
+    if path.suffix == ".json":
+        from hastack.plan.planfile import load_plan
+
+        return load_plan(path)
     from hastack.plan.pipeline import plan_stack
 
     return plan_stack(root, ref).plan
@@ -150,7 +151,7 @@ def _run(command: Any, debug: bool) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as error:
+    except (FileNotFoundError, PlanFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as error:
