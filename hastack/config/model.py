@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from hastack.config.namespaces import did_you_mean
 from hastack.config.regions import AWS_AZ_ID, REGION_ZONES, known_zone_ids
 
 Cloud = Literal["aws", "gcp"]
@@ -291,8 +292,9 @@ def validate_semantics(config: StackConfig) -> list[Problem]:
         if region is None:
             continue
         if region not in zones:
+            hint = did_you_mean(region, zones)
             problems.append((f"regions.{field}",
-                             f"unknown {config.cloud} region '{region}'; allowed: {allowed}"))
+                             f"unknown {config.cloud} region '{region}'{hint}; allowed: {allowed}"))
         elif len(zones[region]) < config.zone_count:
             problems.append(("zoneCount",
                              f"{region} offers {len(zones[region])} zones, "
