@@ -5,6 +5,7 @@
     hastack check STACK | --plan F    run the policy pack through the analyzer protocol
     hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
     hastack failover ENV --to R ...   move the active region (dry-runnable, resumable)
+    hastack stacks [--json]           the stacks in stacks/ (what CI's matrices are made of)
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
 exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
@@ -78,6 +79,23 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_stacks(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from hastack.plan.stacks import github_outputs, list_stacks, render_table
+
+    entries = list_stacks(_root())
+    if args.json:
+        import json
+
+        print(json.dumps([asdict(e) for e in entries], indent=2, sort_keys=True))
+    elif args.github_output:
+        print(github_outputs(entries))
+    else:
+        print(render_table(entries))
+    return 0
+
+
 # Sub-commands with their own argument parsers: `hastack <name> ...` hands them the rest.
 PASS_THROUGH = {
     "check": ("hastack.check.cli", "check_main"),
@@ -102,7 +120,9 @@ def _cmd_pass_through(name: str, rest: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hastack", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks of failures (also accepted after the command)")
+    parser.add_argument("--version", action="version", version=f"hastack {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     plan = sub.add_parser("plan", help="offline plan of a stack under the mock engine")
@@ -117,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("left", help="stack name or plan .json")
     diff.add_argument("right", help="stack name or plan .json")
 
+    stacks = sub.add_parser("stacks", help="the stacks in stacks/: layer, environment, "
+                                           "region, cloud, tier")
+    stacks.add_argument("--json", action="store_true", help="one JSON list")
+    stacks.add_argument("--github-output", action="store_true",
+                        help="key=json lines for $GITHUB_OUTPUT (all, <tier>_<layer>)")
+
     sub.add_parser("check", help="policy pack through the analyzer protocol "
                                  "(see `hastack check --help`)", add_help=False)
     sub.add_parser("verify", help="live AWS environment against its plan's HA promises "
@@ -128,20 +154,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hastack")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    debug = argv[:1] == ["--debug"]
-    command = argv[1:2] if debug else argv[:1]
-    if command and command[0] in PASS_THROUGH:
-        name = command[0]
+    # `--debug` is a global option, accepted anywhere: `hastack plan dev --debug` too.
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in PASS_THROUGH and not argv[0].startswith("--version"):
+        name = command
         rest = argv[argv.index(name) + 1:]
         return _run(lambda: _cmd_pass_through(name, rest), debug)
     args = parser.parse_args(argv)
+    args.debug = debug
     if args.command == "plan":
         if args.all and args.stack:
             parser.error("give a stack name or --all, not both")
         return _run(lambda: _cmd_plan(args), args.debug)
+    if args.command == "stacks":
+        return _run(lambda: _cmd_stacks(args), args.debug)
     return _run(lambda: _cmd_diff(args), args.debug)
 
 

@@ -46,9 +46,14 @@ def project_root(start: Path | None = None) -> Path:
     raise FileNotFoundError("no Pulumi.yaml here or in any parent directory")
 
 
+def stacks_dir(root: Path) -> Path:
+    """Where the stack files are (Pulumi.yaml `stackConfigDir`)."""
+    return root / _stack_config_dir(root)
+
+
 def stack_names(root: Path) -> list[str]:
-    stacks_dir = root / _stack_config_dir(root)
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in stacks_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi."):-len(".yaml")]
+                  for p in stacks_dir(root).glob("Pulumi.*.yaml"))
 
 
 def _project_file(root: Path) -> dict[str, Any]:

@@ -39,6 +39,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from hastack.config.tiers import floor
+
 PACK_NAME = "hastack-guardrails"
 TIERS = ("dev", "staging", "prod")
 Level = Literal["mandatory", "advisory", "disabled"]
@@ -125,6 +127,16 @@ def setting(kind: str, default: Any, description: str, items: str = "string",
     schema: dict[str, Any] = {"type": kind, "default": default, "description": description}
     if kind == "array":
         schema["items"] = {"type": items}
+    return Setting(schema, per_tier)
+
+
+def floor_setting(key: str, description: str) -> Setting:
+    """A threshold that is a tier floor of the stack key `key`: its per-tier values are
+    the tier profile's (hastack/config/tiers.py), stated there once; the default (no
+    config file) is prod's, so the pack fails closed."""
+    per_tier = {tier: floor(tier, key) for tier in TIERS}
+    schema = {"type": "integer", "default": per_tier["prod"],
+              "description": f"{description} (the {key} floor)"}
     return Setting(schema, per_tier)
 
 

@@ -19,6 +19,7 @@ from hastack_policies.catalogue import (
     Report,
     StackSubject,
     Subject,
+    floor_setting,
     own,
     resource_rule,
     setting,
@@ -70,7 +71,7 @@ REFERENCE_KEY = re.compile(r"^existing|name$|ref$|arn$|id$", re.IGNORECASE)
     severity=HIGH, levels=HA,
     anchors=(own("HA-NET-2"),),
     remediation="Set zoneCount >= 2 in the stack file.",
-    settings={"minZones": setting("integer", 2, "Fewest AZs with subnets per region")},
+    settings={"minZones": floor_setting("zoneCount", "Fewest AZs with subnets per region")},
 )
 def zones_per_region(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)

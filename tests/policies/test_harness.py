@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,16 @@ def test_cli_exit_status_and_reports(workdir: Path) -> None:
                        str(workdir), "--quiet"]) == 0
 
 
-def test_cli_reads_the_stack_plan_from_build(workdir: Path) -> None:
+def test_cli_never_reuses_a_plan_left_in_build(workdir: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # A plan that passes, and a stack file edited since (now incomplete): the stack is
+    # planned afresh, so the edit is what gets checked.
     (workdir / "build" / "plan").mkdir(parents=True)
     _write_plan(workdir / "build" / "plan" / "prod.json", aws_builder().plan())
+    shutil.copy(POLICIES.parent / "Pulumi.yaml", workdir / "Pulumi.yaml")
     assert check_main(["prod", "--policies", str(POLICIES), "--root", str(workdir),
-                       "--quiet"]) == 0
+                       "--quiet"]) == 2
+    assert "hastack:cloud: required" in capsys.readouterr().err
 
 
 def test_cli_usage_errors_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
