@@ -69,13 +69,13 @@ def _load_plan_or_stack(ref: str, root: Path) -> dict[str, Any]:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from hastack.plan.diff import diff_plans, render_diff
+    from hastack.plan.diff import diff_plans, render_diff, render_summary
 
     root = _root()
     left = _load_plan_or_stack(args.left, root)
     right = _load_plan_or_stack(args.right, root)
     result = diff_plans(left, right)
-    print(render_diff(result))
+    print(render_summary(result) if args.summary else render_diff(result))
     return 0
 
 
@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="what differs between two stacks or plan files")
     diff.add_argument("left", help="stack name or plan .json")
     diff.add_argument("right", help="stack name or plan .json")
+    diff.add_argument("--summary", action="store_true",
+                      help="group by kind of change; hide tag, region-name and mock-ID noise")
 
     stacks = sub.add_parser("stacks", help="the stacks in stacks/: layer, environment, "
                                            "region, cloud, tier")
@@ -191,6 +193,9 @@ def _run(command: Any, debug: bool) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `hastack diff ... | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
     except (FileNotFoundError, PlanFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
