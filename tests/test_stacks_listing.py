@@ -40,3 +40,21 @@ def test_cli_json(scratch_project: Path) -> None:
     result = run_cli(scratch_project, "stacks", "--json")
     assert result.returncode == 0, result.stderr
     assert [e["stack"] for e in json.loads(result.stdout)] == ["qa"]
+
+
+def test_the_readme_new_environment_is_valid_and_listed(scratch_project: Path) -> None:
+    """The stack files README "Adding an environment" writes validate and are listed."""
+    from hastack.stacks import load_stack
+
+    readme = (REPO / "README.md").read_text()
+    for name in ("qa", "qa-us-east-2"):
+        body = readme.split(f"cat > stacks/Pulumi.{name}.yaml <<'YAML'\n", 1)[1]
+        (scratch_project / "stacks" / f"Pulumi.{name}.yaml").write_text(
+            body.split("\nYAML\n", 1)[0] + "\n")
+    _, infrastructure = load_stack(scratch_project, "qa")
+    _, workloads = load_stack(scratch_project, "qa-us-east-2")
+    assert infrastructure.tier == "dev" and workloads is not None
+    entries = {e.stack: e for e in list_stacks(scratch_project)}
+    assert (entries["qa"].layer, entries["qa-us-east-2"].layer) == ("infrastructure",
+                                                                    "workloads")
+    assert entries["qa-us-east-2"].tier == "dev"
