@@ -75,7 +75,8 @@ class NodeGroupArgs:
 
     name: str = "general"
     instance_types: tuple[str, ...] = ("m6i.large",)
-    # staging/prod require min_size >= 2 so that losing a node or a zone keeps capacity.
+    # Every tier requires min_size >= the kubernetes.nodesMin floor (2): losing a node or a
+    # zone keeps capacity.
     min_size: int = 2
     max_size: int = 4
     # Defaults to min_size.
@@ -197,7 +198,7 @@ def _validate_public_access(tier: Tier, cidrs: Sequence[str]) -> None:
 
 def _validate_node_group(tier: Tier, group: NodeGroupArgs) -> None:
     where = f"node group {group.name!r}"
-    minimum = floor(tier, "kubernetes.nodesMin") if tier != "dev" else 0
+    minimum = floor(tier, "kubernetes.nodesMin")
     if group.min_size < minimum:
         raise ValueError(f"{where}: {tier} needs min_size >= {minimum} so that one node or zone "
                          f"failure leaves capacity, got {group.min_size}")
