@@ -95,8 +95,9 @@ def zones_per_region(stack: StackSubject, report: Report) -> None:
     severity=HIGH, levels=PROD_ONLY,
     anchors=(own("DATA-ALL-1"),),
     types=STATEFUL_TYPES,
-    remediation="Create the resource with components.base.stateful_options (protect + "
-                "retainOnDelete in prod).",
+    remediation="Set protectStatefulResources: true in the stack file (Pulumi protect + "
+                "retainOnDelete; always on in prod); components create stateful resources "
+                "with components.base.stateful_options.",
 )
 def stateful_resources_protected(subject: Subject, report: Report) -> None:
     # The analyzer protocol carries `protect` but not `retainOnDelete`, so only the
