@@ -1,14 +1,15 @@
 """The `hastack` command: offline plan, diff and policy check.
 
-    hastack plan [STACK | --all]      run the program under the mock engine
-    hastack diff A B                  compare two stacks' (or plan files') resources
-    hastack check STACK | --plan F    run the policy pack through the analyzer protocol
+    hastack plan [STACK | --all]      run the program under the mock engine (default prod)
+    hastack diff A B [--summary]      compare two stacks' (or plan files') resources
+    hastack check [STACK] | --plan F  plan (default prod), then run the policy pack
     hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
     hastack failover ENV --to R ...   move the active region (dry-runnable, resumable)
     hastack stacks [--json]           the stacks in stacks/ (what CI's matrices are made of)
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
-exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
+exit 2 without a traceback; `--debug` (anywhere on the line) shows the traceback of
+unexpected failures; `--version` prints the version.
 """
 
 from __future__ import annotations

@@ -162,3 +162,14 @@ def test_only_config_errors_escape_and_refusals_register_nothing(
     run_program(program_from_file(REPO / "__main__.py"), project="hastack", stack="t",
                 config=engine, monitor=monitor)
     assert monitor.registrations
+
+
+def test_the_version_table_decides_per_cloud() -> None:
+    from hastack.config.versions import kubernetes_problem, postgresql_problem
+
+    assert kubernetes_problem("aws", "1.35") is None
+    assert kubernetes_problem("aws", "1.29") and kubernetes_problem("gcp", "1.20")
+    assert postgresql_problem("aws", "17.7") is None
+    assert postgresql_problem("aws", "17.4")    # deprecated minor: refused on Aurora
+    assert postgresql_problem("gcp", "16.4") is None  # Cloud SQL picks the minor
+    assert postgresql_problem("gcp", "14.9")

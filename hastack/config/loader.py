@@ -54,12 +54,17 @@ def load_from_engine_values(engine_config: Mapping[str, Any], source: str) -> St
     `hastak:` or `aws:regoin` is read by nobody) and the provider region must agree
     with regions.primary when both are set.
     """
+    settings = user_settings(engine_config)
     foreign = namespace_problems(engine_config, NAMESPACE)
+    regions = settings.get("regions")
+    primary = regions.get("primary") if isinstance(regions, dict) else None
+    if settings.get("cloud") in CLOUDS and isinstance(primary, str):
+        # Only when both keys are set: a workloads stack may name no provider region.
+        foreign += provider_region_problems(engine_config, settings["cloud"], primary)
     try:
-        config = load_settings(user_settings(engine_config), source)
+        config = load_settings(settings, source)
     except ConfigError as error:
         raise ConfigError(source, error.problems + foreign) from None
-    foreign += provider_region_problems(engine_config, config.cloud, config.regions.primary)
     if foreign:
         raise ConfigError(source, foreign)
     return config
