@@ -69,7 +69,12 @@ def check_main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stack = args.stack or ("prod" if not args.plan else None)
-    if stack and not args.plan and _is_environment(root, stack):
+    try:
+        environment = bool(stack) and not args.plan and _is_environment(root, stack or "")
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if environment and stack:
         return _check_environment(root, args, stack)
     try:
         plan = (load_plan(args.plan) if args.plan

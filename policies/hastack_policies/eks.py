@@ -43,7 +43,7 @@ REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
     types=(EKS_CLUSTER,),
     remediation="Set vpcConfig.endpointPrivateAccess=true and either endpointPublicAccess="
                 "false or publicAccessCidrs to office/VPN ranges (never 0.0.0.0/0); in "
-                "hastack, leave kubernetes.publicAccessCidrs empty.",
+                "hastack, set kubernetes.apiAccess: private (or allowlist with apiAllowlist).",
     settings={"allowedPublicCidrs": setting(
         "array", [], "CIDRs allowed to reach a public endpoint; empty allows any "
                      "non-open CIDR")},

@@ -165,10 +165,10 @@ def test_sarif_validates_against_the_2_1_0_schema(broken_prod: CheckResult,
     assert result["level"] == "error"
     location = result["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "stacks/Pulumi.prod.yaml"
-    # kubernetes.publicAccessCidrs controls it; the file leaves it to the tier default,
+    # kubernetes.apiAccess controls it; the file leaves it to the tier default,
     # so the result points at the `hastack:tier` line that chose it.
     assert location["physicalLocation"]["region"]["startLine"] == 3
-    assert result["properties"]["stackKey"] == "kubernetes.publicAccessCidrs"
+    assert result["properties"]["stackKey"] == "kubernetes.apiAccess"
     logical = {entry["fullyQualifiedName"] for entry in location["logicalLocations"]}
     assert any(urn.endswith("aws:eks/cluster:Cluster::eks-cluster") for urn in logical)
     assert any(urn.endswith("hastack:aws:Eks::eks") for urn in logical)

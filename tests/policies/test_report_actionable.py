@@ -21,7 +21,7 @@ config:
   hastack:cache:
     nodesPerRegion: 3
   hastack:kubernetes:
-    publicAccessCidrs: []
+    apiAccess: private
   hastack:database:
     backupRetentionDays: 21
 """  # line numbers below count from here
@@ -76,8 +76,8 @@ def test_sarif_points_at_the_key_line_or_the_component_source(broken: CheckResul
     assert "stacks/Pulumi.prod.yaml" in by_uri
     assert any(uri.startswith("components/") for uri in by_uri), by_uri
     endpoint = [r for r in results
-                if r["properties"]["stackKey"] == "kubernetes.publicAccessCidrs"]
+                if r["properties"]["stackKey"] == "kubernetes.apiAccess"]
     assert endpoint
     for result in endpoint:
         assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
-        assert "Change hastack:kubernetes.publicAccessCidrs" in result["message"]["text"]
+        assert "Change hastack:kubernetes.apiAccess" in result["message"]["text"]
