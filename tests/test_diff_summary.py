@@ -28,7 +28,7 @@ def test_summary_groups_by_kind_and_hides_noise() -> None:
     assert "added (only in prod):" in text and "aws:rds/globalCluster:GlobalCluster" in text
     assert "~ protect x" in text and "false → true" in text
     assert "~ backupRetentionPeriod x1: 7 → 21" in text
-    assert "vpcId" not in text and "hastack:tier" not in text and "~ region" not in text
+    assert "vpcId" not in text and "hastack:tier" not in text and "~ region x" not in text
     assert "hidden:" in text and "mock IDs" in text and "tags and labels" in text
     # The full diff still has what the summary hides.
     full = run_cli(REPO, "diff", str(GOLDEN / "dev.json"), str(GOLDEN / "prod.json"))
