@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 # skips the sync, which would otherwise re-scan site-packages for bytecode every time.
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help setup plan plan-all diff check assess test lint typecheck unit bench golden clean
+.PHONY: help setup plan plan-all diff check assess stacks test test-fast lint typecheck unit bench golden policy-config clean
 
 help:
 	@echo "make plan [STACK=prod]   offline plan of one stack (build/plan/STACK.{json,mmd})"
@@ -17,7 +17,10 @@ help:
 	@echo "make diff A=dev B=prod   resource-by-resource difference of two stacks"
 	@echo "make check [STACK=prod]  policy pack on the plan, through the analyzer protocol"
 	@echo "make assess [STACK=prod] modeled RTO/RPO per failure domain (build/assess/STACK.{json,md})"
+	@echo "make stacks              the stacks in stacks/ (layer, environment, region, cloud, tier)"
 	@echo "make test                ruff, mypy and pytest"
+	@echo "make test-fast           ruff and the unit tests, no mypy (the inner loop)"
+	@echo "make policy-config       regenerate policies/config/*.json after editing policies/overrides/"
 	@echo "make bench               plan vs its floor; policy check of a synthetic 10k-resource plan"
 	@echo "make golden              regenerate tests/golden/*.json and the README diagram after an intended change"
 
@@ -62,6 +65,16 @@ unit: setup
 	$(RUN) pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck unit
+
+# The inner loop: lint and the unit tests, stopping at the first failure; no mypy.
+test-fast: lint
+	$(RUN) pytest -q -x --ignore=tests/test_golden.py
+
+stacks: setup
+	$(RUN) hastack stacks
+
+policy-config: setup
+	cd policies && $(abspath $(UV)) run --frozen --no-sync python -m hastack_policies.catalogue config
 
 bench: setup
 	$(RUN) python bench/bench_plan.py

@@ -32,6 +32,14 @@ class Protection:
     deletion_protection: bool
 
     @staticmethod
+    def requested(protect_stateful_resources: bool, deletion_protection: bool) -> Protection:
+        """What a stack file asks for (`protectStatefulResources`, `deletionProtection`):
+        honoured on every tier and cloud; the config refuses prod without both."""
+        return Protection(protect=protect_stateful_resources,
+                          retain_on_delete=protect_stateful_resources,
+                          deletion_protection=deletion_protection)
+
+    @staticmethod
     def for_tier(tier: Tier, deletion_protection: bool | None = None) -> Protection:
         strict = tier == "prod"
         return Protection(

@@ -1,26 +1,28 @@
 """The `hastack` command: offline plan, diff and policy check.
 
-    hastack plan [STACK | --all]      run the program under the mock engine
-    hastack diff A B                  compare two stacks' (or plan files') resources
-    hastack check STACK | --plan F    run the policy pack through the analyzer protocol
+    hastack plan [STACK | --all]      run the program under the mock engine (default prod)
+    hastack diff A B [--summary]      compare two stacks' (or plan files') resources
+    hastack check [STACK] | --plan F  plan (default prod), then run the policy pack
     hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
     hastack failover ENV --to R ...   move the active region (dry-runnable, resumable)
     hastack assess ENV | --plan F     modeled RTO/RPO per failure domain from the plans
+    hastack stacks [--json]           the stacks in stacks/ (what CI's matrices are made of)
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
-exit 2 without a traceback; `--debug` shows the traceback of unexpected failures.
+exit 2 without a traceback; `--debug` (anywhere on the line) shows the traceback of
+unexpected failures; `--version` prints the version.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 from hastack.config import ConfigError
+from hastack.plan.planfile import PlanFileError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -59,22 +61,40 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _load_plan_or_stack(ref: str, root: Path) -> dict[str, Any]:
     path = Path(ref)
-    if path.suffix == ".json" and path.is_file():
-        loaded: dict[str, Any] = json.loads(path.read_text())
-        return loaded
+    if path.suffix == ".json":
+        from hastack.plan.planfile import load_plan
+
+        return load_plan(path)
     from hastack.plan.pipeline import plan_stack
 
     return plan_stack(root, ref).plan
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from hastack.plan.diff import diff_plans, render_diff
+    from hastack.plan.diff import diff_plans, render_diff, render_summary
 
     root = _root()
     left = _load_plan_or_stack(args.left, root)
     right = _load_plan_or_stack(args.right, root)
     result = diff_plans(left, right)
-    print(render_diff(result))
+    print(render_summary(result) if args.summary else render_diff(result))
+    return 0
+
+
+def _cmd_stacks(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from hastack.plan.stacks import github_outputs, list_stacks, render_table
+
+    entries = list_stacks(_root())
+    if args.json:
+        import json
+
+        print(json.dumps([asdict(e) for e in entries], indent=2, sort_keys=True))
+    elif args.github_output:
+        print(github_outputs(entries))
+    else:
+        print(render_table(entries))
     return 0
 
 
@@ -103,7 +123,9 @@ def _cmd_pass_through(name: str, rest: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hastack", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks of failures (also accepted after the command)")
+    parser.add_argument("--version", action="version", version=f"hastack {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     plan = sub.add_parser("plan", help="offline plan of a stack under the mock engine")
@@ -117,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="what differs between two stacks or plan files")
     diff.add_argument("left", help="stack name or plan .json")
     diff.add_argument("right", help="stack name or plan .json")
+    diff.add_argument("--summary", action="store_true",
+                      help="group by kind of change; hide tag, region-name and mock-ID noise")
+
+    stacks = sub.add_parser("stacks", help="the stacks in stacks/: layer, environment, "
+                                           "region, cloud, tier")
+    stacks.add_argument("--json", action="store_true", help="one JSON list")
+    stacks.add_argument("--github-output", action="store_true",
+                        help="key=json lines for $GITHUB_OUTPUT (all, <tier>_<layer>)")
 
     sub.add_parser("check", help="policy pack through the analyzer protocol "
                                  "(see `hastack check --help`)", add_help=False)
@@ -131,20 +161,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hastack")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    debug = argv[:1] == ["--debug"]
-    command = argv[1:2] if debug else argv[:1]
-    if command and command[0] in PASS_THROUGH:
-        name = command[0]
+    # `--debug` is a global option, accepted anywhere: `hastack plan dev --debug` too.
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in PASS_THROUGH and not argv[0].startswith("--version"):
+        name = command
         rest = argv[argv.index(name) + 1:]
         return _run(lambda: _cmd_pass_through(name, rest), debug)
     args = parser.parse_args(argv)
+    args.debug = debug
     if args.command == "plan":
         if args.all and args.stack:
             parser.error("give a stack name or --all, not both")
         return _run(lambda: _cmd_plan(args), args.debug)
+    if args.command == "stacks":
+        return _run(lambda: _cmd_stacks(args), args.debug)
     return _run(lambda: _cmd_diff(args), args.debug)
 
 
@@ -154,7 +198,10 @@ def _run(command: Any, debug: bool) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except FileNotFoundError as error:
+    except BrokenPipeError:  # `hastack diff ... | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
+    except (FileNotFoundError, PlanFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as error:

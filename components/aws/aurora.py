@@ -50,12 +50,13 @@ from components.base import (
 from components.k8s.wiring import DatabaseEndpoint
 from hastack.config.model import StackConfig
 from hastack.config.regions import AWS_REGION_ZONES, zones_of
-from hastack.config.tiers import tier_defaults
+from hastack.config.tiers import floor, tier_defaults
+from hastack.config.versions import MIN_POSTGRESQL
 
 ENGINE = "aurora-postgresql"
 PORT = 5432
-# Prefect's migrations need PostgreSQL >= 14.9.
-MIN_ENGINE_VERSION = (14, 9)
+# Prefect's migrations need PostgreSQL >= 14.9 (the table: hastack/config/versions.py).
+MIN_ENGINE_VERSION = MIN_POSTGRESQL
 COMPONENT = "AuroraGlobalDatabase"
 
 # Fields a managed switchover / failover (or an engine upgrade driven through the
@@ -126,6 +127,8 @@ class AuroraGlobalDatabaseArgs:
     # accepts 20..2,147,483,647 s. Default: 20 in prod (the tightest bound AWS offers),
     # off elsewhere; 0 turns it off. Only meaningful with a secondary region.
     managed_rpo_seconds: int | None = None
+    # None: the tier's protection (`Protection.for_tier`); from_config passes the stack's.
+    protection: Protection | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -140,6 +143,8 @@ class AuroraGlobalDatabaseArgs:
             backup_retention_days=db.backup_retention_days,
             database_name=db.database_name, master_username=db.master_username,
             deletion_protection=config.deletion_protection, tags=dict(config.tags),
+            protection=Protection.requested(config.protect_stateful_resources,
+                                            config.deletion_protection),
         )
 
 
@@ -196,13 +201,15 @@ def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
     instance_class = str(pick(args.instance_class, "instanceClass"))
     prod = args.tier == "prod"
 
-    if instances < 2:
+    # The floors are the tier profile's (hastack/config/tiers.py), which the config
+    # already enforces: these checks guard direct users of the component.
+    if instances < floor(args.tier, "database.instancesPerRegion"):
         raise ValueError("instances_per_region must be >= 2: a writer and a reader in "
                          f"another AZ to fail over to (got {instances})")
     if args.secondary is not None:
-        floor = 2 if prod else 1
-        if secondary_instances < floor:
-            raise ValueError(f"secondary_instances must be >= {floor} in {args.tier} so the "
+        floor_ = floor(args.tier, "database.secondaryInstances")
+        if secondary_instances < floor_:
+            raise ValueError(f"secondary_instances must be >= {floor_} in {args.tier} so the "
                              f"secondary region can take over (got {secondary_instances})")
         if args.secondary.region == args.primary.region:
             raise ValueError("secondary.region must differ from primary.region "
@@ -210,7 +217,7 @@ def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
         if instance_class.startswith("db.t"):
             raise ValueError(f"instance_class '{instance_class}': Aurora global databases "
                              "need memory-optimised (db.r*) instances")
-    backup_floor = 14 if prod else 7
+    backup_floor = floor(args.tier, "database.backupRetentionDays")
     if not backup_floor <= backup_days <= 35:
         raise ValueError(f"backup_retention_days must be {backup_floor}..35 in {args.tier} "
                          f"(got {backup_days})")
@@ -230,7 +237,7 @@ def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
     if managed_rpo and args.secondary is None:
         raise ValueError("managed_rpo_seconds needs a secondary region (a global database)")
 
-    protection = Protection.for_tier(args.tier, args.deletion_protection)
+    protection = args.protection or Protection.for_tier(args.tier, args.deletion_protection)
     return _Settings(
         engine_version=version,
         family=f"aurora-postgresql{major}",

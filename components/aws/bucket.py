@@ -56,6 +56,8 @@ class VersionedBucketArgs:
     region: str
     replicate_to: ReplicaRegion | None = None
     noncurrent_version_days: int | None = None
+    # None: the tier's protection (`Protection.for_tier`); from_config passes the stack's.
+    protection: Protection | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +67,9 @@ class VersionedBucketArgs:
         return cls(tier=config.tier, provider=provider, region=region,
                    replicate_to=replica if replicate else None,
                    noncurrent_version_days=config.artifacts.noncurrent_version_days,
-                   tags=dict(config.tags))
+                   tags=dict(config.tags),
+                   protection=Protection.requested(config.protect_stateful_resources,
+                                                   config.deletion_protection))
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class VersionedBucket(pulumi.ComponentResource):
         if args.replicate_to is not None and args.replicate_to.region == args.region:
             raise ValueError("replicate_to.region must differ from region "
                              f"('{args.region}'): replication here is for regional failure")
-        protection = Protection.for_tier(args.tier)
+        protection = args.protection or Protection.for_tier(args.tier)
         tags = standard_tags(args.tier, COMPONENT, args.tags)
         self._protection = protection
         self._tier = args.tier

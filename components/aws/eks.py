@@ -46,6 +46,8 @@ from components.base import (
     stateful_options,
 )
 from hastack.config.model import StackConfig
+from hastack.config.tiers import floor
+from hastack.config.versions import DEFAULT_KUBERNETES, EKS_SUPPORT_TYPE
 
 COMPONENT = "EksCluster"
 TYPE_TOKEN = "hastack:aws:EksCluster"
@@ -73,7 +75,8 @@ class NodeGroupArgs:
 
     name: str = "general"
     instance_types: tuple[str, ...] = ("m6i.large",)
-    # staging/prod require min_size >= 2 so that losing a node or a zone keeps capacity.
+    # Every tier requires min_size >= the kubernetes.nodesMin floor (2): losing a node or a
+    # zone keeps capacity.
     min_size: int = 2
     max_size: int = 4
     # Defaults to min_size.
@@ -103,7 +106,7 @@ class EksClusterArgs:
     # The private subnets of *every* zone (Network.private_subnet_ids): the control
     # plane's ENIs and the nodes go there.
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    version: str = "1.33"
+    version: str = DEFAULT_KUBERNETES
     node_groups: tuple[NodeGroupArgs, ...] = (NodeGroupArgs(),)
     # Private endpoint only by default; `ApiAccess.only_from(...)` opens the public
     # endpoint to exactly those CIDRs (never 0.0.0.0/0).
@@ -148,7 +151,8 @@ class EksClusterArgs:
             admin_role_arns=tuple(admin_role_arns),
             kubeconfig_role_arn=kubeconfig_role_arn,
             tags=dict(config.tags),
-            protection=Protection.for_tier(config.tier, config.deletion_protection),
+            protection=Protection.requested(config.protect_stateful_resources,
+                                            config.deletion_protection),
         )
 
     @property
@@ -194,8 +198,9 @@ def _validate_public_access(tier: Tier, cidrs: Sequence[str]) -> None:
 
 def _validate_node_group(tier: Tier, group: NodeGroupArgs) -> None:
     where = f"node group {group.name!r}"
-    if tier in ("staging", "prod") and group.min_size < 2:
-        raise ValueError(f"{where}: {tier} needs min_size >= 2 so that one node or zone "
+    minimum = floor(tier, "kubernetes.nodesMin")
+    if group.min_size < minimum:
+        raise ValueError(f"{where}: {tier} needs min_size >= {minimum} so that one node or zone "
                          f"failure leaves capacity, got {group.min_size}")
     if group.min_size < 0 or group.max_size < 1 or group.max_size < group.min_size:
         raise ValueError(f"{where}: need 0 <= min_size <= max_size and max_size >= 1, "
@@ -402,6 +407,9 @@ class EksCluster(pulumi.ComponentResource):
                 bootstrap_cluster_creator_admin_permissions=False,
             ),
             bootstrap_self_managed_addons=False,
+            # Upgraded at the end of standard support instead of entering paid extended
+            # support; versions.py only accepts versions in standard support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=EKS_SUPPORT_TYPE),
             # Zonal shift lets ARC move traffic away from an impaired zone.
             zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(
                 enabled=args.tier != "dev"),

@@ -86,7 +86,8 @@ class NetworkArgs:
             nat_gateways=config.network.nat_gateways,
             flow_log_retention_days=config.network.flow_log_retention_days,
             tags=dict(config.tags),
-            protection=Protection.for_tier(config.tier, config.deletion_protection),
+            protection=Protection.requested(config.protect_stateful_resources,
+                                            config.deletion_protection),
         )
 
     @property

@@ -34,7 +34,9 @@ from components.base import (
 from components.k8s.wiring import CacheEndpoint
 from hastack.config.model import StackConfig
 from hastack.config.regions import AWS_REGION_ZONES, zones_of
+from hastack.config.tiers import floor as tier_floor
 from hastack.config.tiers import tier_defaults
+from hastack.config.versions import CACHE_MIN_VERSIONS
 
 PORT = 6379
 COMPONENT = "RedisReplicationGroup"
@@ -48,7 +50,7 @@ _LOG_RETENTION_DAYS: dict[str, int] = {"dev": 30, "staging": 90, "prod": 365}
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
 _VERSION = re.compile(r"^(\d+)\.(\d+)")
 # TLS can be "required" (no plain-text listener at all) from these versions on.
-_MIN_VERSIONS: dict[str, tuple[int, int]] = {"redis": (7, 0), "valkey": (7, 2)}
+_MIN_VERSIONS = CACHE_MIN_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class RedisReplicationGroupArgs:
     nodes: int | None = None
     snapshot_retention_days: int | None = None
     log_retention_days: int | None = None
+    # None: the tier's protection (`Protection.for_tier`); from_config passes the stack's.
+    protection: Protection | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +94,8 @@ class RedisReplicationGroupArgs:
             engine=cache.engine, engine_version=cache.engine_version,
             node_type=cache.node_type, nodes=cache.nodes_per_region,
             snapshot_retention_days=cache.snapshot_retention_days, tags=dict(config.tags),
+            protection=Protection.requested(config.protect_stateful_resources,
+                                            config.deletion_protection),
         )
 
 
@@ -121,7 +127,7 @@ def resolve_settings(name: str, args: RedisReplicationGroupArgs) -> _Settings:
         low = ".".join(map(str, _MIN_VERSIONS[engine]))
         raise ValueError(f"engine_version '{version}': {engine} >= {low} is required for "
                          "TLS-only (transit_encryption_mode=required)")
-    floor = 3 if args.tier == "prod" else 2
+    floor = tier_floor(args.tier, "cache.nodesPerRegion")
     if nodes < floor:
         raise ValueError(f"nodes must be >= {floor} in {args.tier}: a primary plus replicas "
                          f"in other zones for automatic failover (got {nodes})")
@@ -151,7 +157,7 @@ def resolve_settings(name: str, args: RedisReplicationGroupArgs) -> _Settings:
         snapshot_days=snapshot_days,
         log_days=args.log_retention_days or _LOG_RETENTION_DAYS[args.tier],
         final_snapshot=args.tier != "dev",
-        protection=Protection.for_tier(args.tier),
+        protection=args.protection or Protection.for_tier(args.tier),
     )
 
 

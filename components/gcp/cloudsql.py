@@ -64,10 +64,11 @@ from components.base import Protection, Tier, child_options, standard_labels, st
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
 from components.gcp.service_agents import cloudsql_agent
 from components.k8s.wiring import DatabaseEndpoint
+from hastack.config.versions import CLOUD_SQL_POSTGRESQL_MAJORS, DEFAULT_POSTGRESQL
 
 TYPE_TOKEN = "hastack:gcp:CloudSqlPostgres"
 POSTGRES_PORT = 5432
-SUPPORTED_MAJORS = (14, 15, 16, 17)
+SUPPORTED_MAJORS = CLOUD_SQL_POSTGRESQL_MAJORS
 # Fields Cloud SQL rewrites when a replica is promoted outside Pulumi.
 PROMOTION_FIELDS = ("masterInstanceName", "replicaConfiguration", "instanceType")
 # The CIS benchmark's Cloud SQL PostgreSQL logging flags, plus IAM database login.
@@ -100,7 +101,7 @@ class CloudSqlPostgresArgs:
     # Self link or ID of the VPC that has private service access.
     network: pulumi.Input[str]
     replica_region: str | None = None
-    engine_version: str = "16.6"
+    engine_version: str = DEFAULT_POSTGRESQL
     machine_tier: str = "db-custom-2-7680"
     edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] = "ENTERPRISE"
     # Zone-redundant primary (required in prod).

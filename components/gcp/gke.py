@@ -41,6 +41,8 @@ import pulumi_gcp as gcp
 from components.base import Protection, Tier, child_options, standard_labels
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
 from components.gcp.service_agents import agent_member, project_number
+from hastack.config.tiers import floor
+from hastack.config.versions import DEFAULT_KUBERNETES, GKE_RELEASE_CHANNEL
 
 TYPE_TOKEN = "hastack:gcp:GkeCluster"
 ReleaseChannel = Literal["RAPID", "REGULAR", "STABLE"]
@@ -91,11 +93,11 @@ class GkeClusterArgs:
     machine_type: str = "e2-standard-4"
     nodes_min: int = 2
     nodes_max: int = 4
-    # Minimum control-plane version ("1.33"); the release channel upgrades beyond it.
-    kubernetes_version: str = "1.33"
+    # Minimum control-plane version; the release channel upgrades beyond it.
+    kubernetes_version: str = DEFAULT_KUBERNETES
     # Operator CIDRs allowed to the public endpoint; empty = private endpoint only.
     authorized_cidrs: Sequence[str] = ()
-    release_channel: ReleaseChannel = "REGULAR"
+    release_channel: ReleaseChannel = GKE_RELEASE_CHANNEL
     gateway_api_channel: Literal["CHANNEL_STANDARD", "CHANNEL_EXPERIMENTAL"] = "CHANNEL_STANDARD"
     maintenance: MaintenanceWindow = field(default_factory=MaintenanceWindow)
     disk_size_gb: int = 100
@@ -121,8 +123,9 @@ class GkeClusterArgs:
         foreign = [zone for zone in self.zones if not zone.startswith(f"{self.region}-")]
         if foreign:
             raise ValueError(f"GkeCluster: zones {foreign} are not in region {self.region}")
-        if self.tier == "prod" and len(self.zones) < 3:
-            raise ValueError(f"GkeCluster: prod spreads nodes over >= 3 zones, "
+        if len(self.zones) < floor(self.tier, "zoneCount"):
+            raise ValueError(f"GkeCluster: {self.tier} spreads nodes over "
+                             f">= {floor(self.tier, 'zoneCount')} zones, "
                              f"got {len(self.zones)}")
         if not 1 <= self.nodes_min <= self.nodes_max:
             raise ValueError(f"GkeCluster: need 1 <= nodes_min ({self.nodes_min}) "

@@ -34,11 +34,12 @@ from components.base import Protection, Tier, child_options, standard_labels, st
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
 from components.gcp.service_agents import agent_member, project_number
 from components.k8s.wiring import CacheEndpoint
+from hastack.config.versions import MEMORYSTORE_REDIS
 
 TYPE_TOKEN = "hastack:gcp:MemorystoreRedis"
 READ_REPLICA_MIN_GB = 5
 # Memorystore for Redis versions, newest first.
-REDIS_VERSIONS = ("7.2", "7.0", "6.x", "5.0", "4.0")
+REDIS_VERSIONS = MEMORYSTORE_REDIS
 
 
 def redis_version(engine_version: str) -> str:

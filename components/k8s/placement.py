@@ -16,14 +16,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.base import Tier
+from hastack.config.tiers import profile
 
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 
 
 def _hard_on_nodes(tier: Tier) -> bool:
-    # Dev clusters are small; a hard rule there would leave replicas Pending.
-    return tier != "dev"
+    # Dev clusters are small; a hard rule there would leave replicas Pending
+    # (the tier profile's `spread_required`, hastack/config/tiers.py).
+    return profile(tier).spread_required
 
 
 def topology_spread(tier: Tier) -> list[dict[str, Any]]:

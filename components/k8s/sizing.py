@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from components.base import Tier
+from hastack.config.tiers import floor
 
 Workload = Literal["api", "background", "worker", "controller"]
 
-_REPLICA_FLOORS: dict[Tier, dict[Workload, int]] = {
-    "dev": {"api": 2, "background": 2, "worker": 2, "controller": 2},
-    "staging": {"api": 2, "background": 2, "worker": 2, "controller": 2},
-    "prod": {"api": 3, "background": 2, "worker": 2, "controller": 2},
-}
+# The tier profile's floors (hastack/config/tiers.py); background services have no
+# stack key and share the API's zone-loss argument at two replicas.
+_FLOOR_KEYS: dict[Workload, str] = {"api": "workflows.serverReplicas",
+                                    "worker": "workflows.workerReplicas",
+                                    "controller": "workflows.controllerReplicas"}
+_BACKGROUND_FLOOR = 2
 
 # (cpu request, memory request, cpu limit, memory limit). Memory limit == request
 # in prod so the scheduler's view matches what the kernel enforces (no OOM surprises
@@ -46,7 +48,8 @@ _PROFILES: dict[Tier, dict[Workload, tuple[str, str, str, str]]] = {
 
 def replicas(tier: Tier, workload: Workload, requested: int = 0) -> int:
     """The replica count: the request, but never below the tier's HA floor."""
-    return max(requested, _REPLICA_FLOORS[tier][workload])
+    key = _FLOOR_KEYS.get(workload)
+    return max(requested, floor(tier, key) if key else _BACKGROUND_FLOOR)
 
 
 def resources(tier: Tier, workload: Workload) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """What a policy check tells people and tools: console table, JSON, SARIF 2.1.0.
 
 SARIF is what GitHub code scanning ingests. Policy findings are about cloud
-resources, not lines of code, so each result points at the stack file (the thing a
-reviewer changes) and names the resource URN and its owning component as logical
-locations.
+resources, not lines of code, so each result points at what a reviewer changes: the
+line of the stack key that controls it (`stackkeys.py`), or the source of the owning
+component when no key does, and names the resource URN and its component as logical
+locations. The console groups repeats of one rule on one line with a count, and says
+which key to change and how.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hastack.check.analyzer import CheckResult, Finding, PolicyInfo
+from hastack.check.stackkeys import component_location, key_location, stack_key_of
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -39,6 +42,7 @@ def console(result: CheckResult, *, limit: int = 200) -> str:
     ]
     if not result.findings:
         lines.append("  no violations")
+    remediations = {p.name: p.remediation for p in result.policies}
     shown = 0
     for enforcement in ENFORCEMENT_ORDER:
         for severity in SEVERITY_ORDER:
@@ -48,13 +52,11 @@ def console(result: CheckResult, *, limit: int = 200) -> str:
                 continue
             lines.append("")
             lines.append(f"{enforcement.upper()} / {severity} ({len(group)})")
-            width = max(len(f.policy) for f in group)
-            for finding in group:
+            for policy, repeats in _by_policy(group):
                 if shown >= limit:
                     break
-                where = finding.resource_name or "(stack)"
-                lines.append(f"  {finding.policy:<{width}}  {where}: {_one_line(finding)}")
-                shown += 1
+                lines += _group_lines(policy, repeats, remediations, result.stack_file)
+                shown += len(repeats)
     if shown >= limit:
         lines.append(f"  ... {len(result.findings) - shown} more in the JSON report")
     if result.deferred:
@@ -73,11 +75,41 @@ def _one_line(finding: Finding) -> str:
     return " ".join(finding.message.split())
 
 
+def _by_policy(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.policy, []).append(finding)
+    return sorted(grouped.items())
+
+
+def _group_lines(policy: str, repeats: list[Finding], remediations: dict[str, str],
+                 stack_file: str, shown_names: int = 3) -> list[str]:
+    """One rule's findings: a count, the resources, the key to change and the fix."""
+    first = repeats[0]
+    names = sorted({f.resource_name or "(stack)" for f in repeats})
+    where = ", ".join(names[:shown_names]) + (
+        f" and {len(names) - shown_names} more" if len(names) > shown_names else "")
+    count = f" x{len(repeats)}" if len(repeats) > 1 else ""
+    lines = [f"  {policy}{count}  {where}: {_one_line(first)}"]
+    remediation = " ".join(remediations.get(policy, "").split())
+    key = stack_key_of(remediation)
+    if key:
+        lines.append(f"      change hastack:{key} in {stack_file}: {remediation}")
+    elif remediation:
+        lines.append(f"      fix (no stack key controls this; in the component): {remediation}")
+    return lines
+
+
 # --- JSON ------------------------------------------------------------------------------
 
 def to_json(result: CheckResult) -> dict[str, Any]:
     document = asdict(result)
     document.pop("stderr_tail", None)
+    remediations = {p.name: p.remediation for p in result.policies}
+    for finding in document["findings"]:
+        remediation = " ".join(remediations.get(finding["policy"], "").split())
+        finding["remediation"] = remediation
+        finding["stackKey"] = stack_key_of(remediation)
     document["passed"] = result.passed
     document["summary"] = dict(Counter(f.enforcement for f in result.findings))
     return document
@@ -125,6 +157,21 @@ def _stack_file_line(root: Path, stack_file: str) -> int:
     return 1
 
 
+def _location(finding: Finding, remediation: str, root: Path, stack_file: str,
+              fallback_line: int) -> tuple[str, int, str | None]:
+    """(file, line, stack key): the key's line in the stack file, else the component's
+    source, else the stack file's `config:` line."""
+    key = stack_key_of(remediation)
+    if key:
+        line = key_location(root, stack_file, key)
+        if line is not None:
+            return stack_file, line, key
+    source = component_location(root, finding.component)
+    if source is not None:
+        return source[0], source[1], None
+    return stack_file, fallback_line, key
+
+
 def _result(finding: Finding, rule_index: dict[str, int], stack_file: str, line: int,
             stack_urn: str) -> dict[str, Any]:
     logical = [{
@@ -164,11 +211,25 @@ def _result(finding: Finding, rule_index: dict[str, int], stack_file: str, line:
     return result
 
 
+def _placed(finding: Finding, rule_index: dict[str, int], result: CheckResult, root: Path,
+            fallback_line: int, stack_urn: str, remediations: dict[str, str]) -> dict[str, Any]:
+    remediation = " ".join(remediations.get(finding.policy, "").split())
+    uri, line, key = _location(finding, remediation, root, result.stack_file, fallback_line)
+    entry = _result(finding, rule_index, uri, line, stack_urn)
+    entry["properties"]["stackKey"] = key
+    if key:
+        entry["message"]["text"] += f" Change hastack:{key}: {remediation}"
+    elif remediation:
+        entry["message"]["text"] += f" Fix: {remediation}"
+    return entry
+
+
 def to_sarif(result: CheckResult, root: Path | None = None) -> dict[str, Any]:
     root = root or Path.cwd()
     rules = [_rule(policy) for policy in result.policies]
     rule_index = {rule["id"]: index for index, rule in enumerate(rules)}
     line = _stack_file_line(root, result.stack_file)
+    remediations = {p.name: p.remediation for p in result.policies}
     stack_urn = f"urn:pulumi:{result.stack}::{result.project}::pulumi:pulumi:Stack::" \
                 f"{result.project}-{result.stack}"
     return {
@@ -183,7 +244,7 @@ def to_sarif(result: CheckResult, root: Path | None = None) -> dict[str, Any]:
                 "rules": rules,
             }},
             "automationDetails": {"id": f"hastack-check/{result.stack}/"},
-            "results": [_result(f, rule_index, result.stack_file, line, stack_urn)
+            "results": [_placed(f, rule_index, result, root, line, stack_urn, remediations)
                         for f in result.findings],
             "properties": {
                 "stack": result.stack, "tier": result.tier, "cloud": result.cloud,

@@ -15,6 +15,13 @@ class ConfigError(Exception):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         lines = [f"invalid stack configuration in {self.source} ({count} {noun}):"]
-        lines += [f"  - hastack:{path}: {message}" for path, message in self.problems]
+        lines += [f"  - {_key(path)}{message}" for path, message in self.problems]
         lines.append("Nothing was registered. Fix the stack file and run again.")
         return "\n".join(lines)
+
+
+def _key(path: str) -> str:
+    """`hastack:` keys are given without their namespace; other namespaces in full."""
+    if not path:
+        return ""
+    return f"{path}: " if ":" in path else f"hastack:{path}: "

@@ -18,10 +18,13 @@ from pydantic import ValidationError
 
 from hastack.config.errors import ConfigError
 from hastack.config.model import StackConfig, validate_semantics
+from hastack.config.namespaces import namespace_problems, provider_region_problems
 from hastack.config.regions import default_zone_ids
 from hastack.config.tiers import CLOUDS, TIERS, deep_merge, tier_defaults
 
 NAMESPACE = "hastack"
+# Keys whose value is a version: unquoted, YAML reads 16.10 as the number 16.1.
+VERSION_KEYS = ("version", "engineVersion")
 
 
 def decode_engine_value(raw: Any) -> Any:
@@ -45,8 +48,26 @@ def user_settings(engine_config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_from_engine_values(engine_config: Mapping[str, Any], source: str) -> StackConfig:
-    """Validate the engine's config map; raise `ConfigError` listing every problem."""
-    return load_settings(user_settings(engine_config), source)
+    """Validate the engine's config map; raise `ConfigError` listing every problem.
+
+    Besides the `hastack:` keys, the other namespaces are checked (a misspelt
+    `hastak:` or `aws:regoin` is read by nobody) and the provider region must agree
+    with regions.primary when both are set.
+    """
+    settings = user_settings(engine_config)
+    foreign = namespace_problems(engine_config, NAMESPACE)
+    regions = settings.get("regions")
+    primary = regions.get("primary") if isinstance(regions, dict) else None
+    if settings.get("cloud") in CLOUDS and isinstance(primary, str):
+        # Only when both keys are set: a workloads stack may name no provider region.
+        foreign += provider_region_problems(engine_config, settings["cloud"], primary)
+    try:
+        config = load_settings(settings, source)
+    except ConfigError as error:
+        raise ConfigError(source, error.problems + foreign) from None
+    if foreign:
+        raise ConfigError(source, foreign)
+    return config
 
 
 def load_settings(settings: dict[str, Any], source: str) -> StackConfig:
@@ -160,6 +181,10 @@ def _translate(exc: ValidationError, merged: dict[str, Any]) -> list[tuple[str, 
             message = _unknown_key_message(loc, merged)
         elif kind == "missing":
             message = "required key is missing"
+        elif loc[-1:] and loc[-1] in VERSION_KEYS and isinstance(error.get("input"), (int, float)):
+            number = error.get("input")
+            message = (f"a version is text; got the number {number} (YAML reads an unquoted "
+                       f"16.10 as 16.1): quote it, e.g. {loc[-1]}: \"{number}\"")
         else:
             message = f"{error['msg']}; got {_short(error.get('input'))}"
         problems.append((path, message))

@@ -19,7 +19,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from hastack.config.namespaces import did_you_mean
 from hastack.config.regions import AWS_AZ_ID, REGION_ZONES, known_zone_ids
+from hastack.config.tiers import profile
+from hastack.config.versions import cache_problem, kubernetes_problem, postgresql_problem
 
 Cloud = Literal["aws", "gcp"]
 Layer = Literal["infrastructure", "workloads"]
@@ -113,7 +116,7 @@ class KubernetesSettings(_Section):
     @classmethod
     def _version(cls, value: str) -> str:
         if not K8S_VERSION.match(value):
-            raise ValueError("must be a Kubernetes minor version such as '1.33'")
+            raise ValueError("must be a Kubernetes minor version such as '1.35'")
         return value
 
     @field_validator("api_allowlist")
@@ -138,7 +141,7 @@ class DatabaseSettings(_Section):
     @classmethod
     def _engine_version(cls, value: str) -> str:
         if not ENGINE_VERSION.match(value):
-            raise ValueError("must be a PostgreSQL version such as '16.6'")
+            raise ValueError("must be a PostgreSQL version such as '17.7'")
         return value
 
 
@@ -291,8 +294,9 @@ def validate_semantics(config: StackConfig) -> list[Problem]:
         if region is None:
             continue
         if region not in zones:
+            hint = did_you_mean(region, zones)
             problems.append((f"regions.{field}",
-                             f"unknown {config.cloud} region '{region}'; allowed: {allowed}"))
+                             f"unknown {config.cloud} region '{region}'{hint}; allowed: {allowed}"))
         elif len(zones[region]) < config.zone_count:
             problems.append(("zoneCount",
                              f"{region} offers {len(zones[region])} zones, "
@@ -303,6 +307,9 @@ def validate_semantics(config: StackConfig) -> list[Problem]:
         problems.append(("dns.createZone", "createZone creates the zone, zoneId names an "
                                            "existing one; set one of them, not both"))
     problems += _tier_rules(config)
+    problems += floor_rules(config)
+    problems += _composition_rules(config)
+    problems += _version_rules(config)
     problems += _cross_region_rules(config)
     problems += _sizing_rules(config)
     return problems
@@ -375,33 +382,116 @@ def _access_rules(config: StackConfig) -> list[Problem]:
     return problems
 
 
+def floor_rules(config: StackConfig) -> list[Problem]:
+    """Each floor of the tier profile (tiers.PROFILES), for the parts the stack builds."""
+    problems: list[Problem] = []
+    tier = profile(config.tier)
+    for key, floor in tier.floors.items():
+        if not _floor_applies(config, key, floor.multi_region_only):
+            continue
+        value = _value_at(config, key)
+        if isinstance(value, int) and value < floor.minimum:
+            upper = _upper_bound(key)
+            allowed = f"{floor.minimum}..{upper}" if upper is not None else f">= {floor.minimum}"
+            problems.append((key, f"{config.tier} needs >= {floor.minimum}: {floor.reason}; "
+                                  f"allowed: {allowed}"))
+    return problems
+
+
+def _floor_applies(config: StackConfig, key: str, multi_region_only: bool) -> bool:
+    if multi_region_only and not config.multi_region:
+        return False
+    section = key.split(".")[0]
+    if section == "database":
+        return config.database.enabled
+    if section == "cache":
+        return config.cache.enabled
+    if section == "workflows":
+        used = {"workflows.workerReplicas": "prefect", "workflows.controllerReplicas": "argo"}
+        return config.workflows.enabled and used.get(key, config.orchestrator) == \
+            config.orchestrator
+    return True
+
+
+def _value_at(config: StackConfig, key: str) -> object:
+    node: object = config
+    for part in key.split("."):
+        node = getattr(node, _snake(part))
+    return node
+
+
+def _upper_bound(key: str) -> int | None:
+    model: type[BaseModel] = StackConfig
+    parts = key.split(".")
+    for part in parts[:-1]:
+        annotation = model.model_fields[_snake(part)].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation
+    for meta in model.model_fields[_snake(parts[-1])].metadata:
+        if getattr(meta, "le", None) is not None:
+            return int(meta.le)
+    return None
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+def _composition_rules(config: StackConfig) -> list[Problem]:
+    """Combinations the components cannot build: refused here, before any registration."""
+    problems: list[Problem] = []
+    if config.workflows.enabled and not config.database.enabled:
+        problems.append(("database.enabled",
+                         f"{config.orchestrator} keeps its state in PostgreSQL; allowed: true "
+                         "(or workflows.enabled: false)"))
+    if (config.workflows.enabled and config.orchestrator == "prefect"
+            and not config.cache.enabled):
+        problems.append(("cache.enabled",
+                         "Prefect with several API replicas coordinates them through Redis; "
+                         "allowed: true (or orchestrator: argo)"))
+    if config.cloud == "gcp":
+        if config.cache.enabled and config.cache.engine != "redis":
+            problems.append(("cache.engine", "Memorystore for Redis offers no "
+                                             f"{config.cache.engine} on GCP; allowed: redis"))
+        if config.dns.provider == "route53":
+            problems.append(("dns.provider", "route53 is not supported on GCP; "
+                                             "allowed: cloud-dns (the default)"))
+    elif config.dns.provider == "cloud-dns":
+        problems.append(("dns.provider", "cloud-dns is not supported on AWS; "
+                                         "allowed: route53 (the default)"))
+    return problems
+
+
+def _version_rules(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    if message := kubernetes_problem(config.cloud, config.kubernetes.version):
+        problems.append(("kubernetes.version", message))
+    if config.database.enabled and (
+            message := postgresql_problem(config.cloud, config.database.engine_version)):
+        problems.append(("database.engineVersion", message))
+    if config.cache.enabled and (message := cache_problem(
+            config.cloud, config.cache.engine, config.cache.engine_version)):
+        problems.append(("cache.engineVersion", message))
+    return problems
+
+
 def _tier_rules(config: StackConfig) -> list[Problem]:
     problems: list[Problem] = []
+    if profile(config.tier).protection_enforced:
+        if not config.protect_stateful_resources:
+            problems.append(("protectStatefulResources",
+                             f"{config.tier} always protects stateful resources; allowed: true"))
+        if not config.deletion_protection:
+            problems.append(("deletionProtection", f"{config.tier} always enables deletion "
+                                                   "protection; allowed: true"))
     if config.tier != "prod":
         return problems
     if config.regions.secondary is None:
         problems.append(("regions.secondary",
                          "prod needs a secondary region for regional failover"))
-    if config.zone_count < 3:
-        problems.append(("zoneCount", "prod spreads over at least 3 zones; allowed: 3..6"))
-    if not config.protect_stateful_resources:
-        problems.append(("protectStatefulResources",
-                         "prod always protects stateful resources; allowed: true"))
-    if not config.deletion_protection:
-        problems.append(("deletionProtection", "prod always enables deletion protection; "
-                                               "allowed: true"))
     if config.network.nat_gateways != "per-zone":
         problems.append(("network.natGateways", "prod needs a NAT gateway per zone; "
                                                 "allowed: per-zone"))
-    if config.database.enabled and config.database.instances_per_region < 2:
-        problems.append(("database.instancesPerRegion",
-                         "prod needs a writer and at least one reader in another zone; "
-                         "allowed: 2..15"))
-    if config.cache.enabled and config.cache.nodes_per_region < 2:
-        problems.append(("cache.nodesPerRegion", "prod needs a replica for failover; "
-                                                 "allowed: 2..6"))
-    if config.workflows.server_replicas < 2:
-        problems.append(("workflows.serverReplicas", "prod runs at least 2 API replicas"))
     return problems
 
 
@@ -435,9 +525,6 @@ def _cross_region_rules(config: StackConfig) -> list[Problem]:
 def _sizing_rules(config: StackConfig) -> list[Problem]:
     problems: list[Problem] = []
     k8s = config.kubernetes
-    if k8s.nodes_min < 2:
-        problems.append(("kubernetes.nodesMin",
-                         "at least 2 nodes so that the cluster spans zones; allowed: >= 2"))
     if k8s.nodes_max < k8s.nodes_min:
         problems.append(("kubernetes.nodesMax",
                          f"must be >= kubernetes.nodesMin ({k8s.nodes_min})"))
@@ -445,21 +532,11 @@ def _sizing_rules(config: StackConfig) -> list[Problem]:
         problems.append(("workflows.workerMaxReplicas",
                          f"must be >= workflows.workerReplicas "
                          f"({config.workflows.worker_replicas})"))
-    if config.database.enabled:
-        major = int(config.database.engine_version.split(".")[0])
-        if (major, _minor(config.database.engine_version)) < (14, 9):
-            problems.append(("database.engineVersion",
-                             "Prefect needs PostgreSQL >= 14.9; allowed: 14.9 or newer"))
     if config.cloud == "aws":
         problems += _aws_sizes(config)
     else:
         problems += _gcp_sizes(config)
     return problems
-
-
-def _minor(version: str) -> int:
-    parts = version.split(".")
-    return int(parts[1]) if len(parts) > 1 else 0
 
 
 def _aws_sizes(config: StackConfig) -> list[Problem]:

@@ -15,7 +15,11 @@ because "small" means a different SKU on each cloud.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from hastack.config.versions import DEFAULT_KUBERNETES, DEFAULT_POSTGRESQL
 
 # What every tier gets. Dev is cheap, but it is still multi-AZ.
 BASE: dict[str, Any] = {
@@ -28,7 +32,7 @@ BASE: dict[str, Any] = {
         "flowLogRetentionDays": 30,
     },
     "kubernetes": {
-        "version": "1.33",
+        "version": DEFAULT_KUBERNETES,
         "nodesMin": 2,
         "nodesMax": 4,
         # Private API endpoints everywhere; see `deploy` for how the workloads stacks
@@ -43,7 +47,7 @@ BASE: dict[str, Any] = {
     },
     "database": {
         "enabled": True,
-        "engineVersion": "16.6",
+        "engineVersion": DEFAULT_POSTGRESQL,
         "instancesPerRegion": 2,
         "secondaryInstances": 1,
         "backupRetentionDays": 7,
@@ -204,3 +208,82 @@ def tier_defaults(cloud: str, tier: str) -> dict[str, Any]:
     """The full default configuration of a tier on a cloud, in stack-file shape."""
     layered = deep_merge(BASE, TIER_OVERRIDES[tier])
     return deep_merge(layered, CLOUD_SIZES[cloud][tier])
+
+
+# --- The tier profile: defaults plus floors, stated once -------------------------------
+#
+# A floor is the tier's promise: a stack file may raise the value, never go below it.
+# The config rules (model.validate_semantics), the components' own checks (aurora.py,
+# redis.py, eks.py, gke.py, k8s/sizing.py) and the policy pack's per-tier settings
+# (policies/hastack_policies/*, hence policies/config/<tier>.json) all read these
+# numbers, so a floor cannot be 2 in one file and 3 in another.
+
+
+@dataclass(frozen=True)
+class Floor:
+    minimum: int
+    # Why the floor exists, in the words of the error message ("prod needs >= 3: ...").
+    reason: str
+    # Only when the stack has regions.secondary (the secondary cluster's size).
+    multi_region_only: bool = False
+
+
+@dataclass(frozen=True)
+class TierProfile:
+    tier: str
+    floors: Mapping[str, Floor]
+    # Stateful resources protected (Pulumi protect + retainOnDelete) and the services'
+    # deletion protection on: enforced, a stack file cannot turn them off.
+    protection_enforced: bool
+    # Pods spread over nodes with required (not preferred) anti-affinity.
+    spread_required: bool
+
+    def floor(self, key: str) -> int:
+        return self.floors[key].minimum
+
+
+_BASE_FLOORS: dict[str, Floor] = {
+    "zoneCount": Floor(2, "every tier spans at least two zones"),
+    "kubernetes.nodesMin": Floor(2, "at least 2 nodes so that the cluster spans zones"),
+    "database.instancesPerRegion": Floor(
+        2, "a writer and a reader in another zone to fail over to"),
+    "database.secondaryInstances": Floor(
+        1, "the secondary region needs an instance to take over", multi_region_only=True),
+    "database.backupRetentionDays": Floor(7, "a week of point-in-time recovery"),
+    "cache.nodesPerRegion": Floor(2, "a primary plus a replica in another zone for failover"),
+    "cache.snapshotRetentionDays": Floor(1, "at least one daily snapshot"),
+    "workflows.serverReplicas": Floor(2, "two API replicas survive a node or zone loss"),
+    "workflows.workerReplicas": Floor(2, "two workers survive a node or zone loss"),
+    "workflows.controllerReplicas": Floor(2, "two controllers elect a leader"),
+}
+
+PROFILES: dict[str, TierProfile] = {
+    "dev": TierProfile("dev", _BASE_FLOORS, protection_enforced=False, spread_required=False),
+    "staging": TierProfile("staging", {
+        **_BASE_FLOORS,
+        "cache.snapshotRetentionDays": Floor(3, "staging keeps three days of snapshots"),
+    }, protection_enforced=False, spread_required=True),
+    "prod": TierProfile("prod", {
+        **_BASE_FLOORS,
+        "zoneCount": Floor(3, "prod spreads over at least 3 zones"),
+        "database.secondaryInstances": Floor(
+            2, "the secondary region takes over with a writer and a reader",
+            multi_region_only=True),
+        "database.backupRetentionDays": Floor(14, "two weeks of point-in-time recovery"),
+        "cache.nodesPerRegion": Floor(
+            3, "a primary plus two replicas, so a failover still leaves a replica"),
+        "cache.snapshotRetentionDays": Floor(7, "a week of snapshots"),
+        "workflows.serverReplicas": Floor(
+            3, "a rolling update during a zone outage still leaves two serving"),
+    }, protection_enforced=True, spread_required=True),
+}
+
+
+def profile(tier: str) -> TierProfile:
+    """The profile of `tier` (dev, staging or prod)."""
+    return PROFILES[tier]
+
+
+def floor(tier: str, key: str) -> int:
+    """The tier's minimum for a stack key such as "cache.nodesPerRegion"."""
+    return PROFILES[tier].floor(key)

@@ -10,6 +10,8 @@ the same thing. The `region` field itself is compared unnormalised.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,3 +132,78 @@ def render_diff(result: PlanDiff, limit_per_resource: int = 40) -> str:
 def _show(value: Any) -> str:
     text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- `hastack diff --summary` ----------------------------------------------------------
+# What a reviewer asks of a diff is "what kind of thing changes": the summary groups
+# resources added and removed by type, and property changes by property name, and
+# hides what differs between any two environments without meaning anything: tags and
+# labels, the region field (names are already normalised to roles) and mock IDs
+# (values that are equal once their generated hex runs are masked).
+
+_HEX_RUN = re.compile(r"[0-9a-f]{6,}(?:-[0-9a-f]{4,})*", re.IGNORECASE)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return _HEX_RUN.sub("<id>", value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+def noise_kind(path: str, a: Any, b: Any) -> str | None:
+    """Why a change is noise ("tags", "region", "mock IDs"), or None if it matters."""
+    parts = re.split(r"[.\[]", path)
+    if any(part in ("tags", "tagsAll", "labels", "userLabels", "resourceLabels",
+                    "defaultTags") for part in parts):
+        return "tags and labels"
+    if path == "region":
+        return "region names"
+    if a != b and _masked(a) == _masked(b):
+        return "mock IDs"
+    return None
+
+
+def _type_of(key: str) -> str:
+    return key.split("::")[0].split("$")[-1]
+
+
+def _property_of(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path.removeprefix("inputs."))
+
+
+def render_summary(result: PlanDiff) -> str:
+    if result.identical:
+        return f"{result.left} and {result.right}: no differences"
+    lines = [f"diff {result.left} → {result.right} (summary)"]
+    for sign, keys, where in (("+", result.only_right, result.right),
+                              ("-", result.only_left, result.left)):
+        by_type = Counter(_type_of(key) for key in keys)
+        if by_type:
+            lines.append(f"{'added' if sign == '+' else 'removed'} (only in {where}): "
+                         f"{len(keys)} resources")
+            lines += [f"  {sign} {count:>3} {kind}" for kind, count in sorted(by_type.items())]
+    by_property: dict[str, list[tuple[str, Any, Any]]] = defaultdict(list)
+    hidden: Counter[str] = Counter()
+    for key, changes in result.changed.items():
+        for path, a, b in changes:
+            if noise := noise_kind(path, a, b):
+                hidden[noise] += 1
+            else:
+                by_property[_property_of(path)].append((key, a, b))
+    if by_property:
+        lines.append(f"changed: {sum(len(v) for v in by_property.values())} properties "
+                     f"on {len({k for v in by_property.values() for k, _, _ in v})} resources")
+    for prop, entries in sorted(by_property.items()):
+        values = {(_show(a), _show(b)) for _, a, b in entries}
+        shown = (f"{next(iter(values))[0]} → {next(iter(values))[1]}" if len(values) == 1
+                 else f"{len(values)} different changes")
+        types = sorted({_type_of(key) for key, _, _ in entries})
+        lines.append(f"  ~ {prop} x{len(entries)}: {shown}  ({', '.join(types[:3])}"
+                     f"{' …' if len(types) > 3 else ''})")
+    if hidden:
+        lines.append("hidden: " + ", ".join(f"{count} {kind}" for kind, count in
+                                            sorted(hidden.items()))
+                     + " (hastack diff without --summary shows them)")
+    return "\n".join(lines)

@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
+from hastack.plan.planfile import PlanFileError, load_plan
 from hastack.verify.aws import (
     AwsApiError,
     AwsClients,
@@ -116,7 +117,7 @@ def report_document(plan_path: Path, plan: dict[str, Any],
 
 
 def _run(args: argparse.Namespace) -> int:
-    plan = _read_json_object(args.plan, "plan")
+    plan = load_plan(args.plan)
     outputs = _read_json_object(args.outputs, "stack outputs") if args.outputs else None
     overrides = parse_bucket_overrides(args.bucket)
     targets = plan_targets(plan, resolve_bucket_names(plan, outputs, overrides))
@@ -142,7 +143,7 @@ def verify_main(argv: list[str]) -> int:
         return int(exit_.code or 0) if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         return _run(args)
-    except (UsageError, PlanError) as error:
+    except (UsageError, PlanError, PlanFileError) as error:
         print(f"error: {error}", file=sys.stderr)
     except NoCredentialsError:
         print("error: no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "

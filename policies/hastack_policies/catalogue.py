@@ -39,6 +39,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from hastack.config.tiers import floor
+
 PACK_NAME = "hastack-guardrails"
 TIERS = ("dev", "staging", "prod")
 Level = Literal["mandatory", "advisory", "disabled"]
@@ -125,6 +127,16 @@ def setting(kind: str, default: Any, description: str, items: str = "string",
     schema: dict[str, Any] = {"type": kind, "default": default, "description": description}
     if kind == "array":
         schema["items"] = {"type": items}
+    return Setting(schema, per_tier)
+
+
+def floor_setting(key: str, description: str) -> Setting:
+    """A threshold that is a tier floor of the stack key `key`: its per-tier values are
+    the tier profile's (hastack/config/tiers.py), stated there once; the default (no
+    config file) is prod's, so the pack fails closed."""
+    per_tier = {tier: floor(tier, key) for tier in TIERS}
+    schema = {"type": "integer", "default": per_tier["prod"],
+              "description": f"{description} (the {key} floor)"}
     return Setting(schema, per_tier)
 
 
@@ -362,16 +374,24 @@ def build_policy_pack() -> None:
         PACK_INFO["tags"], None, types=rule_types()))
 
 
-def tier_config(tier: str) -> dict[str, dict[str, Any]]:
-    """The `--policy-pack-config` document for a tier."""
-    return {rule.name: rule.tier_config(tier) for rule in all_rules()}
+def tier_config(tier: str, *, overrides: bool = True) -> dict[str, dict[str, Any]]:
+    """The `--policy-pack-config` document for a tier: the rules' per-tier settings, then
+    the team's `policies/overrides/<tier>.json` (see overrides.py) unless told not to."""
+    from hastack_policies.overrides import load_overrides
+
+    rules = all_rules()
+    document = {rule.name: rule.tier_config(tier) for rule in rules}
+    if overrides:
+        for name, entry in load_overrides(tier, rules).items():
+            document[name].update(entry)
+    return document
 
 
-def render_tier_config(tier: str) -> str:
+def render_tier_config(tier: str, *, overrides: bool = True) -> str:
     """policies/config/<tier>.json as committed (tests fail when it drifts from the rules)."""
     import json
 
-    return json.dumps(tier_config(tier), indent=2, sort_keys=True) + "\n"
+    return json.dumps(tier_config(tier, overrides=overrides), indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":
@@ -382,7 +402,9 @@ if __name__ == "__main__":
     from pathlib import Path
 
     from hastack_policies import catalogue
+    from hastack_policies.overrides import SCHEMA_PATH, render_schema
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "config")
     for each in catalogue.TIERS:
         (target / f"{each}.json").write_text(catalogue.render_tier_config(each))
+    SCHEMA_PATH.write_text(render_schema(catalogue.all_rules()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hastack.config.versions import KUBERNETES
 from hastack_policies.catalogue import (
     CRITICAL,
     HA_COSTLY,
@@ -12,6 +13,7 @@ from hastack_policies.catalogue import (
     StackSubject,
     Subject,
     checkov,
+    floor_setting,
     fsbp,
     own,
     resource_rule,
@@ -41,7 +43,7 @@ REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
     types=(EKS_CLUSTER,),
     remediation="Set vpcConfig.endpointPrivateAccess=true and either endpointPublicAccess="
                 "false or publicAccessCidrs to office/VPN ranges (never 0.0.0.0/0); in "
-                "hastack, leave kubernetes.publicAccessCidrs empty.",
+                "hastack, set kubernetes.apiAccess: private (or allowlist with apiAllowlist).",
     settings={"allowedPublicCidrs": setting(
         "array", [], "CIDRs allowed to reach a public endpoint; empty allows any "
                      "non-open CIDR")},
@@ -104,7 +106,9 @@ def eks_control_plane_logging(subject: Subject, report: Report) -> None:
     types=(EKS_CLUSTER,),
     remediation="Raise kubernetes.version in the stack file (and upgrade node groups).",
     settings={"minimumVersion": setting(
-        "string", "1.32", "Oldest Kubernetes minor version still in standard support")},
+        "string", KUBERNETES["aws"][0],
+        "Oldest Kubernetes minor version still in standard support "
+        "(hastack/config/versions.py)")},
 )
 def eks_supported_version(subject: Subject, report: Report) -> None:
     version = value(subject.props, "version")
@@ -122,8 +126,9 @@ def eks_supported_version(subject: Subject, report: Report) -> None:
     anchors=(own("HA-EKS-1"),),
     remediation="Set kubernetes.nodesMin >= 2 and give the node group one private subnet per AZ.",
     settings={
-        "minNodes": setting("integer", 2, "Smallest scalingConfig.minSize per node group"),
-        "minZones": setting("integer", 2, "Fewest distinct AZs of a node group's subnets"),
+        "minNodes": floor_setting("kubernetes.nodesMin",
+                                  "Smallest scalingConfig.minSize per node group"),
+        "minZones": floor_setting("zoneCount", "Fewest distinct AZs of a node group's subnets"),
     },
 )
 def eks_node_group_spread(stack: StackSubject, report: Report) -> None:

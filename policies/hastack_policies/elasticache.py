@@ -11,9 +11,9 @@ from hastack_policies.catalogue import (
     Report,
     Subject,
     checkov,
+    floor_setting,
     fsbp,
     resource_rule,
-    setting,
 )
 from hastack_policies.tokens import ELASTICACHE_REPLICATION_GROUP
 from hastack_policies.values import as_int, is_set, is_unknown, peek, truthy, value
@@ -51,7 +51,8 @@ def _node_count(subject: Subject) -> int:
     anchors=(fsbp("ElastiCache.3"),),
     types=GROUP,
     remediation="Raise cache.nodesPerRegion to >= 2 (numCacheClusters or replicasPerNodeGroup).",
-    settings={"minNodes": setting("integer", 2, "Fewest nodes per replication group")},
+    settings={"minNodes": floor_setting("cache.nodesPerRegion",
+                                        "Fewest nodes per replication group")},
 )
 def elasticache_node_count(subject: Subject, report: Report) -> None:
     if is_set(subject.props, "numNodeGroups"):
@@ -115,8 +116,8 @@ def elasticache_auth(subject: Subject, report: Report) -> None:
     anchors=(fsbp("ElastiCache.1"),),
     types=GROUP,
     remediation="Raise cache.snapshotRetentionDays (snapshotRetentionLimit).",
-    settings={"minimumDays": setting("integer", 1, "Fewest days of snapshots",
-                                     dev=1, staging=3, prod=7)},
+    settings={"minimumDays": floor_setting("cache.snapshotRetentionDays",
+                                           "Fewest days of snapshots")},
 )
 def elasticache_snapshot_retention(subject: Subject, report: Report) -> None:
     days = as_int(value(subject.props, "snapshotRetentionLimit", default=0))

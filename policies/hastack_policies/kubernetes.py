@@ -24,9 +24,9 @@ from hastack_policies.catalogue import (
     Report,
     StackSubject,
     Subject,
+    floor_setting,
     own,
     resource_rule,
-    setting,
     stack_rule,
 )
 from hastack_policies.graph import StackGraph
@@ -83,7 +83,8 @@ def prefect_server_replicas(values: Any) -> int:
     types=(HELM_RELEASE,),
     remediation="Set server.replicaCount >= 2, backgroundServices.runAsSeparateDeployment="
                 "true and redis.enabled=true (or backgroundServices.messaging.redis.host).",
-    settings={"minReplicas": setting("integer", 2, "Fewest Prefect server replicas")},
+    settings={"minReplicas": floor_setting("workflows.serverReplicas",
+                                           "Fewest Prefect server replicas")},
 )
 def prefect_server_ha_values(subject: Subject, report: Report) -> None:
     if chart_name(subject.props) != PREFECT_SERVER_CHART:
@@ -113,7 +114,8 @@ def prefect_server_ha_values(subject: Subject, report: Report) -> None:
     types=(HELM_RELEASE,),
     remediation="Set controller.replicas and server.replicas >= 2 and "
                 "controller.pdb.enabled / server.pdb.enabled true.",
-    settings={"minReplicas": setting("integer", 2, "Fewest controller and server replicas")},
+    settings={"minReplicas": floor_setting("workflows.controllerReplicas",
+                                           "Fewest controller and server replicas")},
 )
 def argo_workflows_ha_values(subject: Subject, report: Report) -> None:
     if chart_name(subject.props) != ARGO_WORKFLOWS_CHART:

@@ -22,6 +22,7 @@ from hastack_policies.catalogue import (
     StackSubject,
     Subject,
     checkov,
+    floor_setting,
     fsbp,
     own,
     resource_rule,
@@ -78,8 +79,8 @@ def rds_deletion_protection(subject: Subject, report: Report) -> None:
     anchors=(checkov("CKV_AWS_133"), fsbp("RDS.11")),
     types=CLUSTERS_AND_INSTANCES,
     remediation="Raise database.backupRetentionDays (backupRetentionPeriod).",
-    settings={"minimumDays": setting("integer", 7, "Fewest days of automated backups",
-                                     dev=7, staging=7, prod=14)},
+    settings={"minimumDays": floor_setting("database.backupRetentionDays",
+                                           "Fewest days of automated backups")},
 )
 def rds_backup_retention(subject: Subject, report: Report) -> None:
     # RDS defaults to one day when the input is absent.
@@ -257,10 +258,11 @@ def _cluster_zones(graph: StackGraph, cluster: PolicyResource,
     remediation="Raise database.instancesPerRegion (and secondaryInstances) to >= 2; "
                 "spread instances over the region's zones.",
     settings={
-        "minInstances": setting("integer", 2, "Fewest instances in a primary/regional cluster"),
-        "minSecondaryInstances": setting(
-            "integer", 1, "Fewest instances in a global database's secondary cluster",
-            staging=1, prod=2),
+        "minInstances": floor_setting("database.instancesPerRegion",
+                                      "Fewest instances in a primary/regional cluster"),
+        "minSecondaryInstances": floor_setting(
+            "database.secondaryInstances",
+            "Fewest instances in a global database's secondary cluster"),
     },
 )
 def rds_cluster_multi_az(stack: StackSubject, report: Report) -> None:

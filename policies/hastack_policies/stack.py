@@ -19,6 +19,7 @@ from hastack_policies.catalogue import (
     Report,
     StackSubject,
     Subject,
+    floor_setting,
     own,
     resource_rule,
     setting,
@@ -70,7 +71,7 @@ REFERENCE_KEY = re.compile(r"^existing|name$|ref$|arn$|id$", re.IGNORECASE)
     severity=HIGH, levels=HA,
     anchors=(own("HA-NET-2"),),
     remediation="Set zoneCount >= 2 in the stack file.",
-    settings={"minZones": setting("integer", 2, "Fewest AZs with subnets per region")},
+    settings={"minZones": floor_setting("zoneCount", "Fewest AZs with subnets per region")},
 )
 def zones_per_region(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
@@ -94,8 +95,9 @@ def zones_per_region(stack: StackSubject, report: Report) -> None:
     severity=HIGH, levels=PROD_ONLY,
     anchors=(own("DATA-ALL-1"),),
     types=STATEFUL_TYPES,
-    remediation="Create the resource with components.base.stateful_options (protect + "
-                "retainOnDelete in prod).",
+    remediation="Set protectStatefulResources: true in the stack file (Pulumi protect + "
+                "retainOnDelete; always on in prod); components create stateful resources "
+                "with components.base.stateful_options.",
 )
 def stateful_resources_protected(subject: Subject, report: Report) -> None:
     # The analyzer protocol carries `protect` but not `retainOnDelete`, so only the

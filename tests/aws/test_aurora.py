@@ -150,7 +150,7 @@ def test_clusters_enforce_tls_iam_auth_logs_and_backups(prod: Recording) -> None
         cluster = _one(prod, CLUSTER, region)
         params = _one(prod, PARAMS, region)
         assert {"name": "rds.force_ssl", "value": "1"} in params.inputs["parameters"]
-        assert params.inputs["family"] == "aurora-postgresql16"
+        assert params.inputs["family"] == "aurora-postgresql17"
         assert cluster.inputs["dbClusterParameterGroupName"] == params.outputs["name"]
         assert cluster.inputs["dbSubnetGroupName"] == _one(prod, SUBNET_GROUP, region
                                                            ).outputs["name"]

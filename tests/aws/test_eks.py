@@ -78,7 +78,7 @@ def prod() -> Recording:
 
 @pytest.fixture(scope="module")
 def dev() -> Recording:
-    return _plan("dev", node_groups=(NodeGroupArgs(min_size=1, max_size=2),))
+    return _plan("dev", node_groups=(NodeGroupArgs(min_size=2, max_size=3),))
 
 
 def test_api_endpoint_is_private_by_default(prod: Recording) -> None:
@@ -294,14 +294,15 @@ def test_every_aws_resource_is_pinned_to_the_regions_provider(prod: Recording) -
     assert all(r.provider == provider.urn for r in children)
 
 
-@pytest.mark.parametrize("tier", ["staging", "prod"])
-def test_staging_and_prod_need_at_least_two_nodes(tier: Tier) -> None:
+@pytest.mark.parametrize("tier", ["dev", "staging", "prod"])
+def test_every_tier_needs_at_least_two_nodes(tier: Tier) -> None:
+    # The tier profile's kubernetes.nodesMin floor (hastack/config/tiers.py), as the config.
     with pytest.raises(ValueError, match="min_size >= 2"):
         _plan(tier, node_groups=(NodeGroupArgs(min_size=1, max_size=3),))
 
 
-def test_dev_may_run_one_node(dev: Recording) -> None:
-    assert _one(dev, NODE_GROUP).inputs["scalingConfig"]["minSize"] == 1
+def test_dev_runs_the_floor_of_two_nodes(dev: Recording) -> None:
+    assert _one(dev, NODE_GROUP).inputs["scalingConfig"]["minSize"] == 2
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -33,7 +33,7 @@ def test_primary_is_regional_with_pitr_private_ip_and_tls_only(plans, tier):
     plan = plans(tier)
     primary = only(plan, INSTANCE, "primary")
     settings = primary.inputs["settings"]
-    assert primary.inputs["databaseVersion"] == "POSTGRES_16"
+    assert primary.inputs["databaseVersion"] == "POSTGRES_17"
     assert primary.inputs["region"] == PRIMARY == provider_region(plan, primary)
     assert settings["availabilityType"] == "REGIONAL"
     assert settings["edition"] == "ENTERPRISE"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.gcp.platform import GcpPlatform
-from hastack.config import load_from_engine_values, load_settings
+from hastack.config import ConfigError, load_from_engine_values, load_settings
 from hastack.plan.stackfile import read_stack
 from tests.gcp.conftest import (
     PRIMARY,
@@ -161,8 +161,9 @@ def test_labels_carry_the_tier(plans):
     ({"cache": {"engine": "valkey"}}, "Memorystore for Redis"),
 ])
 def test_unsupported_choices_are_clear_errors(overrides, message):
-    with pytest.raises(ValueError, match=message):
-        GcpPlatform("hastack", config_for("dev", **overrides))
+    # The config refuses them, naming the key, before any registration.
+    with pytest.raises(ConfigError, match=message):
+        config_for("dev", **overrides)
 
 
 def test_an_aws_config_is_refused():

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hastack.plan.render import PLAN_FORMAT_VERSION
+
 REF = re.compile(r"\$\{([A-Za-z0-9_.:-]+?)\.[A-Za-z0-9_]+\}")
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET = "[secret]"
@@ -144,7 +146,8 @@ class PlanBuilder:
                 "replaceOnChanges": [],
             })
         return {
-            "stack": self.stack, "project": self.project, "cloud": self.cloud,
+            "formatVersion": PLAN_FORMAT_VERSION, "stack": self.stack, "project": self.project,
+            "cloud": self.cloud,
             "tier": self.tier, "stackFile": f"stacks/Pulumi.{self.stack}.yaml",
             "resources": sorted(resources, key=lambda r: r["urn"]),
             "outputs": {}, "secretOutputs": [],
@@ -226,7 +229,7 @@ def _eks(b: PlanBuilder) -> None:
         "policyArn": "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"},
         provider="use1", parent=parent)
     b.add("aws:eks/cluster:Cluster", "eks-cluster", {
-        "name": "hastack-prod", "version": "1.33", "roleArn": ref("eks-role", "arn"),
+        "name": "hastack-prod", "version": "1.35", "roleArn": ref("eks-role", "arn"),
         "vpcConfig": {"subnetIds": _private_subnets("use1"), "endpointPrivateAccess": True,
                       "endpointPublicAccess": False},
         "encryptionConfig": {"provider": {"keyArn": ref("eks-key", "arn")},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,16 @@ def test_cli_exit_status_and_reports(workdir: Path) -> None:
                        str(workdir), "--quiet"]) == 0
 
 
-def test_cli_reads_the_stack_plan_from_build(workdir: Path) -> None:
+def test_cli_never_reuses_a_plan_left_in_build(workdir: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # A plan that passes, and a stack file edited since (now incomplete): the stack is
+    # planned afresh, so the edit is what gets checked.
     (workdir / "build" / "plan").mkdir(parents=True)
     _write_plan(workdir / "build" / "plan" / "prod.json", aws_builder().plan())
+    shutil.copy(POLICIES.parent / "Pulumi.yaml", workdir / "Pulumi.yaml")
     assert check_main(["prod", "--policies", str(POLICIES), "--root", str(workdir),
-                       "--quiet"]) == 0
+                       "--quiet"]) == 2
+    assert "hastack:cloud: required" in capsys.readouterr().err
 
 
 def test_cli_usage_errors_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,7 +165,10 @@ def test_sarif_validates_against_the_2_1_0_schema(broken_prod: CheckResult,
     assert result["level"] == "error"
     location = result["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "stacks/Pulumi.prod.yaml"
-    assert location["physicalLocation"]["region"]["startLine"] == 2
+    # kubernetes.apiAccess controls it; the file leaves it to the tier default,
+    # so the result points at the `hastack:tier` line that chose it.
+    assert location["physicalLocation"]["region"]["startLine"] == 3
+    assert result["properties"]["stackKey"] == "kubernetes.apiAccess"
     logical = {entry["fullyQualifiedName"] for entry in location["logicalLocations"]}
     assert any(urn.endswith("aws:eks/cluster:Cluster::eks-cluster") for urn in logical)
     assert any(urn.endswith("hastack:aws:Eks::eks") for urn in logical)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
@@ -69,14 +70,30 @@ def test_preview_runs_the_pack_with_the_tier_config_and_oidc() -> None:
 def test_deploy_chains_environments() -> None:
     document = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
     jobs = document["jobs"]
-    # Per tier: infrastructure first, then the workloads stacks; tiers chained.
-    assert jobs["staging-infrastructure"]["needs"] == "dev-workloads"
-    assert jobs["prod-infrastructure"]["needs"] == "staging-workloads"
-    for tier in ("dev", "staging", "prod"):
-        assert jobs[f"{tier}-workloads"]["needs"] == f"{tier}-infrastructure"
-    assert jobs["dev-workloads-gcp"]["needs"] == "dev-infrastructure"
-    # AWS workloads run on the CodeBuild runner inside the region's VPC.
-    assert jobs["prod-workloads"]["runs-on"].startswith("codebuild-hastack-${{ matrix.stack }}")
-    assert jobs["prod-workloads"]["strategy"]["fail-fast"] is False
-    assert [jobs[f"{name}-infrastructure"]["environment"]
-            for name in ("dev", "staging", "prod")] == ["dev", "staging", "production"]
+    order = [f"{tier}-{layer}" for tier in ("dev", "staging", "prod")
+             for layer in ("infrastructure", "workloads")]
+    for before, after in itertools.pairwise(order):
+        assert before in jobs[after]["needs"], (before, after)
+    assert [jobs[f"{tier}-infrastructure"]["with"]["environment"]
+            for tier in ("dev", "staging", "prod")] == ["dev", "staging", "production"]
+    assert all(jobs[name]["uses"] == "./.github/workflows/up.yml" for name in order)
+    # AWS workloads run on the CodeBuild runner in their region's VPC.
+    up = yaml.safe_load((ROOT / ".github" / "workflows" / "up.yml").read_text())
+    assert "codebuild-hastack-" in up["jobs"]["up"]["runs-on"]
+    # A region that is down must not stop the other region's workloads.
+    assert all(jobs[f"{tier}-workloads"]["strategy"]["fail-fast"] is False
+               for tier in ("dev", "staging", "prod"))
+
+
+@pytest.mark.parametrize("workflow", ["preview.yml", "deploy.yml"])
+def test_matrices_come_from_the_stacks_directory(workflow: str) -> None:
+    """No hard-coded stack list: every matrix is `hastack stacks` output."""
+    text = (ROOT / ".github" / "workflows" / workflow).read_text()
+    document = yaml.safe_load(text)
+    assert "hastack stacks --github-output" in text
+    for name, job in document["jobs"].items():
+        matrix = job.get("strategy", {}).get("matrix")
+        if matrix is None:
+            continue
+        assert set(matrix) == {"include"}, name
+        assert str(matrix["include"]).startswith("${{ fromJSON(needs.stacks.outputs."), name
