@@ -39,7 +39,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.aws.kms import customer_managed_key
+from components.aws.kms import customer_managed_key, key_policy, scope_of
 from components.base import (
     Protection,
     Tier,
@@ -391,10 +391,14 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         opts = child_options(self, provider)
         protection = settings.protection
 
+        # Used only through RDS (storage, snapshots, Performance Insights, backup
+        # copies) and Secrets Manager (the credentials and their regional replica).
         key = customer_managed_key(
             f"{prefix}-key",
             description=f"Aurora storage, Performance Insights and secrets of {prefix}",
-            tier=settings.tier, protection=protection, tags=tags, opts=opts)
+            tier=settings.tier, protection=protection, tags=tags, opts=opts,
+            policy=key_policy(scope_of(self, provider, region.region,
+                                       services=("rds", "secretsmanager"))))
         subnet_group = aws.rds.SubnetGroup(
             f"{prefix}-subnets", subnet_ids=region.subnet_ids,
             description=f"Private subnets of {prefix}", tags=tags, opts=opts)

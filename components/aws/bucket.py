@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.kms import customer_managed_key
+from components.aws.kms import customer_managed_key, key_policy, scope_of
 from components.base import Protection, Tier, child_options, standard_tags, stateful_options
 from components.k8s.wiring import ArtifactStore
 from hastack.config.model import StackConfig
@@ -103,7 +103,8 @@ class VersionedBucket(pulumi.ComponentResource):
         self._protection = protection
         self._tier = args.tier
 
-        source = self._hardened_bucket(f"{name}-{args.region}", args.provider, days, tags)
+        source = self._hardened_bucket(f"{name}-{args.region}", args.provider, args.region,
+                                       days, tags)
         self._region = args.region
         self._source = source
         self.bucket_name = source.bucket.bucket
@@ -115,7 +116,7 @@ class VersionedBucket(pulumi.ComponentResource):
         if args.replicate_to is not None:
             target = args.replicate_to
             replica = self._hardened_bucket(f"{name}-{target.region}", target.provider,
-                                            days, tags)
+                                            target.region, days, tags)
             self.replication = self._replicate(name, args, source, replica, tags)
             self.replica_bucket_name = replica.bucket.bucket
             self.replica_bucket_arn = replica.bucket.arn
@@ -139,12 +140,15 @@ class VersionedBucket(pulumi.ComponentResource):
                              aws_oidc_issuer=oidc_issuer,
                              aws_kms_key_arn=self.kms_key_arn, aws_provider=provider)
 
-    def _hardened_bucket(self, prefix: str, provider: pulumi.ProviderResource, days: int,
-                         tags: dict[str, str]) -> HardenedBucket:
+    def _hardened_bucket(self, prefix: str, provider: pulumi.ProviderResource, region: str,
+                         days: int, tags: dict[str, str]) -> HardenedBucket:
         opts = child_options(self, provider)
+        # Used only through S3 in the bucket's region: SSE-KMS with a bucket key, the
+        # replication role (which reads and writes through S3) and IRSA readers alike.
         key = customer_managed_key(
             f"{prefix}-key", description=f"Objects of the {prefix} bucket",
-            tier=self._tier, protection=self._protection, tags=tags, opts=opts)
+            tier=self._tier, protection=self._protection, tags=tags, opts=opts,
+            policy=key_policy(scope_of(self, provider, region, services=("s3",))))
         # Auto-named (`<prefix>-<suffix>`): bucket names are global, so a fixed name
         # would collide across stacks and accounts.
         bucket = aws.s3.Bucket(prefix, tags=tags,

@@ -204,9 +204,25 @@ def _network(b: PlanBuilder, key: str) -> None:
             provider=key, parent=parent)
 
 
+ROOT = "arn:aws:iam::123456789012:root"
+
+
+def key_policy(service: str = "rds") -> str:
+    """The shape components.aws.kms.key_policy writes: admin for the account, use via a service."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
+         "Principal": {"AWS": ROOT}, "Action": ["kms:Describe*", "kms:Put*"],
+         "Resource": "*"},
+        {"Sid": "UseThroughServices", "Effect": "Allow", "Principal": {"AWS": ROOT},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com",
+                                        "kms:CallerAccount": "123456789012"}}}]})
+
+
 def _key(b: PlanBuilder, name: str, provider: str, parent: str) -> str:
     return b.add("aws:kms/key:Key", name, {"description": name, "enableKeyRotation": True,
-                                           "deletionWindowInDays": 30},
+                                           "deletionWindowInDays": 30,
+                                           "policy": key_policy()},
                  provider=provider, parent=parent, protect=True)
 
 
@@ -327,6 +343,9 @@ def _cache(b: PlanBuilder) -> None:
         "authToken": SECRET, "snapshotRetentionLimit": 7,
         "subnetGroupName": ref("cache-subnets", "name"), "port": 6379},
         provider="use1", parent=parent, protect=True)
+    b.add("aws:cloudwatch/logGroup:LogGroup", "cache-slow-log", {
+        "name": "/hastack/elasticache/cache/slow-log", "retentionInDays": 365,
+        "kmsKeyId": ref("cache-key", "arn")}, provider="use1", parent=parent)
 
 
 def _bucket(b: PlanBuilder, key: str, *, critical: bool, parent: str) -> str:

@@ -147,6 +147,9 @@ CASES = [
          setting("prefect-gateway", "spec.gatewayClassName", "nginx")),
     # KMS / IAM / network
     Case("kms-key-rotation", AWS, "eks-key", setting("eks-key", "enableKeyRotation", False)),
+    Case("kms-key-policy-scoped", AWS, "eks-key", setting("eks-key", "policy", None)),
+    Case("cloudwatch-log-group-cmk", AWS, "cache-slow-log",
+         setting("cache-slow-log", "kmsKeyId", None)),
     Case("iam-role-policy-ownership", AWS, None, _inline_and_separate),
     Case("sg-no-open-data-store-ingress", AWS, "db-use1-in-0",
          setting("db-use1-in-0", "cidrIpv4", "0.0.0.0/0")),
@@ -343,3 +346,21 @@ def test_undeclared_or_master_logins_are_reported() -> None:
         "containers"][0]["env"]
     env[1]["value"] = "hastack_admin"
     assert any("is the master user" in m for m in run_stack_rule(rule, builder.plan()).messages)
+
+
+def test_a_key_policy_that_hands_use_to_the_whole_account_fails() -> None:
+    """The implicit default (root: kms:*) and unconditioned use are both reported."""
+    import json
+
+    rule = rule_named("kms-key-policy-scoped")
+    for statement in ({"Action": "kms:*"}, {"Action": ["kms:Decrypt"]},
+                      {"Action": "kms:Create*"}):
+        builder = aws_builder()
+        builder.set("eks-key", "policy", json.dumps({"Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Resource": "*", **statement}]}))
+        assert run_resource_rule(rule, builder.plan(), "eks-key").messages, statement
+    builder = aws_builder()
+    builder.set("eks-key", "policy", json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}))
+    assert run_resource_rule(rule, builder.plan(), "eks-key").messages
