@@ -229,6 +229,25 @@ def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
     )
 
 
+def audit_parameters() -> list[aws.rds.ClusterParameterGroupParameterArgs]:
+    """Statement and audit logging into the exported `postgresql` log.
+
+    `log_statement=ddl` records schema changes; pgAudit adds who changed roles and
+    grants. `shared_preload_libraries` is static: RDS applies it at the next reboot
+    (new clusters boot with it); `CREATE EXTENSION pgaudit;` once per database then
+    starts the DDL event triggers. Names and values: Aurora User Guide, "Setting up
+    the pgAudit extension" and "Reference for the pgAudit extension".
+    """
+    P = aws.rds.ClusterParameterGroupParameterArgs
+    return [
+        P(name="log_statement", value="ddl"),
+        # Keep pg_stat_statements loaded for per-statement statistics, next to pgaudit.
+        P(name="shared_preload_libraries", value="pg_stat_statements,pgaudit",
+          apply_method="pending-reboot"),
+        P(name="pgaudit.log", value="ddl,role"),
+    ]
+
+
 def _check_version(version: str) -> int:
     match = _VERSION.match(version)
     if not match:
@@ -415,6 +434,7 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
                 # Statements slower than 1 s land in the exported postgresql log.
                 aws.rds.ClusterParameterGroupParameterArgs(
                     name="log_min_duration_statement", value="1000"),
+                *audit_parameters(),
             ],
             tags=tags, opts=opts)
 

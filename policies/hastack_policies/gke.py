@@ -109,7 +109,9 @@ def gke_release_channel(subject: Subject, report: Report) -> None:
     name="gke-workload-identity",
     description="GKE clusters enable Workload Identity (no node service-account keys in pods).",
     severity=HIGH, levels=SECURITY,
-    anchors=(checkov("CKV_GCP_69"),),
+    # CKV_GCP_69 (cited before) checks the node pools' GKE metadata server, which is
+    # gke-metadata-server; Checkov has no check of the cluster's workload pool.
+    anchors=(own("SEC-GKE-2"),),
     types=(GKE_CLUSTER,),
     remediation="Set workloadIdentityConfig.workloadPool='<project>.svc.id.goog'.",
 )

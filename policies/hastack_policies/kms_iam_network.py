@@ -211,7 +211,9 @@ def _open_ingress(subject: Subject) -> Iterable[tuple[str, list[int]]]:
     name="sg-no-open-data-store-ingress",
     description="No security group opens a data-store port to 0.0.0.0/0 or ::/0.",
     severity=CRITICAL, levels=SECURITY,
-    anchors=(own("SEC-NET-1"), fsbp("EC2.19")),
+    # FSBP EC2.19 blocks a fixed list (22, 3389, 5432, 3306, ...) without 6379, 11211,
+    # 27017 or 9042, and this rule checks data-store ports only: not cited.
+    anchors=(own("SEC-NET-1"),),
     types=(SECURITY_GROUP, SECURITY_GROUP_RULE, SG_INGRESS_RULE),
     remediation="Allow the platform's subnet CIDRs or security groups instead of the internet.",
     settings={"ports": setting(

@@ -32,6 +32,7 @@ from hastack_policies.graph import StackGraph, subnet_zone
 from hastack_policies.tokens import (
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
+    RDS_CLUSTER_PARAMETER_GROUP,
     RDS_GLOBAL_CLUSTER,
     RDS_INSTANCE,
     RDS_SUBNET_GROUP,
@@ -75,6 +76,8 @@ def rds_deletion_protection(subject: Subject, report: Report) -> None:
     name="rds-backup-retention",
     description="Automated backups are kept at least the configured number of days.",
     severity=HIGH, levels=SECURITY,
+    # CKV_AWS_133 covers aws_rds_cluster and aws_db_instance; FSBP RDS.11 judges only
+    # AWS::RDS::DBInstance (retention >= 7 days), i.e. this rule's RDS-instance half.
     anchors=(checkov("CKV_AWS_133"), fsbp("RDS.11")),
     types=CLUSTERS_AND_INSTANCES,
     remediation="Raise database.backupRetentionDays (backupRetentionPeriod).",
@@ -298,3 +301,32 @@ def rds_global_cluster_second_region(stack: StackSubject, report: Report) -> Non
             report(f"member clusters span {sorted(regions) or 'no'} "
                    "region(s); a regional outage has nowhere to fail over to.",
                    global_cluster.urn)
+
+
+STATEMENT_LEVELS = ("ddl", "mod", "all")
+
+
+@resource_rule(
+    name="rds-statement-audit-logging",
+    description="Aurora PostgreSQL cluster parameter groups log DDL statements and load "
+                "pgAudit for role and DDL auditing.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(own("LOG-RDS-1"),),
+    types=(RDS_CLUSTER_PARAMETER_GROUP,),
+    remediation="Set log_statement=ddl, add pgaudit to shared_preload_libraries "
+                "(applyMethod pending-reboot) and pgaudit.log=ddl,role "
+                "(components.aws.aurora.audit_parameters()).",
+)
+def rds_statement_audit_logging(subject: Subject, report: Report) -> None:
+    family = str(value(subject.props, "family", default=""))
+    if not family.startswith(("aurora-postgresql", "postgres")):
+        return
+    params = {str(value(p, "name")): str(value(p, "value", default=""))
+              for p in items(subject.props, "parameters")}
+    if params.get("log_statement", "none").lower() not in STATEMENT_LEVELS:
+        report("log_statement is not ddl, mod or all: schema changes leave no trace.")
+    libraries = {lib.strip() for lib in params.get("shared_preload_libraries", "").split(",")}
+    if "pgaudit" not in libraries:
+        report("shared_preload_libraries does not load pgaudit.")
+    if params.get("pgaudit.log", "none").lower() in ("", "none"):
+        report("pgaudit.log is unset or none: pgAudit records nothing.")

@@ -315,3 +315,15 @@ def test_args_from_stack_config_follow_the_tier() -> None:
     settings = resolve_settings(args)
     assert (settings.instances, settings.secondary_instances, settings.backup_days) == (3, 2, 14)
     assert settings.protection.deletion_protection is True
+
+
+def test_parameter_groups_log_ddl_and_load_pgaudit(prod: Recording) -> None:
+    for region in (EAST, WEST):
+        params = {p["name"]: p for p in _one(prod, PARAMS, region).inputs["parameters"]}
+        assert params["log_statement"]["value"] == "ddl"
+        assert params["log_min_duration_statement"]["value"] == "1000"
+        assert params["pgaudit.log"]["value"] == "ddl,role"
+        preload = params["shared_preload_libraries"]
+        assert "pgaudit" in preload["value"].split(",")
+        # Static parameter: RDS refuses "immediate" for it.
+        assert preload["applyMethod"] == "pending-reboot"

@@ -270,6 +270,13 @@ def _aurora_region(b: PlanBuilder, key: str, *, primary: bool, instances: int,
     region = AWS_REGIONS[key]
     cluster = f"db-{key}-cluster"
     _key(b, f"db-{key}-key", key, parent)
+    b.add("aws:rds/clusterParameterGroup:ClusterParameterGroup", f"db-{key}-params", {
+        "family": "aurora-postgresql16", "parameters": [
+            {"name": "rds.force_ssl", "value": "1"},
+            {"name": "log_statement", "value": "ddl"},
+            {"name": "shared_preload_libraries", "value": "pg_stat_statements,pgaudit",
+             "applyMethod": "pending-reboot"},
+            {"name": "pgaudit.log", "value": "ddl,role"}]}, provider=key, parent=parent)
     b.add("aws:rds/subnetGroup:SubnetGroup", f"db-{key}-subnets", {
         "subnetIds": _private_subnets(key), "description": "private"}, provider=key,
         parent=parent)
@@ -612,9 +619,14 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
     settings = {
         "tier": "db-custom-8-30720", "availabilityType": "REGIONAL",
         "deletionProtectionEnabled": True,
-        "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
+        "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True,
+                                "location": "europe-west4"},
         "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": ref("vpc"),
-                            "sslMode": "ENCRYPTED_ONLY"}}
+                            "sslMode": "ENCRYPTED_ONLY"},
+        "databaseFlags": [{"name": name, "value": value} for name, value in (
+            ("cloudsql.enable_pgaudit", "on"), ("pgaudit.log", "ddl,role"),
+            ("log_statement", "ddl"), ("log_min_error_statement", "error"),
+            ("log_checkpoints", "on"), ("log_lock_waits", "on"))]}
     b.add("gcp:sql/databaseInstance:DatabaseInstance", "sql-primary", {
         "name": "hastack-prod-ew1", "region": "europe-west1", "databaseVersion": "POSTGRES_16",
         "deletionProtection": True, "rootPassword": SECRET, "settings": settings},
