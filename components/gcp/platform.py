@@ -33,6 +33,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.base import Protection
+from components.gcp.binauthz import BinaryAuthorization, BinaryAuthorizationArgs
 from components.gcp.bucket import VersionedGcsBucket, VersionedGcsBucketArgs
 from components.gcp.cloudsql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.gcp.dns import CloudDnsZone, DnsTarget, FailoverDns, FailoverDnsArgs, cloud_dns_zone
@@ -87,6 +88,9 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-apis", project,
             opts=pulumi.ResourceOptions(parent=self, provider=self.providers[self.regions[0]]))
         self.network = self._network()
+        self.admission = BinaryAuthorization(
+            f"{name}-binauthz", BinaryAuthorizationArgs(project=project, tier=config.tier),
+            provider=self.providers[self.regions[0]], opts=pulumi.ResourceOptions(parent=self))
         self.clusters = {region: self._cluster(region) for region in self.regions}
         self.database = self._database() if config.database.enabled else None
         self.caches = ({region: self._cache(region) for region in self.regions}

@@ -604,8 +604,16 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
                                                            "displayName": "vpn"}]},
         "workloadIdentityConfig": {"workloadPool": "hastack-prod.svc.id.goog"},
         "enableShieldedNodes": True, "datapathProvider": "ADVANCED_DATAPATH",
+        "enableIntranodeVisibility": True,
+        "binaryAuthorization": {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"},
         "removeDefaultNodePool": True, "initialNodeCount": 1, "deletionProtection": True,
         "gatewayApiConfig": {"channel": "CHANNEL_STANDARD"}},
+        provider="ew1", parent=parent)
+    b.add("gcp:binaryauthorization/policy:Policy", "binauthz", {
+        "project": "hastack-prod", "globalPolicyEvaluationMode": "ENABLE",
+        "admissionWhitelistPatterns": [{"namePattern": "quay.io/argoproj/**"}],
+        "defaultAdmissionRule": {"evaluationMode": "ALWAYS_DENY",
+                                 "enforcementMode": "ENFORCED_BLOCK_AND_AUDIT_LOG"}},
         provider="ew1", parent=parent)
     b.add("gcp:container/nodePool:NodePool", "gke-pool", {
         "cluster": ref("gke"), "location": "europe-west1",

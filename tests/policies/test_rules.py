@@ -173,6 +173,12 @@ CASES = [
     Case("gke-node-secure-boot", GCP, "gke-pool",
          setting("gke-pool", "nodeConfig.shieldedInstanceConfig.enableSecureBoot", False)),
     Case("gke-network-policy", GCP, "gke", setting("gke", "datapathProvider", "LEGACY_DATAPATH")),
+    Case("gke-binary-authorization", GCP, "gke",
+         setting("gke", "binaryAuthorization.evaluationMode", "DISABLED")),
+    Case("gke-intranode-visibility", GCP, "gke",
+         setting("gke", "enableIntranodeVisibility", False)),
+    Case("binauthz-policy-enforced", GCP, "binauthz",
+         setting("binauthz", "defaultAdmissionRule.enforcementMode", "DRYRUN_AUDIT_LOG_ONLY")),
     Case("gke-default-pool-removed", GCP, "gke", setting("gke", "removeDefaultNodePool", False)),
     Case("gke-node-auto-repair-upgrade", GCP, "gke-pool",
          setting("gke-pool", "management.autoUpgrade", False)),
@@ -370,3 +376,12 @@ def test_a_key_policy_that_hands_use_to_the_whole_account_fails() -> None:
     builder.set("eks-key", "policy", json.dumps({"Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}))
     assert run_resource_rule(rule, builder.plan(), "eks-key").messages
+
+
+def test_binauthz_dry_run_is_enough_outside_prod_but_allow_all_never_is() -> None:
+    rule = rule_named("binauthz-policy-enforced")
+    builder = gcp_builder(tier="dev", stack="gcp-dev")
+    builder.set("binauthz", "defaultAdmissionRule.enforcementMode", "DRYRUN_AUDIT_LOG_ONLY")
+    assert run_resource_rule(rule, builder.plan(), "binauthz", tier="dev").messages == []
+    builder.set("binauthz", "defaultAdmissionRule.evaluationMode", "ALWAYS_ALLOW")
+    assert run_resource_rule(rule, builder.plan(), "binauthz", tier="dev").messages
