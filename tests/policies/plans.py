@@ -400,12 +400,48 @@ def _artifacts(b: PlanBuilder) -> None:
     b.add("aws:iam/rolePolicy:RolePolicy", "artifacts-replication-policy", {
         "role": ref("artifacts-replication", "name"), "policy": "{}"}, provider="use1",
         parent=parent)
-    b.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "artifacts-replication-cfg", {
-        "bucket": ref(source), "role": ref("artifacts-replication", "arn"), "rules": [{
-            "id": "to-secondary", "status": "Enabled", "filter": {},
-            "deleteMarkerReplication": {"status": "Enabled"},
-            "destination": {"bucket": ref(target, "arn"), "storageClass": "STANDARD"}}]},
-        provider="use1", parent=parent, depends_on=(f"{source}-versioning",))
+    for name, origin, peer, region in (("artifacts-replication-cfg", source, target, "use1"),
+                                       ("artifacts-back-cfg", target, source, "usw2")):
+        b.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", name, {
+            "bucket": ref(origin), "role": ref("artifacts-replication", "arn"), "rules": [{
+                "id": "replicate-everything", "status": "Enabled", "filter": {},
+                "deleteMarkerReplication": {"status": "Enabled"},
+                "sourceSelectionCriteria": {"replicaModifications": {"status": "Enabled"}},
+                "destination": {"bucket": ref(peer, "arn"), "storageClass": "STANDARD"}}]},
+            provider=region, parent=parent, depends_on=(f"{origin}-versioning",))
+    for key, bucket in (("use1", source), ("usw2", target)):
+        logs = f"logs-{key}"
+        b.add("aws:s3/bucket:Bucket", logs, {"tags": {"hastack:purpose": "s3-access-logs"}},
+              provider=key, parent=parent, protect=True)
+        b.add("aws:s3/bucketVersioning:BucketVersioning", f"{logs}-versioning", {
+            "bucket": ref(logs), "versioningConfiguration": {"status": "Enabled"}},
+            provider=key, parent=parent)
+        b.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{logs}-pab", {
+            "bucket": ref(logs), "blockPublicAcls": True, "blockPublicPolicy": True,
+            "ignorePublicAcls": True, "restrictPublicBuckets": True}, provider=key,
+            parent=parent)
+        b.add("aws:s3/bucketServerSideEncryptionConfiguration:"
+              "BucketServerSideEncryptionConfiguration", f"{logs}-sse", {
+                  "bucket": ref(logs), "rules": [{"applyServerSideEncryptionByDefault": {
+                      "sseAlgorithm": "AES256"}}]}, provider=key, parent=parent)
+        b.add("aws:s3/bucketPolicy:BucketPolicy", f"{logs}-policy", {
+            "bucket": ref(logs), "policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [ref(logs, "arn"), ref(logs, "arn") + "/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})},
+            provider=key, parent=parent)
+        b.add("aws:s3/bucketOwnershipControls:BucketOwnershipControls", f"{logs}-ownership", {
+            "bucket": ref(logs), "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            provider=key, parent=parent)
+        b.add("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+              f"{logs}-lifecycle", {"bucket": ref(logs), "rules": [{
+                  "id": "expire", "status": "Enabled", "filter": {},
+                  "expiration": {"days": 365},
+                  "noncurrentVersionExpiration": {"noncurrentDays": 30}}]},
+              provider=key, parent=parent)
+        b.add("aws:s3/bucketLogging:BucketLogging", f"{bucket}-logging", {
+            "bucket": ref(bucket), "targetBucket": ref(logs), "targetPrefix": "s3-access/"},
+            provider=key, parent=parent)
 
 
 def _dns(b: PlanBuilder) -> None:

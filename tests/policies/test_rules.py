@@ -126,7 +126,10 @@ CASES = [
          setting("artifacts-use1-ownership", "rule.objectOwnership", "ObjectWriter")),
     Case("s3-noncurrent-version-lifecycle", AWS, None,
          setting("artifacts-use1-lifecycle", "rules.0.noncurrentVersionExpiration", None)),
-    Case("s3-critical-replication", AWS, None, removing("artifacts-replication-cfg")),
+    Case("s3-critical-replication", AWS, None,
+         removing("artifacts-replication-cfg", "artifacts-back-cfg")),
+    Case("s3-two-way-replication", AWS, None, removing("artifacts-back-cfg")),
+    Case("s3-access-logging", AWS, None, removing("artifacts-usw2-logging")),
     # Route 53
     Case("route53-primary-health-checked", AWS, "dns-primary",
          setting("dns-primary", "healthCheckId", None)),
@@ -385,3 +388,21 @@ def test_binauthz_dry_run_is_enough_outside_prod_but_allow_all_never_is() -> Non
     assert run_resource_rule(rule, builder.plan(), "binauthz", tier="dev").messages == []
     builder.set("binauthz", "defaultAdmissionRule.evaluationMode", "ALWAYS_ALLOW")
     assert run_resource_rule(rule, builder.plan(), "binauthz", tier="dev").messages
+
+
+def test_two_way_replication_needs_replica_modification_sync() -> None:
+    builder = aws_builder()
+    builder.set("artifacts-back-cfg", "rules.0.sourceSelectionCriteria", None)
+    messages = run_stack_rule(rule_named("s3-two-way-replication"), builder.plan()).messages
+    assert any("replica modifications" in m for m in messages)
+
+
+def test_only_log_targets_may_use_sse_s3_and_none_may_log_into_itself() -> None:
+    builder = aws_builder()
+    builder.set("artifacts-use1-sse",
+                "rules.0.applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"})
+    assert run_stack_rule(rule_named("s3-sse-kms"), builder.plan()).messages
+    builder = aws_builder()
+    builder.set("artifacts-use1-logging", "targetBucket", ref("artifacts-use1"))
+    messages = run_stack_rule(rule_named("s3-access-logging"), builder.plan()).messages
+    assert any("into itself" in m for m in messages)
