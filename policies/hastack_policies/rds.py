@@ -17,6 +17,7 @@ from hastack_policies.catalogue import (
     LOW,
     MEDIUM,
     OPERATIONS,
+    PROD_ONLY,
     SECURITY,
     Report,
     StackSubject,
@@ -30,6 +31,10 @@ from hastack_policies.catalogue import (
 )
 from hastack_policies.graph import StackGraph, subnet_zone
 from hastack_policies.tokens import (
+    BACKUP_PLAN,
+    BACKUP_SELECTION,
+    BACKUP_VAULT,
+    BACKUP_VAULT_LOCK,
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
     RDS_CLUSTER_PARAMETER_GROUP,
@@ -330,3 +335,69 @@ def rds_statement_audit_logging(subject: Subject, report: Report) -> None:
         report("shared_preload_libraries does not load pgaudit.")
     if params.get("pgaudit.log", "none").lower() in ("", "none"):
         report("pgaudit.log is unset or none: pgAudit records nothing.")
+
+
+def _is_primary_cluster(cluster: PolicyResource) -> bool:
+    """The cluster that holds the credentials (a global database's writer side)."""
+    return (is_set(cluster.props, "masterUsername")
+            or truthy(peek(cluster.props, "manageMasterUserPassword")))
+
+
+@stack_rule(
+    name="rds-backup-copied-to-another-region",
+    description="Every primary Aurora cluster is in an AWS Backup plan that copies its "
+                "recovery points to a vault in another region.",
+    severity=HIGH, levels=HA_COSTLY,
+    anchors=(own("DATA-BAK-1"),),
+    remediation="Keep AwsPlatform's AuroraBackup (components/aws/backup.py): a Selection of "
+                "the cluster, a Plan rule with a copyAction to the secondary region's vault.",
+)
+def rds_backup_copied_to_another_region(stack: StackSubject, report: Report) -> None:
+    graph = StackGraph(stack.resources)
+    for cluster in graph.of_type(RDS_CLUSTER):
+        if not _is_primary_cluster(cluster):
+            continue
+        home = graph.region(cluster)
+        copied = False
+        for selection in graph.referrers(cluster, "resources", (BACKUP_SELECTION,)):
+            for plan in graph.referenced(selection, "planId", BACKUP_PLAN):
+                vaults = graph.referenced(plan, "rules", BACKUP_VAULT)
+                copies = [rule for rule in items(plan.props, "rules")
+                          if items(rule, "copyActions")]
+                if copies and any(graph.region(v) not in (None, home) for v in vaults):
+                    copied = True
+        if not copied:
+            report("no AWS Backup plan copies this cluster's recovery points out of "
+                   f"{home or 'its region'}: losing the region loses every backup.",
+                   cluster.urn)
+
+
+@stack_rule(
+    name="backup-vault-locked",
+    description="Every AWS Backup vault has a vault lock, so recovery points outlive a "
+                "compromised or mistaken administrator.",
+    severity=HIGH, levels=PROD_ONLY,
+    anchors=(own("DATA-BAK-2"),),
+    remediation="Add an aws.backup.VaultLockConfiguration (AuroraBackupArgs.vault_lock; "
+                "compliance mode in prod by default).",
+)
+def backup_vault_locked(stack: StackSubject, report: Report) -> None:
+    graph = StackGraph(stack.resources)
+    for vault in graph.of_type(BACKUP_VAULT):
+        locks = graph.referrers(vault, "backupVaultName", (BACKUP_VAULT_LOCK,),
+                                literal=lambda v: peek(v.props, "name"))
+        if not locks:
+            report("no vault lock: anyone allowed to delete recovery points can.", vault.urn)
+
+
+@resource_rule(
+    name="backup-vault-cmk",
+    description="AWS Backup vaults encrypt recovery points with a customer-managed key.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_AWS_166"),),
+    types=(BACKUP_VAULT,),
+    remediation="Set kmsKeyArn to a CMK used only through backup and rds in its region.",
+)
+def backup_vault_cmk(subject: Subject, report: Report) -> None:
+    if not is_set(subject.props, "kmsKeyArn"):
+        report("kmsKeyArn is not set: recovery points use the AWS-managed aws/backup key.")

@@ -326,6 +326,22 @@ def _aurora(b: PlanBuilder) -> None:
         provider="use1", parent=parent)
     _aurora_region(b, "use1", primary=True, instances=3, parent=parent)
     _aurora_region(b, "usw2", primary=False, instances=2, parent=parent)
+    for key in AWS_REGIONS:
+        _key(b, f"backup-{key}-key", key, parent)
+        b.add("aws:backup/vault:Vault", f"backup-{key}", {
+            "name": f"backup-{key}", "kmsKeyArn": ref(f"backup-{key}-key", "arn")},
+            provider=key, parent=parent, protect=True)
+        b.add("aws:backup/vaultLockConfiguration:VaultLockConfiguration", f"backup-{key}-lock", {
+            "backupVaultName": ref(f"backup-{key}", "name"), "minRetentionDays": 14,
+            "changeableForDays": 3}, provider=key, parent=parent)
+    b.add("aws:backup/plan:Plan", "backup-plan", {"rules": [{
+        "ruleName": "daily", "targetVaultName": ref("backup-use1", "name"),
+        "schedule": "cron(0 5 * * ? *)", "lifecycle": {"deleteAfter": 14},
+        "copyActions": [{"destinationVaultArn": ref("backup-usw2", "arn"),
+                         "lifecycle": {"deleteAfter": 14}}]}]}, provider="use1", parent=parent)
+    b.add("aws:backup/selection:Selection", "backup-selection", {
+        "name": "primary", "planId": ref("backup-plan"), "iamRoleArn": ref("db-monitoring", "arn"),
+        "resources": [ref("db-use1-cluster", "arn")]}, provider="use1", parent=parent)
     b.add("aws:secretsmanager/secret:Secret", "db-credentials", {
         "name": "hastack/prod/db", "kmsKeyId": ref("db-use1-key", "arn"),
         "recoveryWindowInDays": 30, "replicas": [{"region": "us-west-2"}]},

@@ -95,6 +95,10 @@ CASES = [
          setting("db-use1-1", "autoMinorVersionUpgrade", False)),
     Case("rds-statement-audit-logging", AWS, "db-use1-params",
          setting("db-use1-params", "parameters.2.value", "pg_stat_statements")),
+    Case("rds-backup-copied-to-another-region", AWS, None,
+         setting("backup-plan", "rules.0.copyActions", [])),
+    Case("backup-vault-locked", AWS, None, removing("backup-usw2-lock")),
+    Case("backup-vault-cmk", AWS, "backup-usw2", setting("backup-usw2", "kmsKeyArn", None)),
     Case("rds-global-cluster-encrypted", AWS, "db-global",
          setting("db-global", "storageEncrypted", False)),
     Case("rds-cluster-multi-az", AWS, None, removing("db-use1-2", "db-use1-3")),
@@ -406,3 +410,15 @@ def test_only_log_targets_may_use_sse_s3_and_none_may_log_into_itself() -> None:
     builder.set("artifacts-use1-logging", "targetBucket", ref("artifacts-use1"))
     messages = run_stack_rule(rule_named("s3-access-logging"), builder.plan()).messages
     assert any("into itself" in m for m in messages)
+
+
+def test_a_copy_into_the_clusters_own_region_is_not_outside_the_blast_radius() -> None:
+    builder = aws_builder()
+    builder.set("backup-plan", "rules.0.copyActions.0.destinationVaultArn",
+                ref("backup-use1", "arn"))
+    assert run_stack_rule(rule_named("rds-backup-copied-to-another-region"),
+                          builder.plan()).messages
+    builder = aws_builder()
+    builder.remove("backup-selection")
+    assert run_stack_rule(rule_named("rds-backup-copied-to-another-region"),
+                          builder.plan()).messages
