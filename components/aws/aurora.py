@@ -44,6 +44,7 @@ from components.base import (
     Protection,
     Tier,
     child_options,
+    rotation_keepers,
     standard_tags,
     stateful_options,
 )
@@ -116,6 +117,8 @@ class AuroraGlobalDatabaseArgs:
     deletion_protection: bool | None = None
     # Enhanced Monitoring granularity in seconds (prod 15, otherwise 60).
     monitoring_interval: int | None = None
+    # A new label rotates the master password (see components.base.rotation_keepers).
+    credentials_rotation: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -130,6 +133,7 @@ class AuroraGlobalDatabaseArgs:
             backup_retention_days=db.backup_retention_days,
             database_name=db.database_name, master_username=db.master_username,
             deletion_protection=config.deletion_protection, tags=dict(config.tags),
+            credentials_rotation=db.credentials_rotation,
         )
 
 
@@ -301,6 +305,9 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         password = random.RandomPassword(
             f"{name}-master-password", length=32, special=True,
             override_special=_URL_SAFE_SPECIALS, min_lower=1, min_upper=1, min_numeric=1,
+            # Rotation: a new label makes a new password; RDS changes it in place and
+            # the secret version and the orchestrators' Kubernetes Secrets follow.
+            keepers=rotation_keepers(args.credentials_rotation),
             opts=pulumi.ResourceOptions(parent=self))
         # Explicitly secret: the value must never reach the plan or state in clear text.
         master_password: pulumi.Output[str] = pulumi.Output.secret(password.result)

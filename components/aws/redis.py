@@ -28,6 +28,7 @@ from components.base import (
     Protection,
     Tier,
     child_options,
+    rotation_keepers,
     standard_tags,
     stateful_options,
 )
@@ -73,6 +74,8 @@ class RedisReplicationGroupArgs:
     nodes: int | None = None
     snapshot_retention_days: int | None = None
     log_retention_days: int | None = None
+    # A new label rotates the AUTH token (see components.base.rotation_keepers).
+    credentials_rotation: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +94,7 @@ class RedisReplicationGroupArgs:
             engine=cache.engine, engine_version=cache.engine_version,
             node_type=cache.node_type, nodes=cache.nodes_per_region,
             snapshot_retention_days=cache.snapshot_retention_days, tags=dict(config.tags),
+            credentials_rotation=cache.credentials_rotation,
         )
 
 
@@ -190,6 +194,9 @@ class RedisReplicationGroup(pulumi.ComponentResource):
         token = random.RandomPassword(
             f"{prefix}-auth-token", length=48, special=True,
             override_special=_TOKEN_SPECIALS, min_lower=1, min_upper=1, min_numeric=1,
+            # Rotation: with auth_token_update_strategy ROTATE the old token stays valid
+            # next to the new one, so clients keep working until their pods roll.
+            keepers=rotation_keepers(args.credentials_rotation),
             opts=pulumi.ResourceOptions(parent=self))
         auth_token: pulumi.Output[str] = pulumi.Output.secret(token.result)
         subnet_group = aws.elasticache.SubnetGroup(

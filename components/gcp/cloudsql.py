@@ -60,7 +60,14 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from components.base import Protection, Tier, child_options, standard_labels, stateful_options
+from components.base import (
+    Protection,
+    Tier,
+    child_options,
+    rotation_keepers,
+    standard_labels,
+    stateful_options,
+)
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
 from components.gcp.service_agents import cloudsql_agent
 from components.k8s.wiring import DatabaseEndpoint
@@ -124,6 +131,8 @@ class CloudSqlPostgresArgs:
     # Where the primary's backups are stored; defaults to the replica's region (a
     # second location), else Cloud SQL's default multi-region nearest the instance.
     backup_location: str | None = None
+    # A new label rotates the generated password (components.base.rotation_keepers).
+    credentials_rotation: str | None = None
     # Set after the replica was promoted (see the module docstring).
     replica_promoted: bool = False
     # Sunday 03:00 UTC; Cloud SQL days are 1 (Monday) .. 7 (Sunday).
@@ -190,6 +199,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             special=True,
             override_special="-_",
             min_lower=2, min_upper=2, min_numeric=2,
+            keepers=rotation_keepers(args.credentials_rotation),
             opts=child_options(self),
         )
         self._database_and_user(resource_name, args, protection, password, primary_provider)

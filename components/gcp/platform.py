@@ -53,6 +53,10 @@ def check_config(config: StackConfig) -> str:
         raise ValueError(f"GcpPlatform needs cloud: gcp, got '{config.cloud}'")
     if config.gcp is None:
         raise ValueError("GcpPlatform needs gcp.project (the GCP project ID)")
+    if config.cache.credentials_rotation:
+        raise ValueError("GcpPlatform: cache.credentialsRotation is not supported on GCP "
+                         "(Memorystore generates and keeps its own AUTH string); leave it "
+                         "unset")
     if config.dns_provider == "route53":
         raise ValueError("GcpPlatform: dns.provider route53 is not supported on GCP yet; "
                          "use cloud-dns (the default)")
@@ -174,6 +178,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 # Two or more secondary instances = an HA replica (a standby zone too).
                 replica_high_availability=db.secondary_instances >= 2,
                 backup_retention_days=db.backup_retention_days,
+                credentials_rotation=db.credentials_rotation,
                 database_name=db.database_name, username=db.master_username,
                 secret_regions=self.regions,
                 # The replica is the writer once the secondary region is active.

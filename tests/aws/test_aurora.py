@@ -327,3 +327,14 @@ def test_parameter_groups_log_ddl_and_load_pgaudit(prod: Recording) -> None:
         assert "pgaudit" in preload["value"].split(",")
         # Static parameter: RDS refuses "immediate" for it.
         assert preload["applyMethod"] == "pending-reboot"
+
+
+def test_credentials_rotate_when_the_rotation_label_changes(prod: Recording) -> None:
+    """No keepers by default (no surprise rotation); a label replaces the password."""
+    token = "random:index/randomPassword:RandomPassword"
+    (first,) = Recording.of_type(prod, token)
+    assert "keepers" not in first.inputs
+    rotated = _plan(credentials_rotation="2026-12")
+    (second,) = Recording.of_type(rotated, token)
+    assert second.inputs["keepers"] == {"rotation": "2026-12"}
+    assert second.urn == first.urn  # same resource, replaced by the provider

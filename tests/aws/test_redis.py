@@ -225,3 +225,12 @@ def test_log_groups_are_encrypted_with_the_group_key_which_logs_may_use(prod: Re
     admin = by_sid["AccountAdministersKeyThroughIam"]
     assert "kms:Decrypt" not in admin["Action"] and "kms:*" not in admin["Action"]
     assert "kms:PutKeyPolicy" in admin["Action"] or "kms:Put*" in admin["Action"]
+
+
+
+def test_auth_token_rotates_with_the_label_and_the_old_one_stays_valid(prod: Recording) -> None:
+    assert "keepers" not in _one(prod, TOKEN).inputs
+    rotated = _plan("prod", credentials_rotation="r2")
+    assert _one(rotated, TOKEN).inputs["keepers"] == {"rotation": "r2"}
+    # ROTATE keeps the previous token valid next to the new one until the next rotation.
+    assert _one(rotated, GROUP).inputs["authTokenUpdateStrategy"] == "ROTATE"

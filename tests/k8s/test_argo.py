@@ -226,3 +226,11 @@ def test_no_secret_value_in_plain_text(recorder: Recorder, cloud: str, role: str
         for path, text in walk_strings(registration.inputs):
             assert SECRET_PREFIX not in text, f"{registration.urn}: {path} leaks a secret"
     assert SECRET_PREFIX not in json.dumps(recording.outputs)
+
+
+def test_a_credential_rotation_rolls_controller_and_server(recorder) -> None:  # type: ignore[no-untyped-def]
+    values = values_of(recorder("argo", credentials_revision="database=r2"))
+    for section in ("controller", "server"):
+        assert values[section]["podAnnotations"] == {
+            "hastack.io/credentials-revision": "database=r2"}
+    assert "podAnnotations" not in values_of(recorder("argo"))["controller"]

@@ -278,3 +278,12 @@ def test_aws_pods_keep_the_system_trust_store(recorder: Recorder) -> None:
     assert not of_type(recording, "kubernetes:core/v1:ConfigMap")
     for section in ("server", "backgroundServices"):
         assert "env" not in values[section] and "extraInitContainers" not in values[section]
+
+
+def test_a_credential_rotation_rolls_the_pods_that_read_the_secrets(recorder: Recorder) -> None:
+    before = server_values(recorder("prefect"))
+    assert "podAnnotations" not in before["server"]
+    after = server_values(recorder("prefect", credentials_revision="database=2026-12"))
+    for section in ("server", "backgroundServices"):
+        assert after[section]["podAnnotations"] == {
+            "hastack.io/credentials-revision": "database=2026-12"}

@@ -363,7 +363,7 @@ def _cache(b: PlanBuilder) -> None:
         "numCacheClusters": 3, "automaticFailoverEnabled": True, "multiAzEnabled": True,
         "atRestEncryptionEnabled": True, "kmsKeyId": ref("cache-key", "arn"),
         "transitEncryptionEnabled": True, "transitEncryptionMode": "required",
-        "authToken": SECRET, "snapshotRetentionLimit": 7,
+        "authToken": SECRET, "authTokenUpdateStrategy": "ROTATE", "snapshotRetentionLimit": 7,
         "subnetGroupName": ref("cache-subnets", "name"), "port": 6379},
         provider="use1", parent=parent, protect=True)
     b.add("aws:cloudwatch/logGroup:LogGroup", "cache-slow-log", {

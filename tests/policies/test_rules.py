@@ -112,6 +112,8 @@ CASES = [
     Case("elasticache-in-transit-encryption", AWS, "cache-rg",
          setting("cache-rg", "transitEncryptionEnabled", False)),
     Case("elasticache-auth", AWS, "cache-rg", setting("cache-rg", "authToken", None)),
+    Case("elasticache-auth-rotation-safe", AWS, "cache-rg",
+         setting("cache-rg", "authTokenUpdateStrategy", "SET")),
     Case("elasticache-snapshot-retention", AWS, "cache-rg",
          setting("cache-rg", "snapshotRetentionLimit", 1)),
     Case("elasticache-no-default-subnet-group", AWS, "cache-rg",
