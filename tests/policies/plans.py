@@ -703,8 +703,13 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
         "deletionProtection": True}, provider="ew1", parent=parent, protect=True)
     b.add("gcp:storage/bucket:Bucket", "gcs", {
         "name": "hastack-prod-artifacts", "location": "EU", "versioning": {"enabled": True},
-        "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced"},
+        "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced",
+        "logging": {"logBucket": ref("gcs-logs", "name"), "logObjectPrefix": "usage/"}},
         provider="ew1", parent=parent, protect=True)
+    b.add("gcp:storage/bucket:Bucket", "gcs-logs", {
+        "name": "hastack-prod-artifacts-logs", "location": "EU",
+        "versioning": {"enabled": True}, "uniformBucketLevelAccess": True,
+        "publicAccessPrevention": "enforced"}, provider="ew1", parent=parent, protect=True)
     _gcp_edge(b, parent)
     return b
 

@@ -219,6 +219,7 @@ CASES = [
          setting("redis", "transitEncryptionMode", "DISABLED")),
     Case("memorystore-auth", GCP, "redis", setting("redis", "authEnabled", False)),
     Case("gcs-versioning", GCP, "gcs", setting("gcs", "versioning.enabled", False)),
+    Case("gcs-usage-logging", GCP, None, setting("gcs", "logging", None)),
     Case("gcs-uniform-access", GCP, "gcs", setting("gcs", "uniformBucketLevelAccess", False)),
     Case("gcs-public-access-prevention", GCP, "gcs",
          setting("gcs", "publicAccessPrevention", "inherited")),
