@@ -31,6 +31,7 @@ DB_CLUSTER = "aws:rds/cluster:Cluster"
 DB_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 DNS_RECORD = "aws:route53/record:Record"
@@ -143,6 +144,17 @@ class Targets:
 
 def _resources(plan: Mapping[str, Any], resource_type: str) -> list[dict[str, Any]]:
     return [r for r in plan.get("resources", []) if r.get("type") == resource_type]
+
+
+def _data_buckets(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The plan's buckets without the server-access-log targets.
+
+    Log buckets hold S3's access logs, not platform data: they are neither replicated
+    nor on a CMK (log delivery writes with SSE-S3), so no HA invariant applies.
+    """
+    targets = {_known(_inputs(logging).get("targetBucket"))
+               for logging in _resources(plan, BUCKET_LOGGING)}
+    return [b for b in _resources(plan, BUCKET) if b.get("id") not in targets]
 
 
 def _known(value: Any) -> str | None:
