@@ -16,9 +16,10 @@ second, independent history outside that blast radius:
   with AWS's service-role policy for creating backups; it is not shared with
   anything else.
 
-Only the primary cluster is selected: the secondary cluster of a global database
-holds the same data, and after a failover the stack file's regions swap, which
-moves the plan to the new primary while both region-keyed vaults stay.
+Only the writer's cluster is selected (the platform passes the `activeRegion`'s):
+the other cluster of a global database holds the same data. After a failover the
+plan, selection and role move to the new active region (they hold no data) while
+both region-keyed vaults, and every recovery point in them, stay.
 """
 
 from __future__ import annotations

@@ -196,11 +196,17 @@ class AwsPlatform(pulumi.ComponentResource):
                                     pulumi.ResourceOptions(parent=self))
 
     def _backup(self) -> AuroraBackup:
-        """Recovery points of the primary cluster, copied to the secondary region."""
+        """Recovery points of the writer's cluster, copied to the other region.
+
+        Follows `activeRegion`: after a failover the plan backs up the promoted
+        cluster and copies into the old region's vault (vaults are keyed by region
+        and stay; the plan, selection and role move, they hold no data).
+        """
         assert self.database is not None
-        primary = self.regions[self._config.regions.primary]
-        secondary = self._secondary()
-        assert secondary is not None
+        primary = self.regions[self._config.active]
+        standby = self._config.standby
+        assert standby is not None
+        secondary = self.regions[standby]
         return AuroraBackup(f"{self._name}-aurora-backup", AuroraBackupArgs(
             tier=self._config.tier,
             primary=BackupRegion(primary.provider, primary.name),
