@@ -94,7 +94,7 @@ class GcpPlatform(pulumi.ComponentResource):
         self.network = self._network()
         self.admission = BinaryAuthorization(
             f"{name}-binauthz", BinaryAuthorizationArgs(project=project, tier=config.tier),
-            provider=self.providers[self.regions[0]], opts=pulumi.ResourceOptions(parent=self))
+            provider=self.providers[self.regions[0]], opts=self._opts())
         self.clusters = {region: self._cluster(region) for region in self.regions}
         self.database = self._database() if config.database.enabled else None
         self.caches = ({region: self._cache(region) for region in self.regions}
