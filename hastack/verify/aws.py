@@ -146,17 +146,6 @@ def _resources(plan: Mapping[str, Any], resource_type: str) -> list[dict[str, An
     return [r for r in plan.get("resources", []) if r.get("type") == resource_type]
 
 
-def _data_buckets(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The plan's buckets without the server-access-log targets.
-
-    Log buckets hold S3's access logs, not platform data: they are neither replicated
-    nor on a CMK (log delivery writes with SSE-S3), so no HA invariant applies.
-    """
-    targets = {_known(_inputs(logging).get("targetBucket"))
-               for logging in _resources(plan, BUCKET_LOGGING)}
-    return [b for b in _resources(plan, BUCKET) if b.get("id") not in targets]
-
-
 def _known(value: Any) -> str | None:
     """A plan string value that is real (not empty, not a post-deployment unknown)."""
     return value if isinstance(value, str) and value and value != UNKNOWN else None
@@ -240,12 +229,18 @@ def _output_key_by_plan_id(plan: Mapping[str, Any]) -> dict[str, str]:
 
 # Load balancers' access-log buckets (components/aws/edge.py) hold no platform data and
 # are SSE-S3 by ELB's requirement, so the data-bucket invariants do not apply to them.
+# S3 server access-log buckets (components/aws/access_logs.py) likewise: SSE-S3 because
+# log delivery writes with it, not replicated; also recognised as BucketLogging targets.
 ACCESS_LOG_PURPOSE = "alb-access-logs"
+ACCESS_LOG_PURPOSES = (ACCESS_LOG_PURPOSE, "s3-access-logs")
 
 
 def _data_buckets(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    targets = {_known(_inputs(logging).get("targetBucket"))
+               for logging in _resources(plan, BUCKET_LOGGING)}
     return [b for b in _resources(plan, BUCKET)
-            if (_inputs(b).get("tags") or {}).get("hastack:purpose") != ACCESS_LOG_PURPOSE]
+            if (_inputs(b).get("tags") or {}).get("hastack:purpose") not in ACCESS_LOG_PURPOSES
+            and b.get("id") not in targets]
 
 
 def resolve_bucket_names(plan: Mapping[str, Any], stack_outputs: Mapping[str, Any] | None,
