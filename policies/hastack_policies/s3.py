@@ -309,6 +309,11 @@ def s3_critical_replication(stack: StackSubject, report: Report) -> None:
 
 
 def _is_log_target(graph: StackGraph, bucket: PolicyResource) -> bool:
+    """A bucket that receives logs: a BucketLogging target, or tagged as a log bucket
+    (`hastack:purpose` `s3-access-logs` / `alb-access-logs`)."""
+    purpose = peek(bucket.props, "tags", "hastack:purpose")
+    if isinstance(purpose, str) and purpose.endswith("-access-logs"):
+        return True
     return bool(graph.referrers(bucket, "targetBucket", S3_LOGGING,
                                 literal=lambda b: peek(b.props, "bucket")))
 

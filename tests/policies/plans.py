@@ -480,7 +480,8 @@ def _dns(b: PlanBuilder) -> None:
 def _edge(b: PlanBuilder) -> None:
     """The us-east-1 edge: protected ALB logging to an SSE-S3 bucket, redirect + TLS 1.3."""
     parent = b.component("hastack:aws:RegionalEdge", "edge")
-    b.add("aws:s3/bucket:Bucket", "edge-logs", {"bucket": "hastack-prod-use1-alb-logs"},
+    b.add("aws:s3/bucket:Bucket", "edge-logs", {"bucket": "hastack-prod-use1-alb-logs",
+                                                "tags": {"hastack:purpose": "alb-access-logs"}},
           provider="use1", parent=parent, protect=True)
     logs = ref("edge-logs")
     b.add("aws:s3/bucketVersioning:BucketVersioning", "edge-logs-versioning", {
