@@ -99,6 +99,15 @@ def child_options(parent: pulumi.Resource, provider: pulumi.ProviderResource | N
     return pulumi.ResourceOptions(parent=parent, provider=provider, **kwargs)  # type: ignore[arg-type]
 
 
+def rotation_keepers(label: str | None) -> dict[str, str] | None:
+    """`keepers` of a generated credential: a new label replaces it (a rotation).
+
+    None keeps the credential of the first deployment (no keepers: adding them later
+    is itself the first rotation).
+    """
+    return {"rotation": label} if label else None
+
+
 def standard_tags(tier: Tier, component: str, extra: Mapping[str, str] | None = None
                   ) -> dict[str, str]:
     """Tags on every AWS resource (GCP labels use `standard_labels`)."""

@@ -178,3 +178,15 @@ def test_invalid_yaml_is_a_clear_error(scratch_project: Path) -> None:
     result = run_cli(scratch_project, "plan", "broken")
     assert result.returncode == 2
     assert "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_credentials_rotation_labels_feed_the_pod_revision() -> None:
+    from hastack.config.model import credentials_revision
+
+    config = load_settings(settings(database={"credentialsRotation": "2026-12"},
+                                    cache={"credentialsRotation": "r1"}), SOURCE)
+    assert config.database.credentials_rotation == "2026-12"
+    assert credentials_revision(config) == "database=2026-12,cache=r1"
+    assert credentials_revision(load_settings(settings(), SOURCE)) is None
+    with pytest.raises(ConfigError, match="credentialsRotation"):
+        load_settings(settings(database={"credentialsRotation": "no spaces"}), SOURCE)

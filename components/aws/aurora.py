@@ -39,11 +39,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.aws.kms import customer_managed_key
+from components.aws.kms import customer_managed_key, key_policy, scope_of
 from components.base import (
     Protection,
     Tier,
     child_options,
+    rotation_keepers,
     standard_tags,
     stateful_options,
 )
@@ -129,6 +130,8 @@ class AuroraGlobalDatabaseArgs:
     managed_rpo_seconds: int | None = None
     # None: the tier's protection (`Protection.for_tier`); from_config passes the stack's.
     protection: Protection | None = None
+    # A new label rotates the master password (see components.base.rotation_keepers).
+    credentials_rotation: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -145,6 +148,7 @@ class AuroraGlobalDatabaseArgs:
             deletion_protection=config.deletion_protection, tags=dict(config.tags),
             protection=Protection.requested(config.protect_stateful_resources,
                                             config.deletion_protection),
+            credentials_rotation=db.credentials_rotation,
         )
 
 
@@ -256,6 +260,25 @@ def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
     )
 
 
+def audit_parameters() -> list[aws.rds.ClusterParameterGroupParameterArgs]:
+    """Statement and audit logging into the exported `postgresql` log.
+
+    `log_statement=ddl` records schema changes; pgAudit adds who changed roles and
+    grants. `shared_preload_libraries` is static: RDS applies it at the next reboot
+    (new clusters boot with it); `CREATE EXTENSION pgaudit;` once per database then
+    starts the DDL event triggers. Names and values: Aurora User Guide, "Setting up
+    the pgAudit extension" and "Reference for the pgAudit extension".
+    """
+    P = aws.rds.ClusterParameterGroupParameterArgs
+    return [
+        P(name="log_statement", value="ddl"),
+        # Keep pg_stat_statements loaded for per-statement statistics, next to pgaudit.
+        P(name="shared_preload_libraries", value="pg_stat_statements,pgaudit",
+          apply_method="pending-reboot"),
+        P(name="pgaudit.log", value="ddl,role"),
+    ]
+
+
 def _check_version(version: str) -> int:
     match = _VERSION.match(version)
     if not match:
@@ -309,6 +332,9 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         password = random.RandomPassword(
             f"{name}-master-password", length=32, special=True,
             override_special=_URL_SAFE_SPECIALS, min_lower=1, min_upper=1, min_numeric=1,
+            # Rotation: a new label makes a new password; RDS changes it in place and
+            # the secret version and the orchestrators' Kubernetes Secrets follow.
+            keepers=rotation_keepers(args.credentials_rotation),
             opts=pulumi.ResourceOptions(parent=self))
         # Explicitly secret: the value must never reach the plan or state in clear text.
         master_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
@@ -418,10 +444,14 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         opts = child_options(self, provider)
         protection = settings.protection
 
+        # Used only through RDS (storage, snapshots, Performance Insights, backup
+        # copies) and Secrets Manager (the credentials and their regional replica).
         key = customer_managed_key(
             f"{prefix}-key",
             description=f"Aurora storage, Performance Insights and secrets of {prefix}",
-            tier=settings.tier, protection=protection, tags=tags, opts=opts)
+            tier=settings.tier, protection=protection, tags=tags, opts=opts,
+            policy=key_policy(scope_of(self, provider, region.region,
+                                       services=("rds", "secretsmanager"))))
         subnet_group = aws.rds.SubnetGroup(
             f"{prefix}-subnets", subnet_ids=region.subnet_ids,
             description=f"Private subnets of {prefix}", tags=tags, opts=opts)
@@ -439,6 +469,7 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
                 aws.rds.ClusterParameterGroupParameterArgs(
                     name="log_min_duration_statement", value="1000"),
                 *self._managed_rpo(settings, is_primary=credentials is not None),
+                *audit_parameters(),
             ],
             tags=tags, opts=opts)
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.kms import customer_managed_key
+from components.aws.access_logs import AccessLogBucket, access_log_bucket, enable_access_logging
+from components.aws.kms import customer_managed_key, key_policy, scope_of
 from components.base import Protection, Tier, child_options, standard_tags, stateful_options
 from components.k8s.wiring import ArtifactStore
 from hastack.config.model import StackConfig
@@ -58,6 +59,10 @@ class VersionedBucketArgs:
     noncurrent_version_days: int | None = None
     # None: the tier's protection (`Protection.for_tier`); from_config passes the stack's.
     protection: Protection | None = None
+    # Server access logs to a dedicated log bucket per region; None: prod only (the
+    # log buckets cost storage, and dev/staging rarely need a request audit trail).
+    access_logs: bool | None = None
+    access_log_retention_days: int = 365
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -79,6 +84,7 @@ class HardenedBucket:
     bucket: aws.s3.Bucket
     kms_key: aws.kms.Key
     versioning: aws.s3.BucketVersioning
+    access_logs: AccessLogBucket | None = None
 
 
 class VersionedBucket(pulumi.ComponentResource):
@@ -91,6 +97,7 @@ class VersionedBucket(pulumi.ComponentResource):
     replica_bucket_arn: pulumi.Output[str] | None
     replica_kms_key_arn: pulumi.Output[str] | None
     replication: aws.s3.BucketReplicationConfig | None
+    replication_back: aws.s3.BucketReplicationConfig | None
 
     def __init__(self, name: str, args: VersionedBucketArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -106,21 +113,32 @@ class VersionedBucket(pulumi.ComponentResource):
         tags = standard_tags(args.tier, COMPONENT, args.tags)
         self._protection = protection
         self._tier = args.tier
+        self._access_logs = (args.tier == "prod" if args.access_logs is None
+                             else args.access_logs)
+        self._log_days = args.access_log_retention_days
+        if not 1 <= self._log_days <= 3650:
+            raise ValueError("access_log_retention_days must be 1..3650 "
+                             f"(got {self._log_days})")
 
-        source = self._hardened_bucket(f"{name}-{args.region}", args.provider, days, tags)
+        source = self._hardened_bucket(f"{name}-{args.region}", args.provider, args.region,
+                                       days, tags)
         self._region = args.region
         self._source = source
         self.bucket_name = source.bucket.bucket
         self.bucket_arn = source.bucket.arn
         self.kms_key_arn = source.kms_key.arn
         self.replica_bucket_name = self.replica_bucket_arn = self.replica_kms_key_arn = None
-        self.replication = None
+        self.replication = self.replication_back = None
 
         if args.replicate_to is not None:
             target = args.replicate_to
             replica = self._hardened_bucket(f"{name}-{target.region}", target.provider,
-                                            days, tags)
+                                            target.region, days, tags)
             self.replication = self._replicate(name, args, source, replica, tags)
+            # And back: what the standby region writes during a failover (its
+            # orchestrator uses the replica) flows to the primary bucket.
+            self.replication_back = self._replicate(
+                f"{name}-back", args, replica, source, tags, provider=target.provider)
             self.replica_bucket_name = replica.bucket.bucket
             self.replica_bucket_arn = replica.bucket.arn
             self.replica_kms_key_arn = replica.kms_key.arn
@@ -143,16 +161,28 @@ class VersionedBucket(pulumi.ComponentResource):
                              aws_oidc_issuer=oidc_issuer,
                              aws_kms_key_arn=self.kms_key_arn, aws_provider=provider)
 
-    def _hardened_bucket(self, prefix: str, provider: pulumi.ProviderResource, days: int,
-                         tags: dict[str, str]) -> HardenedBucket:
+    def _hardened_bucket(self, prefix: str, provider: pulumi.ProviderResource, region: str,
+                         days: int, tags: dict[str, str]) -> HardenedBucket:
         opts = child_options(self, provider)
+        # Used only through S3 in the bucket's region: SSE-KMS with a bucket key, the
+        # replication role (which reads and writes through S3) and IRSA readers alike.
+        scope = scope_of(self, provider, region, services=("s3",))
         key = customer_managed_key(
             f"{prefix}-key", description=f"Objects of the {prefix} bucket",
-            tier=self._tier, protection=self._protection, tags=tags, opts=opts)
+            tier=self._tier, protection=self._protection, tags=tags, opts=opts,
+            policy=key_policy(scope))
         # Auto-named (`<prefix>-<suffix>`): bucket names are global, so a fixed name
         # would collide across stacks and accounts.
         bucket = aws.s3.Bucket(prefix, tags=tags,
                                opts=stateful_options(self._protection, opts))
+        logs = None
+        if self._access_logs:
+            logs = access_log_bucket(
+                prefix, account_id=scope.account_id, source_bucket_arns=[bucket.arn],
+                retention_days=self._log_days, protection=self._protection, tags=tags,
+                opts=opts)
+            enable_access_logging(f"{prefix}-access-logging", source=bucket, target=logs,
+                                  opts=opts)
         # The configuration resources below are parented to the component, not the
         # bucket: `protect` is inherited from a parent, and only bucket and key hold data.
 
@@ -202,15 +232,21 @@ class VersionedBucket(pulumi.ComponentResource):
             # Lifecycle rules on noncurrent versions only make sense once versioning is on.
             opts=pulumi.ResourceOptions.merge(opts,
                                               pulumi.ResourceOptions(depends_on=[versioning])))
-        return HardenedBucket(bucket=bucket, kms_key=key, versioning=versioning)
+        return HardenedBucket(bucket=bucket, kms_key=key, versioning=versioning,
+                              access_logs=logs)
 
     def _replicate(self, name: str, args: VersionedBucketArgs, source: HardenedBucket,
-                   replica: HardenedBucket, tags: dict[str, str]
+                   replica: HardenedBucket, tags: dict[str, str],
+                   provider: pulumi.ProviderResource | None = None
                    ) -> aws.s3.BucketReplicationConfig:
+        """Replication of every object from `source` to `replica` (in the source's region)."""
         opts = child_options(self, args.provider)
+        # The configuration lives on the source bucket, so in the source's region.
+        config_opts = child_options(self, provider or args.provider)
         role = aws.iam.Role(
             f"{name}-replication",
-            description=f"S3 replication of {name} to the replica bucket",
+            description=(f"S3 replication of {name} to the replica bucket" if provider is None
+                         else f"S3 replication of {name}: the replica back to the primary"),
             assume_role_policy=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
@@ -233,6 +269,11 @@ class VersionedBucket(pulumi.ComponentResource):
             delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
                 status="Enabled"),
             source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                # Two-way replication: metadata/tag/ACL changes made to a replica flow
+                # back too (S3 skips replica modifications unless told otherwise).
+                replica_modifications=(
+                    aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaReplicaModificationsArgs(
+                        status="Enabled")),
                 sse_kms_encrypted_objects=(
                     aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
                         status="Enabled"))),
@@ -259,7 +300,7 @@ class VersionedBucket(pulumi.ComponentResource):
             rules=[rule],
             # S3 rejects the configuration unless BOTH buckets are versioned, and the
             # role must carry its policy before the first object is replicated.
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            opts=pulumi.ResourceOptions.merge(config_opts, pulumi.ResourceOptions(
                 depends_on=[source.versioning, replica.versioning, policy])))
 
 

@@ -36,7 +36,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.kms import customer_managed_key, log_group_key_policy
+from components.aws.kms import KeyScope, customer_managed_key, key_policy
 from components.base import (
     ApiAccess,
     Protection,
@@ -278,9 +278,10 @@ class EksCluster(pulumi.ComponentResource):
         self._partition = aws.get_partition(opts=invoke_opts)
         self._account_id = aws.get_caller_identity(opts=invoke_opts).account_id
 
-        key = self._kms_key()
+        cluster_role = self._cluster_role()
+        key = self._kms_key(cluster_role)
+        self._cluster_role_grants = self._cluster_role_grants_for(cluster_role, key)
         log_group = self._log_group(key)
-        cluster_role = self._cluster_role(key)
         cluster = self._cluster(key, log_group, cluster_role)
         oidc = self._oidc_provider(cluster)
         self._admin_access(cluster)
@@ -326,20 +327,24 @@ class EksCluster(pulumi.ComponentResource):
     def _policy_arn(self, name: str) -> str:
         return f"arn:{self._partition.partition}:iam::aws:policy/{name}"
 
-    def _kms_key(self) -> aws.kms.Key:
-        # One key for the cluster's secrets and its control-plane logs; the policy lets
-        # CloudWatch Logs use it only for this cluster's log group, and IAM (the account
-        # root statement) decides who else may, which is how the cluster role gets it.
+    def _kms_key(self, cluster_role: aws.iam.Role) -> aws.kms.Key:
+        # One key for the cluster's secrets and its control-plane logs. Only two
+        # principals use it: the cluster role (envelope encryption calls KMS directly
+        # with the role's credentials, so kms:ViaService does not apply) and CloudWatch
+        # Logs for this cluster's log group; the account only administers it.
         args = self._args
+        partition = self._partition
         return customer_managed_key(
             f"{self._prefix}-key",
             description=f"Encrypts the Kubernetes secrets and control-plane logs of "
                         f"{args.cluster_name}",
             tier=args.tier, protection=self._protection, tags=self._tags,
             opts=self._child(),
-            policy=log_group_key_policy(self._partition.partition, self._account_id,
-                                        args.region, self._partition.dns_suffix,
-                                        self._log_group_name))
+            policy=cluster_role.arn.apply(lambda role_arn: key_policy(KeyScope(
+                partition.partition, self._account_id, args.region, partition.dns_suffix,
+                # The EKS service creates the key's grants for the cluster.
+                services=("eks",), log_groups=(self._log_group_name,),
+                role_arns=(role_arn,)))))
 
     @property
     def _log_group_name(self) -> str:
@@ -356,15 +361,18 @@ class EksCluster(pulumi.ComponentResource):
             opts=self._stateful(),
         )
 
-    def _cluster_role(self, key: aws.kms.Key) -> aws.iam.Role:
-        role = aws.iam.Role(
+    def _cluster_role(self) -> aws.iam.Role:
+        return aws.iam.Role(
             f"{self._prefix}-cluster-role",
             description=f"EKS control plane of {self._args.cluster_name}",
             assume_role_policy=_trust("eks.amazonaws.com", "sts:AssumeRole"),
             tags=self._tags,
             opts=self._child(),
         )
-        self._cluster_role_grants = [
+
+    def _cluster_role_grants_for(self, role: aws.iam.Role, key: aws.kms.Key
+                                 ) -> list[pulumi.Resource]:
+        return [
             aws.iam.RolePolicyAttachment(
                 f"{self._prefix}-cluster-policy", role=role.name,
                 policy_arn=self._policy_arn("AmazonEKSClusterPolicy"), opts=self._child()),
@@ -380,7 +388,6 @@ class EksCluster(pulumi.ComponentResource):
                 }, sort_keys=True)),
                 opts=self._child()),
         ]
-        return role
 
     def _cluster(self, key: aws.kms.Key, log_group: aws.cloudwatch.LogGroup,
                  role: aws.iam.Role) -> aws.eks.Cluster:

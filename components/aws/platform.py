@@ -43,6 +43,7 @@ from components.addons.base import ClusterContext, identity_requests
 from components.addons.catalog import ADDONS
 from components.aws.addon_identity import AddOnIdentities, AddOnIdentitiesArgs
 from components.aws.aurora import AuroraGlobalDatabase, AuroraGlobalDatabaseArgs, AuroraRegion
+from components.aws.backup import AuroraBackup, AuroraBackupArgs, BackupRegion
 from components.aws.bucket import ReplicaRegion, VersionedBucket, VersionedBucketArgs
 from components.aws.dns import FailoverDns, FailoverDnsArgs, RegionEndpoint
 from components.aws.edge import RegionalEdge, RegionalEdgeArgs
@@ -92,6 +93,7 @@ class AwsPlatform(pulumi.ComponentResource):
         self._config = config
         self.regions = {region: self._region(region) for region in config.regions.all}
         self.database = self._database() if config.database.enabled else None
+        self.backup = self._backup() if self.database and config.multi_region else None
         for region in self.regions.values():
             region.cache = self._cache(region) if config.cache.enabled else None
         self.bucket = self._bucket() if config.artifacts.enabled else None
@@ -196,6 +198,26 @@ class AwsPlatform(pulumi.ComponentResource):
             self._aurora_region(secondary) if secondary else None)
         return AuroraGlobalDatabase(f"{self._name}-aurora", args,
                                     pulumi.ResourceOptions(parent=self))
+
+    def _backup(self) -> AuroraBackup:
+        """Recovery points of the writer's cluster, copied to the other region.
+
+        Follows `activeRegion`: after a failover the plan backs up the promoted
+        cluster and copies into the old region's vault (vaults are keyed by region
+        and stay; the plan, selection and role move, they hold no data).
+        """
+        assert self.database is not None
+        primary = self.regions[self._config.active]
+        standby = self._config.standby
+        assert standby is not None
+        secondary = self.regions[standby]
+        return AuroraBackup(f"{self._name}-aurora-backup", AuroraBackupArgs(
+            tier=self._config.tier,
+            primary=BackupRegion(primary.provider, primary.name),
+            secondary=BackupRegion(secondary.provider, secondary.name),
+            cluster_arn=self.database.regions[primary.name].cluster.arn,
+            retention_days=self._config.database.backup_retention_days,
+            tags=dict(self._config.tags)), pulumi.ResourceOptions(parent=self))
 
     def _cache(self, region: _Region) -> RedisReplicationGroup:
         args = RedisReplicationGroupArgs.from_config(

@@ -23,11 +23,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.aws.kms import customer_managed_key
+from components.aws.kms import customer_managed_key, key_policy, scope_of
 from components.base import (
     Protection,
     Tier,
     child_options,
+    rotation_keepers,
     standard_tags,
     stateful_options,
 )
@@ -45,6 +46,7 @@ Engine = Literal["redis", "valkey"]
 # ElastiCache allows only !&#$^<>- as AUTH token specials; '-' is also safe
 # unescaped in a rediss:// URL and in shells.
 _TOKEN_SPECIALS = "-"
+LOG_KINDS = ("slow-log", "engine-log")
 _LOG_RETENTION_DAYS: dict[str, int] = {"dev": 30, "staging": 90, "prod": 365}
 # Replication group IDs: 1..40 chars, a letter first, no trailing or double hyphen.
 _GROUP_ID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$")
@@ -76,6 +78,8 @@ class RedisReplicationGroupArgs:
     log_retention_days: int | None = None
     # None: the tier's protection (`Protection.for_tier`); from_config passes the stack's.
     protection: Protection | None = None
+    # A new label rotates the AUTH token (see components.base.rotation_keepers).
+    credentials_rotation: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -96,6 +100,7 @@ class RedisReplicationGroupArgs:
             snapshot_retention_days=cache.snapshot_retention_days, tags=dict(config.tags),
             protection=Protection.requested(config.protect_stateful_resources,
                                             config.deletion_protection),
+            credentials_rotation=cache.credentials_rotation,
         )
 
 
@@ -181,27 +186,39 @@ class RedisReplicationGroup(pulumi.ComponentResource):
         options = child_options(self, args.provider)
         protection = settings.protection
 
+        log_names = {kind: f"/hastack/elasticache/{prefix}/{kind}" for kind in LOG_KINDS}
+        # Used through ElastiCache (data at rest) and Secrets Manager (the token), and
+        # by CloudWatch Logs for exactly this group's two log groups.
+        scope = scope_of(self, args.provider, args.region,
+                         services=("elasticache", "secretsmanager"),
+                         log_groups=tuple(log_names.values()))
         key = customer_managed_key(
             f"{prefix}-key",
-            description=f"ElastiCache data at rest and the AUTH token of {prefix}",
-            tier=args.tier, protection=protection, tags=tags, opts=options)
+            description=f"ElastiCache data at rest, logs and the AUTH token of {prefix}",
+            tier=args.tier, protection=protection, tags=tags, opts=options,
+            policy=key_policy(scope))
         token = random.RandomPassword(
             f"{prefix}-auth-token", length=48, special=True,
             override_special=_TOKEN_SPECIALS, min_lower=1, min_upper=1, min_numeric=1,
+            # Rotation: with auth_token_update_strategy ROTATE the old token stays valid
+            # next to the new one, so clients keep working until their pods roll.
+            keepers=rotation_keepers(args.credentials_rotation),
             opts=pulumi.ResourceOptions(parent=self))
         auth_token: pulumi.Output[str] = pulumi.Output.secret(token.result)
         subnet_group = aws.elasticache.SubnetGroup(
             f"{prefix}-subnets", subnet_ids=args.subnet_ids,
             description=f"Private subnets of {prefix}", tags=tags, opts=options)
         security_group = self._security_group(prefix, args, tags, options)
+        # Slow queries can quote keys and values: encrypted with the group's CMK.
         slow_log, engine_log = (
             aws.cloudwatch.LogGroup(
                 f"{prefix}-{kind}",
-                name=f"/hastack/elasticache/{prefix}/{kind}",
+                name=log_names[kind],
                 retention_in_days=settings.log_days,
+                kms_key_id=key.arn,
                 tags=tags,
                 opts=options)
-            for kind in ("slow-log", "engine-log"))
+            for kind in LOG_KINDS)
 
         group = aws.elasticache.ReplicationGroup(
             f"{prefix}-group",

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Tier, child_options, standard_tags
+from components.aws.kms import KeyScope, customer_managed_key, key_policy
+from components.base import Protection, Tier, child_options, standard_tags
 
 TYPE_TOKEN = "hastack:aws:DeployRunner"
 COMPONENT = "DeployRunner"
@@ -92,8 +93,16 @@ class DeployRunner(pulumi.ComponentResource):
         identity = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self,
                                                                      provider=provider))
 
+        log_name = f"/aws/codebuild/{args.project_name}"
+        # Build logs can echo commands and their output: on a CMK that only CloudWatch
+        # Logs may use, for this log group (the runner writes through the logs API).
+        key = customer_managed_key(
+            f"{resource_name}-logs-key", description=f"Build logs of {args.project_name}",
+            tier=args.tier, protection=Protection.for_tier(args.tier), tags=tags, opts=child,
+            policy=key_policy(KeyScope(partition.partition, identity.account_id, args.region,
+                                       partition.dns_suffix, log_groups=(log_name,))))
         logs = aws.cloudwatch.LogGroup(
-            f"{resource_name}-logs", name=f"/aws/codebuild/{args.project_name}",
+            f"{resource_name}-logs", name=log_name, kms_key_id=key.arn,
             retention_in_days=args.log_retention_days, tags=tags, opts=child)
         group = aws.ec2.SecurityGroup(
             f"{resource_name}-sg", vpc_id=args.vpc_id,

@@ -68,6 +68,10 @@ class VersionedGcsBucketArgs:
     turbo_replication: bool | None = None
     # Globally unique; defaults to `<project>-<name>-artifacts`.
     bucket_name: str | None = None
+    # Usage logs (hourly CSV of every request) into a dedicated log bucket; None: prod
+    # only. Cloud Audit Logs (Data Access) remain the richer record where enabled.
+    usage_logs: bool | None = None
+    usage_log_retention_days: int = 365
     labels: Mapping[str, str] = field(default_factory=dict)
     protection: Protection | None = None
     # Resources (the project's APIs) that must exist before any child or lookup.
@@ -99,6 +103,10 @@ class VersionedGcsBucketArgs:
                     f"VersionedGcsBucket: {self.primary_region} and {self.secondary_region} "
                     f"cannot form a dual-region (both must be in US, EU or ASIA); "
                     f"pick regions on one continent or set replicate=False")
+
+    @property
+    def log_bucket_name(self) -> str:
+        return f"{self.physical_name[:58]}-logs"
 
     @property
     def location(self) -> str:
@@ -145,6 +153,9 @@ class VersionedGcsBucket(pulumi.ComponentResource):
             opts=child_options(self),
         )
         S = gcp.storage
+        logs = None
+        if args.usage_logs if args.usage_logs is not None else args.tier == "prod":
+            logs = self._log_bucket(resource_name, args, protection)
         placement = S.BucketCustomPlacementConfigArgs(
             data_locations=[args.primary_region.upper(), str(args.secondary_region).upper()],
         ) if args.dual_region else None
@@ -174,7 +185,53 @@ class VersionedGcsBucket(pulumi.ComponentResource):
             ],
             force_destroy=args.tier != "prod",
             labels=standard_labels(args.tier, "VersionedGcsBucket", args.labels),
-            opts=stateful_options(protection, child_options(self), depends_on=key.grants),
+            logging=S.BucketLoggingArgs(log_bucket=logs.name, log_object_prefix="usage/")
+            if logs else None,
+            opts=stateful_options(protection, child_options(self),
+                                  depends_on=[*key.grants, *([logs] if logs else [])]),
         )
         self.bucket_name = self.bucket.name
         self.register_outputs({"bucketName": self.bucket_name, "url": self.bucket.url})
+
+    def _log_bucket(self, resource_name: str, args: VersionedGcsBucketArgs,
+                    protection: Protection) -> gcp.storage.Bucket:
+        """Private, versioned, expiring; only Cloud Storage's log writer may add objects."""
+        S = gcp.storage
+        bucket = S.Bucket(
+            f"{resource_name}-usage-logs",
+            name=args.log_bucket_name,
+            project=args.project,
+            location=args.location,
+            custom_placement_config=S.BucketCustomPlacementConfigArgs(
+                data_locations=[args.primary_region.upper(),
+                                str(args.secondary_region).upper()],
+            ) if args.dual_region else None,
+            storage_class="STANDARD",
+            versioning=S.BucketVersioningArgs(enabled=True),
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            lifecycle_rules=[
+                S.BucketLifecycleRuleArgs(
+                    action=S.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=S.BucketLifecycleRuleConditionArgs(
+                        age=args.usage_log_retention_days)),
+                S.BucketLifecycleRuleArgs(
+                    action=S.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=S.BucketLifecycleRuleConditionArgs(
+                        days_since_noncurrent_time=30, with_state="ARCHIVED")),
+            ],
+            force_destroy=False,
+            # Marks it as logs, not application data (the resilience model skips it).
+            labels={**standard_labels(args.tier, "VersionedGcsBucket", args.labels),
+                    "hastack-purpose": "usage-logs"},
+            opts=stateful_options(protection, child_options(self)),
+        )
+        # The documented writer of usage logs (Cloud Storage docs, "Usage logs &
+        # storage logs"): create objects only; with uniform access, by IAM.
+        S.BucketIAMMember(
+            f"{resource_name}-usage-log-writer",
+            bucket=bucket.name,
+            role="roles/storage.objectCreator",
+            member="group:cloud-storage-analytics@google.com",
+            opts=child_options(self))
+        return bucket

@@ -60,7 +60,14 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from components.base import Protection, Tier, child_options, standard_labels, stateful_options
+from components.base import (
+    Protection,
+    Tier,
+    child_options,
+    rotation_keepers,
+    standard_labels,
+    stateful_options,
+)
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
 from components.gcp.service_agents import cloudsql_agent
 from components.k8s.wiring import DatabaseEndpoint
@@ -71,11 +78,19 @@ POSTGRES_PORT = 5432
 SUPPORTED_MAJORS = CLOUD_SQL_POSTGRESQL_MAJORS
 # Fields Cloud SQL rewrites when a replica is promoted outside Pulumi.
 PROMOTION_FIELDS = ("masterInstanceName", "replicaConfiguration", "instanceType")
-# The CIS benchmark's Cloud SQL PostgreSQL logging flags, plus IAM database login.
+# The CIS benchmark's Cloud SQL PostgreSQL logging flags, plus IAM database login and
+# pgAudit (DDL and role changes). Changing `cloudsql.enable_pgaudit` restarts the
+# instance; run `CREATE EXTENSION pgaudit;` once in the database to start auditing.
 DATABASE_FLAGS = {
+    "cloudsql.enable_pgaudit": "on",
     "cloudsql.iam_authentication": "on",
+    "log_checkpoints": "on",
     "log_connections": "on",
     "log_disconnections": "on",
+    "log_lock_waits": "on",
+    "log_min_error_statement": "error",
+    "log_statement": "ddl",
+    "pgaudit.log": "ddl,role",
 }
 
 
@@ -114,6 +129,11 @@ class CloudSqlPostgresArgs:
     username: str = "hastack_admin"
     # Secret Manager replica locations; defaults to the primary and replica regions.
     secret_regions: Sequence[str] = ()
+    # Where the primary's backups are stored; defaults to the replica's region (a
+    # second location), else Cloud SQL's default multi-region nearest the instance.
+    backup_location: str | None = None
+    # A new label rotates the generated password (components.base.rotation_keepers).
+    credentials_rotation: str | None = None
     # Set after the replica was promoted (see the module docstring).
     replica_promoted: bool = False
     # Sunday 03:00 UTC; Cloud SQL days are 1 (Monday) .. 7 (Sunday).
@@ -180,6 +200,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             special=True,
             override_special="-_",
             min_lower=2, min_upper=2, min_numeric=2,
+            keepers=rotation_keepers(args.credentials_rotation),
             opts=child_options(self),
         )
         self._database_and_user(resource_name, args, protection, password, primary_provider)
@@ -212,7 +233,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
 
     def _settings(self, args: CloudSqlPostgresArgs, labels: dict[str, str],
                   protection: Protection, *,
-                  availability: str, backups: bool, maintenance: bool
+                  availability: str, backups: bool, maintenance: bool,
+                  backup_location: str | None = None
                   ) -> gcp.sql.DatabaseInstanceSettingsArgs:
         S = gcp.sql
         return S.DatabaseInstanceSettingsArgs(
@@ -232,6 +254,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 enabled=True,
                 point_in_time_recovery_enabled=True,
                 start_time="02:00",
+                # Backups in the other region: a regional disaster (or a mistake in
+                # this region's project resources) does not take them with it.
+                location=backup_location,
                 # Enterprise keeps at most 7 days of WAL for PITR.
                 transaction_log_retention_days=min(7, args.backup_retention_days),
                 backup_retention_settings=S.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
@@ -268,7 +293,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             settings=self._settings(
                 args, labels, protection,
                 availability="REGIONAL" if args.high_availability else "ZONAL",
-                backups=True, maintenance=True),
+                backups=True, maintenance=True,
+                backup_location=args.backup_location or args.replica_region),
             opts=stateful_options(protection, child_options(self, provider),
                                   depends_on=[*key.grants, *args.depends_on]),
         )
@@ -298,7 +324,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             settings=self._settings(
                 args, labels, protection,
                 availability="REGIONAL" if args.replica_high_availability else "ZONAL",
-                backups=promoted, maintenance=promoted),
+                backups=promoted, maintenance=promoted,
+                backup_location=args.primary_region if promoted else None),
             opts=stateful_options(protection, child_options(self, provider),
                                   ignore_changes=ignored,
                                   depends_on=[*key.grants, *args.depends_on]),

@@ -322,6 +322,13 @@ class GkeCluster(pulumi.ComponentResource):
                 workload_pool=self.workload_pool),
             enable_shielded_nodes=True,
             datapath_provider="ADVANCED_DATAPATH",
+            # Pod-to-pod traffic on one node goes through the VPC too: flow logs and
+            # firewall rules see it (the Autopilot default).
+            enable_intranode_visibility=True,
+            # Admission by the project's Binary Authorization policy (components/gcp/
+            # binauthz.py): enforced in prod, dry-run elsewhere.
+            binary_authorization=C.ClusterBinaryAuthorizationArgs(
+                evaluation_mode="PROJECT_SINGLETON_POLICY_ENFORCE"),
             database_encryption=C.ClusterDatabaseEncryptionArgs(
                 state="ENCRYPTED", key_name=key.key_id),
             maintenance_policy=C.ClusterMaintenancePolicyArgs(

@@ -33,6 +33,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.base import Protection
+from components.gcp.binauthz import BinaryAuthorization, BinaryAuthorizationArgs
 from components.gcp.bucket import VersionedGcsBucket, VersionedGcsBucketArgs
 from components.gcp.cloudsql import CloudSqlPostgres, CloudSqlPostgresArgs
 from components.gcp.dns import CloudDnsZone, DnsTarget, FailoverDns, FailoverDnsArgs, cloud_dns_zone
@@ -52,6 +53,10 @@ def check_config(config: StackConfig) -> str:
         raise ValueError(f"GcpPlatform needs cloud: gcp, got '{config.cloud}'")
     if config.gcp is None:
         raise ValueError("GcpPlatform needs gcp.project (the GCP project ID)")
+    if config.cache.credentials_rotation:
+        raise ValueError("GcpPlatform: cache.credentialsRotation is not supported on GCP "
+                         "(Memorystore generates and keeps its own AUTH string); leave it "
+                         "unset")
     if config.dns_provider == "route53":
         raise ValueError("GcpPlatform: dns.provider route53 is not supported on GCP yet; "
                          "use cloud-dns (the default)")
@@ -90,6 +95,9 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-apis", project,
             opts=pulumi.ResourceOptions(parent=self, provider=self.providers[self.regions[0]]))
         self.network = self._network()
+        self.admission = BinaryAuthorization(
+            f"{name}-binauthz", BinaryAuthorizationArgs(project=project, tier=config.tier),
+            provider=self.providers[self.regions[0]], opts=self._opts())
         self.clusters = {region: self._cluster(region) for region in self.regions}
         self.database = self._database() if config.database.enabled else None
         self.caches = ({region: self._cache(region) for region in self.regions}
@@ -174,6 +182,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 # Two or more secondary instances = an HA replica (a standby zone too).
                 replica_high_availability=db.secondary_instances >= 2,
                 backup_retention_days=db.backup_retention_days,
+                credentials_rotation=db.credentials_rotation,
                 database_name=db.database_name, username=db.master_username,
                 secret_regions=self.regions,
                 # The replica is the writer once the secondary region is active.

@@ -22,6 +22,7 @@ TYPE_TOKEN = "hastack:gcp:ProjectServices"
 REQUIRED_APIS: tuple[tuple[str, str], ...] = (
     ("compute.googleapis.com", "VPC, subnets, Cloud NAT, addresses, health checks"),
     ("container.googleapis.com", "GKE clusters and node pools"),
+    ("binaryauthorization.googleapis.com", "the project's Binary Authorization policy"),
     ("sqladmin.googleapis.com", "Cloud SQL instances, databases, users"),
     ("servicenetworking.googleapis.com", "private services access for Cloud SQL/Memorystore"),
     ("redis.googleapis.com", "Memorystore for Redis"),

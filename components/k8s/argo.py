@@ -29,7 +29,13 @@ from components.k8s.exposure import expose_service
 from components.k8s.identity import ArtifactIdentity, ServiceAccountRef, artifact_identity
 from components.k8s.release import helm_release, namespace, platform_labels
 from components.k8s.secrets import opaque_secret
-from components.k8s.wiring import ArtifactStore, DatabaseEndpoint, Exposure, OrchestratorWiring
+from components.k8s.wiring import (
+    ArtifactStore,
+    DatabaseEndpoint,
+    Exposure,
+    OrchestratorWiring,
+    revision_annotations,
+)
 
 RELEASE = "argo-workflows"
 FULLNAME = "argo-workflows"  # set as fullnameOverride: Service/SA names derive from it
@@ -167,6 +173,10 @@ def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
     }
     if wiring.artifacts is not None:
         values["artifactRepository"] = _artifact_repository(wiring.artifacts)
+    for section in ("controller", "server"):
+        # Both read the archive's database credentials from a Secret at start-up.
+        if annotations := revision_annotations(wiring):
+            values[section]["podAnnotations"] = annotations
     if wiring.role == "standby":
         _standby_overrides(values)
     return values

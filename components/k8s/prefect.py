@@ -33,7 +33,12 @@ from components.k8s.exposure import expose_service
 from components.k8s.identity import ServiceAccountRef, artifact_identity
 from components.k8s.release import helm_release, namespace, platform_labels
 from components.k8s.secrets import opaque_secret, postgres_asyncpg_url, redis_url
-from components.k8s.wiring import CacheEndpoint, Exposure, OrchestratorWiring
+from components.k8s.wiring import (
+    CacheEndpoint,
+    Exposure,
+    OrchestratorWiring,
+    revision_annotations,
+)
 
 SERVER_RELEASE = "prefect-server"
 WORKER_RELEASE = "prefect-worker"
@@ -153,6 +158,10 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
         image = f"prefecthq/prefect:{charts.PREFECT_SERVER_IMAGE_TAG}"
         for section in ("server", "backgroundServices"):
             values[section].update(trust.pod_trust_values(image))
+    for section in ("server", "backgroundServices"):
+        # Both read the database URL and the Redis token from Secrets at start-up.
+        if annotations := revision_annotations(wiring):
+            values[section]["podAnnotations"] = annotations
     if wiring.role == "standby":
         _standby_overrides(values)
     return values

@@ -131,3 +131,16 @@ class OrchestratorWiring:
     credentials: AppCredentials | None = None
     # None: the Service stays cluster-internal (no public edge in this stack).
     exposure: Exposure | None = None
+    # Changes whenever a credential is rotated; stamped on the pods that read the
+    # credential Secrets, so a rotation rolls them (env from a Secret is read once).
+    credentials_revision: str | None = None
+
+
+REVISION_ANNOTATION = "hastack.io/credentials-revision"
+
+
+def revision_annotations(wiring: OrchestratorWiring) -> dict[str, str]:
+    """Pod annotations that change with the credentials (empty before any rotation)."""
+    if not wiring.credentials_revision:
+        return {}
+    return {REVISION_ANNOTATION: wiring.credentials_revision}

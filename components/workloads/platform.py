@@ -38,7 +38,7 @@ from components.k8s.wiring import (
     OrchestratorWiring,
 )
 from hastack.config.layers import WorkloadsStack
-from hastack.config.model import StackConfig, recovery_document
+from hastack.config.model import StackConfig, credentials_revision, recovery_document
 
 TYPE_TOKEN = "hastack:workloads:Cluster"
 
@@ -169,6 +169,9 @@ class ClusterWorkloads(pulumi.ComponentResource):
             credentials=(from_secrets(env.orchestrator, self._secrets)
                          if env.database.enabled else None),
             exposure=self._exposure(env, region),
+            # The environment file's rotation labels: after the infrastructure stack
+            # rotated a credential, this stack's next `up` rolls the pods onto it.
+            credentials_revision=credentials_revision(env),
         )
         # The load balancer controller's Service webhook fails closed: the
         # orchestrator's Services must wait for its release.

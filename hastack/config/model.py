@@ -24,6 +24,8 @@ from hastack.config.regions import AWS_AZ_ID, REGION_ZONES, known_zone_ids
 from hastack.config.tiers import profile
 from hastack.config.versions import cache_problem, kubernetes_problem, postgresql_problem
 
+# A rotation label such as "2026-12" or "r7": any change triggers a new credential.
+ROTATION_LABEL = r"^[A-Za-z0-9._-]{1,32}$"
 Cloud = Literal["aws", "gcp"]
 Layer = Literal["infrastructure", "workloads"]
 Tier = Literal["dev", "staging", "prod"]
@@ -136,6 +138,9 @@ class DatabaseSettings(_Section):
     backup_retention_days: Annotated[int, Field(ge=1, le=35)]
     database_name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
     master_username: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
+    # Changing this label rotates the generated master password at the next
+    # `pulumi up` (unset: the password of the first deployment is kept).
+    credentials_rotation: Annotated[str | None, Field(pattern=ROTATION_LABEL)] = None
 
     @field_validator("engine_version")
     @classmethod
@@ -152,6 +157,8 @@ class CacheSettings(_Section):
     node_type: str
     nodes_per_region: Annotated[int, Field(ge=1, le=6)]
     snapshot_retention_days: Annotated[int, Field(ge=0, le=35)]
+    # Changing this label rotates the AUTH token at the next `pulumi up`.
+    credentials_rotation: Annotated[str | None, Field(pattern=ROTATION_LABEL)] = None
 
 
 class ArtifactSettings(_Section):
@@ -208,6 +215,14 @@ class RecoveryTargets(_Section):
 
 class GcpSettings(_Section):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+
+
+def credentials_revision(config: StackConfig) -> str | None:
+    """What the orchestrator pods are stamped with: the rotation labels in use."""
+    labels = [f"{name}={label}" for name, label in (
+        ("database", config.database.credentials_rotation),
+        ("cache", config.cache.credentials_rotation)) if label]
+    return ",".join(labels) or None
 
 
 class DeploySettings(_Section):

@@ -31,6 +31,7 @@ DB_CLUSTER = "aws:rds/cluster:Cluster"
 DB_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 DNS_RECORD = "aws:route53/record:Record"
@@ -228,12 +229,18 @@ def _output_key_by_plan_id(plan: Mapping[str, Any]) -> dict[str, str]:
 
 # Load balancers' access-log buckets (components/aws/edge.py) hold no platform data and
 # are SSE-S3 by ELB's requirement, so the data-bucket invariants do not apply to them.
+# S3 server access-log buckets (components/aws/access_logs.py) likewise: SSE-S3 because
+# log delivery writes with it, not replicated; also recognised as BucketLogging targets.
 ACCESS_LOG_PURPOSE = "alb-access-logs"
+ACCESS_LOG_PURPOSES = (ACCESS_LOG_PURPOSE, "s3-access-logs")
 
 
 def _data_buckets(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    targets = {_known(_inputs(logging).get("targetBucket"))
+               for logging in _resources(plan, BUCKET_LOGGING)}
     return [b for b in _resources(plan, BUCKET)
-            if (_inputs(b).get("tags") or {}).get("hastack:purpose") != ACCESS_LOG_PURPOSE]
+            if (_inputs(b).get("tags") or {}).get("hastack:purpose") not in ACCESS_LOG_PURPOSES
+            and b.get("id") not in targets]
 
 
 def resolve_bucket_names(plan: Mapping[str, Any], stack_outputs: Mapping[str, Any] | None,

@@ -7,6 +7,7 @@ from hastack_policies.catalogue import (
     DATA_RETENTION,
     HA_COSTLY,
     HIGH,
+    MEDIUM,
     SECURITY,
     Report,
     StackSubject,
@@ -29,6 +30,15 @@ from hastack_policies.values import (
 )
 
 INSTANCE = (CLOUD_SQL_INSTANCE,)
+# Flag -> values that pass, as the cited Checkov checks accept them.
+AUDIT_FLAGS = {
+    "cloudsql.enable_pgaudit": ("on",),
+    "log_statement": ("ddl", "mod", "all"),
+    "log_min_error_statement": ("debug5", "debug4", "debug3", "debug2", "debug1", "info",
+                                "notice", "warning", "error"),
+    "log_checkpoints": ("on",),
+    "log_lock_waits": ("on",),
+}
 TLS_MODES = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
 
 
@@ -92,7 +102,10 @@ def cloudsql_private_ip(subject: Subject, report: Report) -> None:
     name="cloudsql-ssl-required",
     description="Cloud SQL accepts only TLS connections.",
     severity=HIGH, levels=SECURITY,
-    anchors=(checkov("CKV_GCP_6"),),
+    # Not CKV_GCP_6: that check passes only TRUSTED_CLIENT_CERTIFICATE_REQUIRED (client
+    # certificates), while this rule, like the platform, accepts ENCRYPTED_ONLY (TLS
+    # with password or IAM login over the private IP).
+    anchors=(own("SEC-SQL-1"),),
     types=INSTANCE,
     remediation="Set settings.ipConfiguration.sslMode='ENCRYPTED_ONLY'.",
 )
@@ -150,3 +163,47 @@ def cloudsql_cross_region_replica(stack: StackSubject, report: Report) -> None:
         home = graph.region(primary)
         if not any(graph.region(replica) not in (None, home) for replica in replicas):
             report(f"no replica outside {home or 'its region'}.", primary.urn)
+
+
+@resource_rule(
+    name="cloudsql-audit-flags",
+    description="Cloud SQL PostgreSQL runs pgAudit and logs DDL, error statements, "
+                "checkpoints and lock waits.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_110"), checkov("CKV_GCP_111"), checkov("CKV_GCP_109"),
+             checkov("CKV_GCP_51"), checkov("CKV_GCP_54")),
+    types=INSTANCE,
+    remediation="Add the flags of components.gcp.cloudsql.DATABASE_FLAGS to "
+                "settings.databaseFlags (and pgaudit.log=ddl,role).",
+)
+def cloudsql_audit_flags(subject: Subject, report: Report) -> None:
+    if not str(value(subject.props, "databaseVersion", default="POSTGRES")).startswith(
+            "POSTGRES"):
+        return
+    flags = {str(value(f, "name")): str(value(f, "value", default="")).lower()
+             for f in items(subject.props, "settings", "databaseFlags")}
+    for flag, allowed in AUDIT_FLAGS.items():
+        if flags.get(flag) not in allowed:
+            report(f"database flag {flag} is {flags.get(flag)!r}; expected one of "
+                   f"{', '.join(allowed)}.")
+
+
+@resource_rule(
+    name="cloudsql-backups-second-location",
+    description="Primary Cloud SQL instances store their backups in another region.",
+    severity=MEDIUM, levels=HA_COSTLY,
+    anchors=(own("DATA-SQL-2"),),
+    types=INSTANCE,
+    remediation="Set settings.backupConfiguration.location to the secondary region "
+                "(CloudSqlPostgresArgs.backup_location; the replica region by default).",
+)
+def cloudsql_backups_second_location(subject: Subject, report: Report) -> None:
+    if _is_replica(subject.props):
+        return
+    location = value(subject.props, "settings", "backupConfiguration", "location")
+    home = value(subject.props, "region")
+    if not location:
+        report("settings.backupConfiguration.location is not set: backups stay in Cloud "
+               "SQL's default location for the instance's region.")
+    elif location == home:
+        report(f"backups are stored in the instance's own region ({home}).")

@@ -13,6 +13,7 @@ from hastack_policies.catalogue import (
     checkov,
     floor_setting,
     fsbp,
+    own,
     resource_rule,
 )
 from hastack_policies.tokens import ELASTICACHE_REPLICATION_GROUP
@@ -140,3 +141,22 @@ def elasticache_no_default_subnet_group(subject: Subject, report: Report) -> Non
     if not name or name == "default":
         report("subnetGroupName is unset or 'default': the cache may land in public subnets.")
 
+
+
+@resource_rule(
+    name="elasticache-auth-rotation-safe",
+    description="Changing the AUTH token keeps the previous one valid (strategy ROTATE), so "
+                "a rotation does not lock clients out before their pods restart.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(own("SEC-ROT-1"),),
+    types=GROUP,
+    remediation="Set authTokenUpdateStrategy='ROTATE' next to authToken; rotate by changing "
+                "cache.credentialsRotation in the stack file.",
+)
+def elasticache_auth_rotation_safe(subject: Subject, report: Report) -> None:
+    if not is_set(subject.props, "authToken"):
+        return
+    strategy = value(subject.props, "authTokenUpdateStrategy")
+    if strategy != "ROTATE":
+        report(f"authTokenUpdateStrategy is {strategy!r}: the next token change drops the "
+               "current token at once and every connected client with it.")

@@ -7,15 +7,19 @@ from hastack_policies.catalogue import (
     HA_COSTLY,
     HIGH,
     MEDIUM,
+    OPERATIONS,
     SECURITY,
     Report,
+    StackSubject,
     Subject,
     checkov,
     own,
     resource_rule,
+    stack_rule,
 )
+from hastack_policies.graph import StackGraph
 from hastack_policies.tokens import GCS_BUCKET, MEMORYSTORE_INSTANCE
-from hastack_policies.values import truthy, value
+from hastack_policies.values import is_set, peek, truthy, value
 
 
 @resource_rule(
@@ -94,3 +98,31 @@ def gcs_uniform_access(subject: Subject, report: Report) -> None:
 def gcs_public_access_prevention(subject: Subject, report: Report) -> None:
     if value(subject.props, "publicAccessPrevention") != "enforced":
         report("publicAccessPrevention is not 'enforced'.")
+
+
+@stack_rule(
+    name="gcs-usage-logging",
+    description="Every bucket that is not itself a log bucket writes usage logs to one.",
+    severity=MEDIUM, levels=OPERATIONS,
+    # CKV_GCP_62 flags log buckets too; those must not log into themselves.
+    anchors=(checkov("CKV_GCP_62"),),
+    remediation="VersionedGcsBucketArgs(usage_logs=True) (the prod default): logging.logBucket "
+                "set to a dedicated log bucket writable by cloud-storage-analytics@google.com.",
+)
+def gcs_usage_logging(stack: StackSubject, report: Report) -> None:
+    graph = StackGraph(stack.resources)
+    buckets = graph.of_type(GCS_BUCKET)
+    log_targets = {log.urn for bucket in buckets
+                   for log in graph.referenced(bucket, "logging", GCS_BUCKET)}
+    names = {peek(b.props, "name"): b.urn for b in buckets}
+    for bucket in buckets:
+        target = peek(bucket.props, "logging", "logBucket")
+        if isinstance(target, str) and target in names:
+            log_targets.add(names[target])
+    for bucket in buckets:
+        if bucket.urn in log_targets:
+            if peek(bucket.props, "logging", "logBucket") in (peek(bucket.props, "name"),):
+                report("logs into itself.", bucket.urn)
+            continue
+        if not is_set(bucket.props, "logging", "logBucket"):
+            report("no usage logs: requests to this bucket are not recorded.", bucket.urn)

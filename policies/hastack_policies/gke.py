@@ -17,7 +17,7 @@ from hastack_policies.catalogue import (
     resource_rule,
     setting,
 )
-from hastack_policies.tokens import GKE_CLUSTER, GKE_NODE_POOL
+from hastack_policies.tokens import BINAUTHZ_POLICY, GKE_CLUSTER, GKE_NODE_POOL
 from hastack_policies.values import is_false, is_open_cidr, is_set, items, truthy, value
 
 # "europe-west1" is a region; "europe-west1-b" is a zone.
@@ -109,7 +109,9 @@ def gke_release_channel(subject: Subject, report: Report) -> None:
     name="gke-workload-identity",
     description="GKE clusters enable Workload Identity (no node service-account keys in pods).",
     severity=HIGH, levels=SECURITY,
-    anchors=(checkov("CKV_GCP_69"),),
+    # CKV_GCP_69 (cited before) checks the node pools' GKE metadata server, which is
+    # gke-metadata-server; Checkov has no check of the cluster's workload pool.
+    anchors=(own("SEC-GKE-2"),),
     types=(GKE_CLUSTER,),
     remediation="Set workloadIdentityConfig.workloadPool='<project>.svc.id.goog'.",
 )
@@ -211,3 +213,59 @@ def gke_node_auto_repair_upgrade(subject: Subject, report: Report) -> None:
     for key in ("autoRepair", "autoUpgrade"):
         if is_false(value(management, key)):
             report(f"management.{key} is false.")
+
+
+@resource_rule(
+    name="gke-binary-authorization",
+    description="GKE clusters admit images through the project's Binary Authorization policy.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_66"),),
+    types=(GKE_CLUSTER,),
+    remediation="Set binaryAuthorization.evaluationMode='PROJECT_SINGLETON_POLICY_ENFORCE' "
+                "and manage the project policy (components/gcp/binauthz.py).",
+)
+def gke_binary_authorization(subject: Subject, report: Report) -> None:
+    mode = value(subject.props, "binaryAuthorization", "evaluationMode")
+    if mode != "PROJECT_SINGLETON_POLICY_ENFORCE":
+        report(f"binaryAuthorization.evaluationMode is {mode!r}: any image runs.")
+
+
+@resource_rule(
+    name="gke-intranode-visibility",
+    description="Pod-to-pod traffic on the same node is visible to VPC flow logs and "
+                "firewall rules.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_GCP_61"),),
+    types=(GKE_CLUSTER,),
+    remediation="Set enableIntranodeVisibility=true.",
+)
+def gke_intranode_visibility(subject: Subject, report: Report) -> None:
+    if _is_autopilot(subject):
+        return  # on by default in Autopilot
+    if not truthy(value(subject.props, "enableIntranodeVisibility", default=False)):
+        report("enableIntranodeVisibility is not true: same-node pod traffic bypasses "
+               "flow logs and firewall rules.")
+
+
+@resource_rule(
+    name="binauthz-policy-enforced",
+    description="The Binary Authorization policy denies unlisted images by default, and "
+                "blocks them where the tier requires enforcement.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(own("SEC-GKE-3"),),
+    types=(BINAUTHZ_POLICY,),
+    remediation="defaultAdmissionRule.evaluationMode ALWAYS_DENY (or REQUIRE_ATTESTATION) "
+                "with allowlisted registries; enforcementMode ENFORCED_BLOCK_AND_AUDIT_LOG "
+                "in prod (DRYRUN_AUDIT_LOG_ONLY is accepted where not required).",
+    settings={"requireEnforcement": setting(
+        "boolean", True, "Dry-run is not enough: denied images must be blocked",
+        dev=False, staging=False, prod=True)},
+)
+def binauthz_policy_enforced(subject: Subject, report: Report) -> None:
+    rule = value(subject.props, "defaultAdmissionRule", default={})
+    if value(rule, "evaluationMode") == "ALWAYS_ALLOW":
+        report("defaultAdmissionRule.evaluationMode is ALWAYS_ALLOW: the policy admits "
+               "every image.")
+    mode = value(rule, "enforcementMode")
+    if subject.config["requireEnforcement"] and mode != "ENFORCED_BLOCK_AND_AUDIT_LOG":
+        report(f"defaultAdmissionRule.enforcementMode is {mode!r}: denied images still run.")

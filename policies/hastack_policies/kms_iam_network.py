@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource
@@ -11,6 +12,7 @@ from pulumi_policy import PolicyResource
 from hastack_policies.catalogue import (
     CRITICAL,
     HA_COSTLY,
+    HIGH,
     MEDIUM,
     SECURITY,
     Report,
@@ -29,6 +31,7 @@ from hastack_policies.tokens import (
     IAM_ROLE_POLICY,
     IAM_ROLE_POLICY_ATTACHMENT,
     KMS_KEY,
+    LOG_GROUP,
     NAT_GATEWAY,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
@@ -41,6 +44,7 @@ from hastack_policies.values import (
     as_int,
     is_open_cidr,
     is_set,
+    is_unknown,
     items,
     peek,
     truthy,
@@ -65,6 +69,87 @@ def kms_key_rotation(subject: Subject, report: Report) -> None:
         return  # AWS cannot rotate asymmetric or HMAC keys
     if not truthy(value(subject.props, "enableKeyRotation", default=False)):
         report("enableKeyRotation is not true.")
+
+
+# Actions that use key material (or everything): what a policy must not hand out
+# to the whole account, or to anyone, without a condition.
+_USE = ("kms:*", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt",
+        "kms:CreateGrant")
+
+
+def _list(raw: Any) -> list[Any]:
+    return raw if isinstance(raw, list) else [raw]
+
+
+def _grants_use(statement: Mapping[str, Any]) -> bool:
+    for action in (str(a) for a in _list(statement.get("Action", []))):
+        if action == "*":
+            return True
+        for use in _USE:
+            if action == use or (action.endswith("*") and use.startswith(action[:-1])):
+                return True
+    return False
+
+
+def _broad_principal(statement: Mapping[str, Any]) -> str | None:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return "'*'"
+    aws_principals = _list(principal.get("AWS", [])) if isinstance(principal, Mapping) else []
+    for each in aws_principals:
+        if each == "*":
+            return "'*'"
+        if isinstance(each, str) and (each.endswith(":root") or each.isdigit()):
+            return "the whole account"
+    return None
+
+
+@resource_rule(
+    name="kms-key-policy-scoped",
+    description="KMS keys carry an explicit key policy that lets the account administer the "
+                "key but use it only through named services, roles or log groups.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(own("SEC-KMS-1"),),
+    types=(KMS_KEY,),
+    remediation="Build the policy with components.aws.kms.key_policy(KeyScope(...)): admin "
+                "actions for the account root, use actions only with kms:ViaService, "
+                "aws:PrincipalArn or a CloudWatch Logs encryption context.",
+)
+def kms_key_policy_scoped(subject: Subject, report: Report) -> None:
+    raw = peek(subject.props, "policy")
+    if not is_set(subject.props, "policy"):
+        report("no key policy: the default lets any IAM principal of the account with "
+               "kms:* on '*' decrypt everything under this key.")
+        return
+    if is_unknown(raw):
+        subject.defer("the key policy is computed from other resources (known at apply)")
+    try:
+        document = json.loads(str(value(subject.props, "policy")))
+    except ValueError:
+        report("the key policy is not valid JSON.")
+        return
+    for statement in _list(document.get("Statement", [])):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        who = _broad_principal(statement)
+        if who and _grants_use(statement) and not statement.get("Condition"):
+            report(f"statement {statement.get('Sid', '?')!r} lets {who} use the key "
+                   "without a condition.")
+
+
+@resource_rule(
+    name="cloudwatch-log-group-cmk",
+    description="CloudWatch log groups are encrypted with a customer-managed KMS key.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(checkov("CKV_AWS_158"),),
+    types=(LOG_GROUP,),
+    remediation="Set kmsKeyId to a CMK whose policy lets logs.<region>.amazonaws.com use it "
+                "for this log group (components.aws.kms.KeyScope(log_groups=...)).",
+)
+def cloudwatch_log_group_cmk(subject: Subject, report: Report) -> None:
+    if not is_set(subject.props, "kmsKeyId"):
+        report("kmsKeyId is not set: log events (slow queries, audit records) are stored "
+               "under an AWS-owned key.")
 
 
 def _attached_to(graph: StackGraph, role: PolicyResource, types: Iterable[str]) -> list[
@@ -126,7 +211,9 @@ def _open_ingress(subject: Subject) -> Iterable[tuple[str, list[int]]]:
     name="sg-no-open-data-store-ingress",
     description="No security group opens a data-store port to 0.0.0.0/0 or ::/0.",
     severity=CRITICAL, levels=SECURITY,
-    anchors=(own("SEC-NET-1"), fsbp("EC2.19")),
+    # FSBP EC2.19 blocks a fixed list (22, 3389, 5432, 3306, ...) without 6379, 11211,
+    # 27017 or 9042, and this rule checks data-store ports only: not cited.
+    anchors=(own("SEC-NET-1"),),
     types=(SECURITY_GROUP, SECURITY_GROUP_RULE, SG_INGRESS_RULE),
     remediation="Allow the platform's subnet CIDRs or security groups instead of the internet.",
     settings={"ports": setting(

@@ -17,6 +17,7 @@ from hastack_policies.catalogue import (
     LOW,
     MEDIUM,
     OPERATIONS,
+    PROD_ONLY,
     SECURITY,
     Report,
     StackSubject,
@@ -31,8 +32,13 @@ from hastack_policies.catalogue import (
 )
 from hastack_policies.graph import StackGraph, subnet_zone
 from hastack_policies.tokens import (
+    BACKUP_PLAN,
+    BACKUP_SELECTION,
+    BACKUP_VAULT,
+    BACKUP_VAULT_LOCK,
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
+    RDS_CLUSTER_PARAMETER_GROUP,
     RDS_GLOBAL_CLUSTER,
     RDS_INSTANCE,
     RDS_SUBNET_GROUP,
@@ -76,6 +82,8 @@ def rds_deletion_protection(subject: Subject, report: Report) -> None:
     name="rds-backup-retention",
     description="Automated backups are kept at least the configured number of days.",
     severity=HIGH, levels=SECURITY,
+    # CKV_AWS_133 covers aws_rds_cluster and aws_db_instance; FSBP RDS.11 judges only
+    # AWS::RDS::DBInstance (retention >= 7 days), i.e. this rule's RDS-instance half.
     anchors=(checkov("CKV_AWS_133"), fsbp("RDS.11")),
     types=CLUSTERS_AND_INSTANCES,
     remediation="Raise database.backupRetentionDays (backupRetentionPeriod).",
@@ -300,3 +308,98 @@ def rds_global_cluster_second_region(stack: StackSubject, report: Report) -> Non
             report(f"member clusters span {sorted(regions) or 'no'} "
                    "region(s); a regional outage has nowhere to fail over to.",
                    global_cluster.urn)
+
+
+STATEMENT_LEVELS = ("ddl", "mod", "all")
+
+
+@resource_rule(
+    name="rds-statement-audit-logging",
+    description="Aurora PostgreSQL cluster parameter groups log DDL statements and load "
+                "pgAudit for role and DDL auditing.",
+    severity=MEDIUM, levels=SECURITY,
+    anchors=(own("LOG-RDS-1"),),
+    types=(RDS_CLUSTER_PARAMETER_GROUP,),
+    remediation="Set log_statement=ddl, add pgaudit to shared_preload_libraries "
+                "(applyMethod pending-reboot) and pgaudit.log=ddl,role "
+                "(components.aws.aurora.audit_parameters()).",
+)
+def rds_statement_audit_logging(subject: Subject, report: Report) -> None:
+    family = str(value(subject.props, "family", default=""))
+    if not family.startswith(("aurora-postgresql", "postgres")):
+        return
+    params = {str(value(p, "name")): str(value(p, "value", default=""))
+              for p in items(subject.props, "parameters")}
+    if params.get("log_statement", "none").lower() not in STATEMENT_LEVELS:
+        report("log_statement is not ddl, mod or all: schema changes leave no trace.")
+    libraries = {lib.strip() for lib in params.get("shared_preload_libraries", "").split(",")}
+    if "pgaudit" not in libraries:
+        report("shared_preload_libraries does not load pgaudit.")
+    if params.get("pgaudit.log", "none").lower() in ("", "none"):
+        report("pgaudit.log is unset or none: pgAudit records nothing.")
+
+
+def _is_primary_cluster(cluster: PolicyResource) -> bool:
+    """The cluster that holds the credentials (a global database's writer side)."""
+    return (is_set(cluster.props, "masterUsername")
+            or truthy(peek(cluster.props, "manageMasterUserPassword")))
+
+
+@stack_rule(
+    name="rds-backup-copied-to-another-region",
+    description="Every primary Aurora cluster is in an AWS Backup plan that copies its "
+                "recovery points to a vault in another region.",
+    severity=HIGH, levels=HA_COSTLY,
+    anchors=(own("DATA-BAK-1"),),
+    remediation="Keep AwsPlatform's AuroraBackup (components/aws/backup.py): a Selection of "
+                "the cluster, a Plan rule with a copyAction to the secondary region's vault.",
+)
+def rds_backup_copied_to_another_region(stack: StackSubject, report: Report) -> None:
+    graph = StackGraph(stack.resources)
+    for cluster in graph.of_type(RDS_CLUSTER):
+        if not _is_primary_cluster(cluster):
+            continue
+        home = graph.region(cluster)
+        copied = False
+        for selection in graph.referrers(cluster, "resources", (BACKUP_SELECTION,)):
+            for plan in graph.referenced(selection, "planId", BACKUP_PLAN):
+                vaults = graph.referenced(plan, "rules", BACKUP_VAULT)
+                copies = [rule for rule in items(plan.props, "rules")
+                          if items(rule, "copyActions")]
+                if copies and any(graph.region(v) not in (None, home) for v in vaults):
+                    copied = True
+        if not copied:
+            report("no AWS Backup plan copies this cluster's recovery points out of "
+                   f"{home or 'its region'}: losing the region loses every backup.",
+                   cluster.urn)
+
+
+@stack_rule(
+    name="backup-vault-locked",
+    description="Every AWS Backup vault has a vault lock, so recovery points outlive a "
+                "compromised or mistaken administrator.",
+    severity=HIGH, levels=PROD_ONLY,
+    anchors=(own("DATA-BAK-2"),),
+    remediation="Add an aws.backup.VaultLockConfiguration (AuroraBackupArgs.vault_lock; "
+                "compliance mode in prod by default).",
+)
+def backup_vault_locked(stack: StackSubject, report: Report) -> None:
+    graph = StackGraph(stack.resources)
+    for vault in graph.of_type(BACKUP_VAULT):
+        locks = graph.referrers(vault, "backupVaultName", (BACKUP_VAULT_LOCK,),
+                                literal=lambda v: peek(v.props, "name"))
+        if not locks:
+            report("no vault lock: anyone allowed to delete recovery points can.", vault.urn)
+
+
+@resource_rule(
+    name="backup-vault-cmk",
+    description="AWS Backup vaults encrypt recovery points with a customer-managed key.",
+    severity=HIGH, levels=SECURITY,
+    anchors=(checkov("CKV_AWS_166"),),
+    types=(BACKUP_VAULT,),
+    remediation="Set kmsKeyArn to a CMK used only through backup and rds in its region.",
+)
+def backup_vault_cmk(subject: Subject, report: Report) -> None:
+    if not is_set(subject.props, "kmsKeyArn"):
+        report("kmsKeyArn is not set: recovery points use the AWS-managed aws/backup key.")

@@ -25,11 +25,13 @@ from hastack_policies.catalogue import (
     HA_COSTLY,
     HIGH,
     MEDIUM,
+    OPERATIONS,
     SECURITY,
     Report,
     StackSubject,
     checkov,
     fsbp,
+    own,
     setting,
     stack_rule,
 )
@@ -38,6 +40,7 @@ from hastack_policies.tokens import (
     LOAD_BALANCER,
     S3_BUCKETS,
     S3_LIFECYCLE,
+    S3_LOGGING,
     S3_OWNERSHIP,
     S3_POLICY,
     S3_PUBLIC_ACCESS_BLOCK,
@@ -142,6 +145,9 @@ def s3_sse_kms(stack: StackSubject, report: Report) -> None:
                        "logs to SSE-KMS buckets.", bucket.urn)
             return
         kms = [d for d in defaults if value(d, "sseAlgorithm") in KMS_ALGORITHMS]
+        if _is_log_target(graph, bucket) and any(
+                value(d, "sseAlgorithm") == "AES256" for d in defaults):
+            return  # server access log targets take SSE-S3 (log delivery's encryption)
         if not kms:
             report("default encryption is not SSE-KMS.", bucket.urn)
         elif not any(is_set(d, "kmsMasterKeyId") for d in kms):
@@ -300,3 +306,74 @@ def s3_critical_replication(stack: StackSubject, report: Report) -> None:
                    bucket.urn)
 
     each(buckets, judge)
+
+
+def _is_log_target(graph: StackGraph, bucket: PolicyResource) -> bool:
+    """A bucket that receives logs: a BucketLogging target, or tagged as a log bucket
+    (`hastack:purpose` `s3-access-logs` / `alb-access-logs`)."""
+    purpose = peek(bucket.props, "tags", "hastack:purpose")
+    if isinstance(purpose, str) and purpose.endswith("-access-logs"):
+        return True
+    return bool(graph.referrers(bucket, "targetBucket", S3_LOGGING,
+                                literal=lambda b: peek(b.props, "bucket")))
+
+
+@stack_rule(
+    name="s3-access-logging",
+    description="Every bucket that is not itself a log target records server access logs "
+                "in a log bucket.",
+    severity=MEDIUM, levels=OPERATIONS,
+    # Both controls also flag the log bucket itself, which must not log into itself.
+    anchors=(fsbp("S3.9"), checkov("CKV_AWS_18")),
+    remediation="VersionedBucketArgs(access_logs=True) (the prod default): a BucketLogging "
+                "into a per-region log bucket (components/aws/access_logs.py).",
+)
+def s3_access_logging(stack: StackSubject, report: Report) -> None:
+    graph, buckets = _each_bucket(stack)
+
+    def judge(bucket: PolicyResource) -> None:
+        configs = _companions(graph, bucket, S3_LOGGING)
+        for config in configs:
+            targets = graph.referenced(config, "targetBucket", *S3_BUCKETS)
+            if any(target.urn == bucket.urn for target in targets):
+                report("logs into itself: every log delivery writes another log record.",
+                       bucket.urn)
+        if _is_log_target(graph, bucket):
+            return
+        if not configs and not is_set(bucket.props, "logging"):
+            report("no server access logging: who read or deleted what is not recorded.",
+                   bucket.urn)
+
+    each(buckets, judge)
+
+
+@stack_rule(
+    name="s3-two-way-replication",
+    description="A replicated bucket's replica replicates back, and both directions sync "
+                "replica modifications, so writes made during a failover return.",
+    severity=HIGH, levels=HA_COSTLY,
+    anchors=(own("HA-S3-2"),),
+    remediation="Keep VersionedBucket's return configuration (replica -> primary) and "
+                "sourceSelectionCriteria.replicaModifications.status='Enabled' on both.",
+)
+def s3_two_way_replication(stack: StackSubject, report: Report) -> None:
+    graph, buckets = _each_bucket(stack)
+    edges: set[tuple[str, str]] = set()
+    configs: list[tuple[PolicyResource, PolicyResource, list[PolicyResource]]] = []
+    for bucket in buckets:
+        for config in _companions(graph, bucket, S3_REPLICATION):
+            destinations = _destinations(graph, bucket, config)
+            configs.append((bucket, config, destinations))
+            edges.update((bucket.urn, dest.urn) for dest in destinations)
+    for bucket, config, destinations in configs:
+        for dest in destinations:
+            if (dest.urn, bucket.urn) not in edges:
+                report(f"replicates to {dest.name} but nothing replicates back: objects "
+                       "written there during a failover stay there.", bucket.urn)
+        for rule in items(config.props, "rules"):
+            if value(rule, "status") != "Enabled":
+                continue
+            sync = value(rule, "sourceSelectionCriteria", "replicaModifications", "status")
+            if sync != "Enabled":
+                report(f"rule {value(rule, 'id')!r} does not replicate replica "
+                       "modifications.", bucket.urn)

@@ -27,6 +27,7 @@ from hastack_policies.catalogue import (
 )
 from hastack_policies.graph import StackGraph, subnet_zone
 from hastack_policies.tokens import (
+    BACKUP_VAULT,
     CLOUD_SQL_INSTANCE,
     ELASTICACHE_CLUSTER,
     ELASTICACHE_REPLICATION_GROUP,
@@ -50,7 +51,7 @@ STATEFUL_TYPES = (
     RDS_CLUSTER, RDS_CLUSTER_INSTANCE, RDS_INSTANCE, RDS_GLOBAL_CLUSTER,
     ELASTICACHE_REPLICATION_GROUP, ELASTICACHE_CLUSTER, *S3_BUCKETS, KMS_KEY,
     SECRETS_MANAGER_SECRET, CLOUD_SQL_INSTANCE, MEMORYSTORE_INSTANCE, GCS_BUCKET,
-    GCP_KMS_KEY, GCP_SECRET,
+    GCP_KMS_KEY, GCP_SECRET, BACKUP_VAULT,
 )
 
 # Keys whose string value is a credential. Matched on the end of the key, case-insensitive,

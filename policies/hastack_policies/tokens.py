@@ -41,6 +41,13 @@ IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 SECRETS_MANAGER_SECRET = "aws:secretsmanager/secret:Secret"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+S3_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+BACKUP_VAULT = "aws:backup/vault:Vault"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+BACKUP_SELECTION = "aws:backup/selection:Selection"
+BACKUP_VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+RDS_CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 
 # GCP
 GKE_CLUSTER = "gcp:container/cluster:Cluster"
@@ -51,6 +58,7 @@ GCS_BUCKET = "gcp:storage/bucket:Bucket"
 GCP_KMS_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GCP_SECRET = "gcp:secretmanager/secret:Secret"
 CLOUD_DNS_RECORD_SET = "gcp:dns/recordSet:RecordSet"
+BINAUTHZ_POLICY = "gcp:binaryauthorization/policy:Policy"
 
 # Kubernetes
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"

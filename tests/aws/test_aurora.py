@@ -342,3 +342,26 @@ def test_managed_rpo_outside_the_aws_range_is_refused(seconds: int) -> None:
         resolve_settings(_args(managed_rpo_seconds=seconds))
     with pytest.raises(ValueError, match="needs a secondary region"):
         resolve_settings(_args("dev", two_regions=False, managed_rpo_seconds=20))
+
+
+def test_parameter_groups_log_ddl_and_load_pgaudit(prod: Recording) -> None:
+    for region in (EAST, WEST):
+        params = {p["name"]: p for p in _one(prod, PARAMS, region).inputs["parameters"]}
+        assert params["log_statement"]["value"] == "ddl"
+        assert params["log_min_duration_statement"]["value"] == "1000"
+        assert params["pgaudit.log"]["value"] == "ddl,role"
+        preload = params["shared_preload_libraries"]
+        assert "pgaudit" in preload["value"].split(",")
+        # Static parameter: RDS refuses "immediate" for it.
+        assert preload["applyMethod"] == "pending-reboot"
+
+
+def test_credentials_rotate_when_the_rotation_label_changes(prod: Recording) -> None:
+    """No keepers by default (no surprise rotation); a label replaces the password."""
+    token = "random:index/randomPassword:RandomPassword"
+    (first,) = Recording.of_type(prod, token)
+    assert "keepers" not in first.inputs
+    rotated = _plan(credentials_rotation="2026-12")
+    (second,) = Recording.of_type(rotated, token)
+    assert second.inputs["keepers"] == {"rotation": "2026-12"}
+    assert second.urn == first.urn  # same resource, replaced by the provider

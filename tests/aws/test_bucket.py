@@ -69,8 +69,15 @@ def _in(region: str) -> Callable[[Registration], bool]:
     return lambda r: (r.provider or "").endswith(f"::{provider}")
 
 
+def _main(region: str) -> Callable[[Registration], bool]:
+    """The artifact buckets' own resources, without log buckets or the way back."""
+    where = _in(region)
+    return lambda r: (where(r) and "-access-log" not in r.name
+                      and not r.name.startswith("hastack-artifacts-back"))
+
+
 def _one(recording: Recording, type_token: str, region: str = EAST) -> Registration:
-    found = _of(recording, type_token, _in(region))
+    found = _of(recording, type_token, _main(region))
     assert len(found) == 1, [r.name for r in found]
     return found[0]
 
@@ -159,7 +166,7 @@ def test_replication_role_can_use_both_keys_and_nothing_more(prod: Recording) ->
 def test_only_current_v7_resource_types_are_used(prod: Recording) -> None:
     s3_types = {r.type for r in prod.registrations if r.type.startswith("aws:s3/")}
     assert s3_types == {BUCKET, VERSIONING, ENCRYPTION, PUBLIC, OWNERSHIP, POLICY,
-                        LIFECYCLE, REPLICATION}
+                        LIFECYCLE, REPLICATION, "aws:s3/bucketLogging:BucketLogging"}
     # No inline (deprecated) bucket configuration on the bucket itself.
     for bucket in _of(prod, BUCKET):
         assert set(bucket.inputs) <= {"tags", "bucket", "bucketPrefix", "forceDestroy"}
@@ -208,3 +215,59 @@ def test_invalid_arguments_raise_clear_errors(name: str, overrides: dict[str, An
 
     with pytest.raises(ValueError, match=message):
         run_program(program, project="hastack", stack="test", config={})
+
+
+
+@pytest.mark.parametrize("region", [EAST, WEST])
+def test_prod_logs_every_bucket_to_a_locked_down_log_bucket_in_its_region(
+        prod: Recording, region: str) -> None:
+    source = _one(prod, BUCKET, region)
+    (logging,) = _of(prod, "aws:s3/bucketLogging:BucketLogging", _in(region))
+    (log_bucket,) = _of(prod, BUCKET, lambda r: _in(region)(r) and "-access-logs" in r.name)
+    assert logging.inputs["bucket"] == source.id
+    assert logging.inputs["targetBucket"] == log_bucket.id
+    assert log_bucket.protect and log_bucket.retain_on_delete
+
+    def companion(token: str) -> Registration:
+        (found,) = _of(prod, token, lambda r: _in(region)(r) and "-access-logs" in r.name)
+        return found
+
+    # SSE-S3: what server access log delivery writes with; no CMK on the target.
+    sse = companion(ENCRYPTION).inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert sse == {"sseAlgorithm": "AES256"}
+    assert companion(OWNERSHIP).inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+    assert all(companion(PUBLIC).inputs[k] for k in (
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    policy = json.loads(companion(POLICY).inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    delivery = by_sid["S3ServerAccessLogDelivery"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == [source.outputs["arn"]]
+    assert delivery["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
+    assert companion(LIFECYCLE).inputs["rules"][0]["expiration"]["days"] == 365
+
+
+def test_dev_has_no_access_log_buckets(dev: Recording) -> None:
+    assert _of(dev, "aws:s3/bucketLogging:BucketLogging") == []
+    assert len(_of(dev, BUCKET)) == 1
+
+
+def test_replication_runs_both_ways_with_replica_modification_sync(prod: Recording) -> None:
+    east, west = _one(prod, BUCKET, EAST), _one(prod, BUCKET, WEST)
+    forward = _one(prod, REPLICATION, EAST)
+    (back,) = _of(prod, REPLICATION, _in(WEST))
+    assert forward.inputs["bucket"] == east.id
+    assert back.inputs["bucket"] == west.id
+    assert back.inputs["rules"][0]["destination"]["bucket"] == east.outputs["arn"]
+    assert back.inputs["rules"][0]["destination"]["encryptionConfiguration"] == {
+        "replicaKmsKeyId": _one(prod, KEY, EAST).outputs["arn"]}
+    for config in (forward, back):
+        criteria = config.inputs["rules"][0]["sourceSelectionCriteria"]
+        assert criteria["replicaModifications"] == {"status": "Enabled"}
+        assert config.inputs["rules"][0]["deleteMarkerReplication"] == {"status": "Enabled"}
+    back_role = next(r for r in _of(prod, ROLE) if r.name.startswith("hastack-artifacts-back"))
+    assert back.inputs["role"] == back_role.outputs["arn"]
+    versionings = {_one(prod, VERSIONING, EAST).urn, _one(prod, VERSIONING, WEST).urn}
+    assert versionings <= set(back.dependencies)

@@ -334,3 +334,16 @@ def test_from_config_uses_the_tier_sizes() -> None:
     assert args.log_retention_days == 365
     assert args.api_access.private and args.admin_role_arns == (ADMIN_ARN,)
     args.validate()
+
+
+def test_cluster_key_is_usable_only_by_the_cluster_role_eks_and_its_log_group(
+        prod: Recording) -> None:
+    key = _eks_key(prod)
+    role = _one(prod, "aws:iam/role:Role", _named("cluster-role"))
+    policy = json.loads(key.inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["UseByRoles"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
+        role.outputs["arn"]]
+    assert by_sid["UseThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"] == [
+        "eks.us-east-1.amazonaws.com"]
+    assert "kms:Decrypt" not in by_sid["AccountAdministersKeyThroughIam"]["Action"]

@@ -205,3 +205,32 @@ def test_replication_group_id_length_is_checked() -> None:
         resolve_settings("a-very-long-cache-name-for-this-platform-us-east-1", _args())
     with pytest.raises(ValueError, match="not a valid replication group id"):
         resolve_settings("Cache-Us-East-1", _args())
+
+
+def test_log_groups_are_encrypted_with_the_group_key_which_logs_may_use(prod: Recording) -> None:
+    key = _one(prod, KEY)
+    logs = _of(prod, LOG_GROUP)
+    assert len(logs) == 2
+    assert all(log.inputs["kmsKeyId"] == key.outputs["arn"] for log in logs)
+    policy = json.loads(key.inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    arns = by_sid["CloudWatchLogsEncryptsItsLogGroups"]["Condition"]["ArnEquals"][
+        "kms:EncryptionContext:aws:logs:arn"]
+    assert sorted(a.rsplit(":log-group:", 1)[1] for a in arns) == sorted(
+        log.inputs["name"] for log in logs)
+    via = by_sid["UseThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == [f"elasticache.{REGION}.amazonaws.com",
+                   f"secretsmanager.{REGION}.amazonaws.com"]
+    # The account administers the key but cannot use it outside those paths.
+    admin = by_sid["AccountAdministersKeyThroughIam"]
+    assert "kms:Decrypt" not in admin["Action"] and "kms:*" not in admin["Action"]
+    assert "kms:PutKeyPolicy" in admin["Action"] or "kms:Put*" in admin["Action"]
+
+
+
+def test_auth_token_rotates_with_the_label_and_the_old_one_stays_valid(prod: Recording) -> None:
+    assert "keepers" not in _one(prod, TOKEN).inputs
+    rotated = _plan("prod", credentials_rotation="r2")
+    assert _one(rotated, TOKEN).inputs["keepers"] == {"rotation": "r2"}
+    # ROTATE keeps the previous token valid next to the new one until the next rotation.
+    assert _one(rotated, GROUP).inputs["authTokenUpdateStrategy"] == "ROTATE"

@@ -14,7 +14,7 @@ BUCKET = "gcp:storage/bucket:Bucket"
 
 @pytest.mark.parametrize("tier", ["dev", "prod"])
 def test_bucket_hardening(plans, tier):
-    bucket = only(plans(tier), BUCKET)
+    bucket = only(plans(tier), BUCKET, "-bucket")
     assert bucket.inputs["versioning"] == {"enabled": True}
     assert bucket.inputs["uniformBucketLevelAccess"] is True
     assert bucket.inputs["publicAccessPrevention"] == "enforced"
@@ -27,7 +27,7 @@ def test_bucket_hardening(plans, tier):
 
 def test_prod_bucket_is_a_turbo_replicated_dual_region_with_a_multi_region_key(plans):
     plan = plans("prod")
-    bucket = only(plan, BUCKET)
+    bucket = only(plan, BUCKET, "-bucket")
     assert bucket.inputs["location"] == "US"
     assert bucket.inputs["customPlacementConfig"]["dataLocations"] == [
         PRIMARY.upper(), SECONDARY.upper()]
@@ -38,7 +38,7 @@ def test_prod_bucket_is_a_turbo_replicated_dual_region_with_a_multi_region_key(p
 
 
 def test_dev_bucket_is_single_region_with_a_regional_key(plans):
-    bucket = only(plans("dev"), BUCKET)
+    bucket = only(plans("dev"), BUCKET, "-bucket")
     assert bucket.inputs["location"] == PRIMARY.upper()
     assert "customPlacementConfig" not in bucket.inputs
     assert "rpo" not in bucket.inputs
@@ -48,7 +48,7 @@ def test_dev_bucket_is_single_region_with_a_regional_key(plans):
 
 def test_the_storage_agent_may_use_the_bucket_key_before_the_bucket_exists(plans):
     plan = plans("prod")
-    bucket = only(plan, BUCKET)
+    bucket = only(plan, BUCKET, "-bucket")
     grants = {g.urn: g for g in of_type(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
     used = [grants[d] for d in bucket.dependencies if d in grants]
     assert [g.inputs["member"] for g in used] == [
@@ -78,3 +78,21 @@ def test_a_pair_across_continents_is_fine_without_replication():
     args = _args(secondary_region="europe-west1", replicate=False)
     args.validate()
     assert args.location == "US-CENTRAL1" and not args.dual_region
+
+
+def test_prod_writes_usage_logs_to_a_private_log_bucket_dev_does_not(plans):
+    plan = plans("prod")
+    bucket = only(plan, BUCKET, "-bucket")
+    logs = only(plan, BUCKET, "-usage-logs")
+    assert bucket.inputs["logging"] == {"logBucket": logs.outputs["name"],
+                                        "logObjectPrefix": "usage/"}
+    assert logs.inputs["uniformBucketLevelAccess"] is True
+    assert logs.inputs["publicAccessPrevention"] == "enforced"
+    assert logs.inputs["versioning"] == {"enabled": True}
+    assert "logging" not in logs.inputs and logs.protect
+    writer = only(plan, "gcp:storage/bucketIAMMember:BucketIAMMember", "usage-log-writer")
+    assert writer.inputs == {"bucket": logs.outputs["name"],
+                             "role": "roles/storage.objectCreator",
+                             "member": "group:cloud-storage-analytics@google.com"}
+    assert "logging" not in only(plans("dev"), BUCKET, "-bucket").inputs
+    assert len(of_type(plans("dev"), BUCKET)) == 1

@@ -174,3 +174,21 @@ def test_invalid_database_args_are_clear_errors(changes, message):
 def test_version_mapping_pins_the_major():
     assert postgres_version("16.6") == "POSTGRES_16"
     assert postgres_version("17") == "POSTGRES_17"
+
+
+@pytest.mark.parametrize("which", ["primary", "replica"])
+def test_statement_and_audit_logging_flags(plans, which):
+    settings = only(plans("prod"), INSTANCE, which).inputs["settings"]
+    flags = {f["name"]: f["value"] for f in settings["databaseFlags"]}
+    assert flags["cloudsql.enable_pgaudit"] == "on"
+    assert flags["pgaudit.log"] == "ddl,role"
+    assert flags["log_statement"] == "ddl"
+    assert flags["log_min_error_statement"] == "error"
+    assert flags["log_checkpoints"] == flags["log_lock_waits"] == "on"
+
+
+def test_backups_are_stored_in_the_other_region(plans):
+    backups = only(plans("prod"), INSTANCE, "primary").inputs["settings"]["backupConfiguration"]
+    assert backups["location"] == SECONDARY
+    promoted = only(_plan_component(_args(replica_promoted=True)), INSTANCE, "replica")
+    assert promoted.inputs["settings"]["backupConfiguration"]["location"] == PRIMARY

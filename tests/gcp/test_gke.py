@@ -195,3 +195,11 @@ def test_gpu_switch_adds_a_tainted_pool_from_zero_with_gke_drivers(plans):
     # The same hardening as the general pool.
     assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert config["shieldedInstanceConfig"]["enableSecureBoot"] is True
+
+
+@pytest.mark.parametrize("tier", ["dev", "prod"])
+def test_binary_authorization_and_intranode_visibility(plans, tier):
+    for cluster in of_type(plans(tier), CLUSTER):
+        assert cluster.inputs["enableIntranodeVisibility"] is True
+        assert cluster.inputs["binaryAuthorization"] == {
+            "evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}

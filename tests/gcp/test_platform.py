@@ -210,3 +210,24 @@ def test_prod_environment_plans_with_the_real_orchestrator(tmp_path):
                        "random:index/randomPassword:RandomPassword")[0].outputs["result"]
     for result in results:
         assert password not in json.dumps([r.inputs for r in result.recording.registrations])
+
+
+@pytest.mark.parametrize(("tier", "mode"), [("dev", "DRYRUN_AUDIT_LOG_ONLY"),
+                                            ("prod", "ENFORCED_BLOCK_AND_AUDIT_LOG")])
+def test_one_binary_authorization_policy_enforced_in_prod_only(plans, tier, mode):
+    (policy,) = of_type(plans(tier), "gcp:binaryauthorization/policy:Policy")
+    assert policy.inputs["project"] == PROJECT
+    rule = policy.inputs["defaultAdmissionRule"]
+    assert rule == {"evaluationMode": "ALWAYS_DENY", "enforcementMode": mode}
+    assert policy.inputs["globalPolicyEvaluationMode"] == "ENABLE"
+    patterns = {p["namePattern"] for p in policy.inputs["admissionWhitelistPatterns"]}
+    assert {"docker.io/prefecthq/**", "quay.io/argoproj/**"} <= patterns
+
+
+@pytest.mark.parametrize("pattern", ["*.gcr.io/x", "gcr.io"])
+def test_allowlist_patterns_are_checked(pattern):
+    from components.gcp.binauthz import BinaryAuthorizationArgs
+
+    with pytest.raises(ValueError, match="registry/path"):
+        BinaryAuthorizationArgs(project=PROJECT, tier="prod",
+                                allowed_image_patterns=[pattern]).validate()

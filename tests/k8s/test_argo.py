@@ -234,3 +234,11 @@ def test_pods_leave_an_unreachable_node_after_30_seconds(recorder: Recorder) -> 
         seconds = {t["key"]: t["tolerationSeconds"] for t in values[section]["tolerations"]}
         assert seconds == {"node.kubernetes.io/not-ready": 30,
                            "node.kubernetes.io/unreachable": 30}
+
+
+def test_a_credential_rotation_rolls_controller_and_server(recorder) -> None:  # type: ignore[no-untyped-def]
+    values = values_of(recorder("argo", credentials_revision="database=r2"))
+    for section in ("controller", "server"):
+        assert values[section]["podAnnotations"] == {
+            "hastack.io/credentials-revision": "database=r2"}
+    assert "podAnnotations" not in values_of(recorder("argo"))["controller"]

@@ -288,3 +288,12 @@ def test_pods_leave_an_unreachable_node_after_30_seconds(recorder: Recorder) -> 
         for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
             assert tolerations[key] == {"key": key, "operator": "Exists",
                                         "effect": "NoExecute", "tolerationSeconds": 30}
+
+
+def test_a_credential_rotation_rolls_the_pods_that_read_the_secrets(recorder: Recorder) -> None:
+    before = server_values(recorder("prefect"))
+    assert "podAnnotations" not in before["server"]
+    after = server_values(recorder("prefect", credentials_revision="database=2026-12"))
+    for section in ("server", "backgroundServices"):
+        assert after[section]["podAnnotations"] == {
+            "hastack.io/credentials-revision": "database=2026-12"}

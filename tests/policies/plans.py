@@ -207,9 +207,25 @@ def _network(b: PlanBuilder, key: str) -> None:
             provider=key, parent=parent)
 
 
+ROOT = "arn:aws:iam::123456789012:root"
+
+
+def key_policy(service: str = "rds") -> str:
+    """The shape components.aws.kms.key_policy writes: admin for the account, use via a service."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministersKeyThroughIam", "Effect": "Allow",
+         "Principal": {"AWS": ROOT}, "Action": ["kms:Describe*", "kms:Put*"],
+         "Resource": "*"},
+        {"Sid": "UseThroughServices", "Effect": "Allow", "Principal": {"AWS": ROOT},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com",
+                                        "kms:CallerAccount": "123456789012"}}}]})
+
+
 def _key(b: PlanBuilder, name: str, provider: str, parent: str) -> str:
     return b.add("aws:kms/key:Key", name, {"description": name, "enableKeyRotation": True,
-                                           "deletionWindowInDays": 30},
+                                           "deletionWindowInDays": 30,
+                                           "policy": key_policy()},
                  provider=provider, parent=parent, protect=True)
 
 
@@ -257,6 +273,13 @@ def _aurora_region(b: PlanBuilder, key: str, *, primary: bool, instances: int,
     region = AWS_REGIONS[key]
     cluster = f"db-{key}-cluster"
     _key(b, f"db-{key}-key", key, parent)
+    b.add("aws:rds/clusterParameterGroup:ClusterParameterGroup", f"db-{key}-params", {
+        "family": "aurora-postgresql16", "parameters": [
+            {"name": "rds.force_ssl", "value": "1"},
+            {"name": "log_statement", "value": "ddl"},
+            {"name": "shared_preload_libraries", "value": "pg_stat_statements,pgaudit",
+             "applyMethod": "pending-reboot"},
+            {"name": "pgaudit.log", "value": "ddl,role"}]}, provider=key, parent=parent)
     b.add("aws:rds/subnetGroup:SubnetGroup", f"db-{key}-subnets", {
         "subnetIds": _private_subnets(key), "description": "private"}, provider=key,
         parent=parent)
@@ -306,6 +329,22 @@ def _aurora(b: PlanBuilder) -> None:
         provider="use1", parent=parent)
     _aurora_region(b, "use1", primary=True, instances=3, parent=parent)
     _aurora_region(b, "usw2", primary=False, instances=2, parent=parent)
+    for key in AWS_REGIONS:
+        _key(b, f"backup-{key}-key", key, parent)
+        b.add("aws:backup/vault:Vault", f"backup-{key}", {
+            "name": f"backup-{key}", "kmsKeyArn": ref(f"backup-{key}-key", "arn")},
+            provider=key, parent=parent, protect=True)
+        b.add("aws:backup/vaultLockConfiguration:VaultLockConfiguration", f"backup-{key}-lock", {
+            "backupVaultName": ref(f"backup-{key}", "name"), "minRetentionDays": 14,
+            "changeableForDays": 3}, provider=key, parent=parent)
+    b.add("aws:backup/plan:Plan", "backup-plan", {"rules": [{
+        "ruleName": "daily", "targetVaultName": ref("backup-use1", "name"),
+        "schedule": "cron(0 5 * * ? *)", "lifecycle": {"deleteAfter": 14},
+        "copyActions": [{"destinationVaultArn": ref("backup-usw2", "arn"),
+                         "lifecycle": {"deleteAfter": 14}}]}]}, provider="use1", parent=parent)
+    b.add("aws:backup/selection:Selection", "backup-selection", {
+        "name": "primary", "planId": ref("backup-plan"), "iamRoleArn": ref("db-monitoring", "arn"),
+        "resources": [ref("db-use1-cluster", "arn")]}, provider="use1", parent=parent)
     b.add("aws:secretsmanager/secret:Secret", "db-credentials", {
         "name": "hastack/prod/db", "kmsKeyId": ref("db-use1-key", "arn"),
         "recoveryWindowInDays": 30, "replicas": [{"region": "us-west-2"}]},
@@ -327,9 +366,12 @@ def _cache(b: PlanBuilder) -> None:
         "numCacheClusters": 3, "automaticFailoverEnabled": True, "multiAzEnabled": True,
         "atRestEncryptionEnabled": True, "kmsKeyId": ref("cache-key", "arn"),
         "transitEncryptionEnabled": True, "transitEncryptionMode": "required",
-        "authToken": SECRET, "snapshotRetentionLimit": 7,
+        "authToken": SECRET, "authTokenUpdateStrategy": "ROTATE", "snapshotRetentionLimit": 7,
         "subnetGroupName": ref("cache-subnets", "name"), "port": 6379},
         provider="use1", parent=parent, protect=True)
+    b.add("aws:cloudwatch/logGroup:LogGroup", "cache-slow-log", {
+        "name": "/hastack/elasticache/cache/slow-log", "retentionInDays": 365,
+        "kmsKeyId": ref("cache-key", "arn")}, provider="use1", parent=parent)
 
 
 def _bucket(b: PlanBuilder, key: str, *, critical: bool, parent: str) -> str:
@@ -377,12 +419,48 @@ def _artifacts(b: PlanBuilder) -> None:
     b.add("aws:iam/rolePolicy:RolePolicy", "artifacts-replication-policy", {
         "role": ref("artifacts-replication", "name"), "policy": "{}"}, provider="use1",
         parent=parent)
-    b.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "artifacts-replication-cfg", {
-        "bucket": ref(source), "role": ref("artifacts-replication", "arn"), "rules": [{
-            "id": "to-secondary", "status": "Enabled", "filter": {},
-            "deleteMarkerReplication": {"status": "Enabled"},
-            "destination": {"bucket": ref(target, "arn"), "storageClass": "STANDARD"}}]},
-        provider="use1", parent=parent, depends_on=(f"{source}-versioning",))
+    for name, origin, peer, region in (("artifacts-replication-cfg", source, target, "use1"),
+                                       ("artifacts-back-cfg", target, source, "usw2")):
+        b.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", name, {
+            "bucket": ref(origin), "role": ref("artifacts-replication", "arn"), "rules": [{
+                "id": "replicate-everything", "status": "Enabled", "filter": {},
+                "deleteMarkerReplication": {"status": "Enabled"},
+                "sourceSelectionCriteria": {"replicaModifications": {"status": "Enabled"}},
+                "destination": {"bucket": ref(peer, "arn"), "storageClass": "STANDARD"}}]},
+            provider=region, parent=parent, depends_on=(f"{origin}-versioning",))
+    for key, bucket in (("use1", source), ("usw2", target)):
+        logs = f"logs-{key}"
+        b.add("aws:s3/bucket:Bucket", logs, {"tags": {"hastack:purpose": "s3-access-logs"}},
+              provider=key, parent=parent, protect=True)
+        b.add("aws:s3/bucketVersioning:BucketVersioning", f"{logs}-versioning", {
+            "bucket": ref(logs), "versioningConfiguration": {"status": "Enabled"}},
+            provider=key, parent=parent)
+        b.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{logs}-pab", {
+            "bucket": ref(logs), "blockPublicAcls": True, "blockPublicPolicy": True,
+            "ignorePublicAcls": True, "restrictPublicBuckets": True}, provider=key,
+            parent=parent)
+        b.add("aws:s3/bucketServerSideEncryptionConfiguration:"
+              "BucketServerSideEncryptionConfiguration", f"{logs}-sse", {
+                  "bucket": ref(logs), "rules": [{"applyServerSideEncryptionByDefault": {
+                      "sseAlgorithm": "AES256"}}]}, provider=key, parent=parent)
+        b.add("aws:s3/bucketPolicy:BucketPolicy", f"{logs}-policy", {
+            "bucket": ref(logs), "policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [ref(logs, "arn"), ref(logs, "arn") + "/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})},
+            provider=key, parent=parent)
+        b.add("aws:s3/bucketOwnershipControls:BucketOwnershipControls", f"{logs}-ownership", {
+            "bucket": ref(logs), "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            provider=key, parent=parent)
+        b.add("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+              f"{logs}-lifecycle", {"bucket": ref(logs), "rules": [{
+                  "id": "expire", "status": "Enabled", "filter": {},
+                  "expiration": {"days": 365},
+                  "noncurrentVersionExpiration": {"noncurrentDays": 30}}]},
+              provider=key, parent=parent)
+        b.add("aws:s3/bucketLogging:BucketLogging", f"{bucket}-logging", {
+            "bucket": ref(bucket), "targetBucket": ref(logs), "targetPrefix": "s3-access/"},
+            provider=key, parent=parent)
 
 
 def _dns(b: PlanBuilder) -> None:
@@ -584,8 +662,16 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
                                                            "displayName": "vpn"}]},
         "workloadIdentityConfig": {"workloadPool": "hastack-prod.svc.id.goog"},
         "enableShieldedNodes": True, "datapathProvider": "ADVANCED_DATAPATH",
+        "enableIntranodeVisibility": True,
+        "binaryAuthorization": {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"},
         "removeDefaultNodePool": True, "initialNodeCount": 1, "deletionProtection": True,
         "gatewayApiConfig": {"channel": "CHANNEL_STANDARD"}},
+        provider="ew1", parent=parent)
+    b.add("gcp:binaryauthorization/policy:Policy", "binauthz", {
+        "project": "hastack-prod", "globalPolicyEvaluationMode": "ENABLE",
+        "admissionWhitelistPatterns": [{"namePattern": "quay.io/argoproj/**"}],
+        "defaultAdmissionRule": {"evaluationMode": "ALWAYS_DENY",
+                                 "enforcementMode": "ENFORCED_BLOCK_AND_AUDIT_LOG"}},
         provider="ew1", parent=parent)
     b.add("gcp:container/nodePool:NodePool", "gke-pool", {
         "cluster": ref("gke"), "location": "europe-west1",
@@ -599,9 +685,14 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
     settings = {
         "tier": "db-custom-8-30720", "availabilityType": "REGIONAL",
         "deletionProtectionEnabled": True,
-        "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True},
+        "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True,
+                                "location": "europe-west4"},
         "ipConfiguration": {"ipv4Enabled": False, "privateNetwork": ref("vpc"),
-                            "sslMode": "ENCRYPTED_ONLY"}}
+                            "sslMode": "ENCRYPTED_ONLY"},
+        "databaseFlags": [{"name": name, "value": value} for name, value in (
+            ("cloudsql.enable_pgaudit", "on"), ("pgaudit.log", "ddl,role"),
+            ("log_statement", "ddl"), ("log_min_error_statement", "error"),
+            ("log_checkpoints", "on"), ("log_lock_waits", "on"))]}
     b.add("gcp:sql/databaseInstance:DatabaseInstance", "sql-primary", {
         "name": "hastack-prod-ew1", "region": "europe-west1", "databaseVersion": "POSTGRES_16",
         "deletionProtection": True, "rootPassword": SECRET, "settings": settings},
@@ -618,8 +709,13 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
         "deletionProtection": True}, provider="ew1", parent=parent, protect=True)
     b.add("gcp:storage/bucket:Bucket", "gcs", {
         "name": "hastack-prod-artifacts", "location": "EU", "versioning": {"enabled": True},
-        "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced"},
+        "uniformBucketLevelAccess": True, "publicAccessPrevention": "enforced",
+        "logging": {"logBucket": ref("gcs-logs", "name"), "logObjectPrefix": "usage/"}},
         provider="ew1", parent=parent, protect=True)
+    b.add("gcp:storage/bucket:Bucket", "gcs-logs", {
+        "name": "hastack-prod-artifacts-logs", "location": "EU",
+        "versioning": {"enabled": True}, "uniformBucketLevelAccess": True,
+        "publicAccessPrevention": "enforced"}, provider="ew1", parent=parent, protect=True)
     _gcp_edge(b, parent)
     return b
 

@@ -104,6 +104,12 @@ CASES = [
          setting("db-use1-1", "performanceInsightsEnabled", False)),
     Case("rds-auto-minor-version-upgrade", AWS, "db-use1-1",
          setting("db-use1-1", "autoMinorVersionUpgrade", False)),
+    Case("rds-statement-audit-logging", AWS, "db-use1-params",
+         setting("db-use1-params", "parameters.2.value", "pg_stat_statements")),
+    Case("rds-backup-copied-to-another-region", AWS, None,
+         setting("backup-plan", "rules.0.copyActions", [])),
+    Case("backup-vault-locked", AWS, None, removing("backup-usw2-lock")),
+    Case("backup-vault-cmk", AWS, "backup-usw2", setting("backup-usw2", "kmsKeyArn", None)),
     Case("rds-global-cluster-encrypted", AWS, "db-global",
          setting("db-global", "storageEncrypted", False)),
     Case("rds-cluster-multi-az", AWS, None, removing("db-use1-2", "db-use1-3")),
@@ -117,6 +123,8 @@ CASES = [
     Case("elasticache-in-transit-encryption", AWS, "cache-rg",
          setting("cache-rg", "transitEncryptionEnabled", False)),
     Case("elasticache-auth", AWS, "cache-rg", setting("cache-rg", "authToken", None)),
+    Case("elasticache-auth-rotation-safe", AWS, "cache-rg",
+         setting("cache-rg", "authTokenUpdateStrategy", "SET")),
     Case("elasticache-snapshot-retention", AWS, "cache-rg",
          setting("cache-rg", "snapshotRetentionLimit", 1)),
     Case("elasticache-no-default-subnet-group", AWS, "cache-rg",
@@ -135,7 +143,10 @@ CASES = [
          setting("artifacts-use1-ownership", "rule.objectOwnership", "ObjectWriter")),
     Case("s3-noncurrent-version-lifecycle", AWS, None,
          setting("artifacts-use1-lifecycle", "rules.0.noncurrentVersionExpiration", None)),
-    Case("s3-critical-replication", AWS, None, removing("artifacts-replication-cfg")),
+    Case("s3-critical-replication", AWS, None,
+         removing("artifacts-replication-cfg", "artifacts-back-cfg")),
+    Case("s3-two-way-replication", AWS, None, removing("artifacts-back-cfg")),
+    Case("s3-access-logging", AWS, None, removing("artifacts-usw2-logging")),
     # Route 53
     Case("route53-primary-health-checked", AWS, "dns-primary",
          setting("dns-primary", "healthCheckId", None)),
@@ -158,6 +169,9 @@ CASES = [
          setting("prefect-gateway", "spec.gatewayClassName", "nginx")),
     # KMS / IAM / network
     Case("kms-key-rotation", AWS, "eks-key", setting("eks-key", "enableKeyRotation", False)),
+    Case("kms-key-policy-scoped", AWS, "eks-key", setting("eks-key", "policy", None)),
+    Case("cloudwatch-log-group-cmk", AWS, "cache-slow-log",
+         setting("cache-slow-log", "kmsKeyId", None)),
     Case("iam-role-policy-ownership", AWS, None, _inline_and_separate),
     Case("sg-no-open-data-store-ingress", AWS, "db-use1-in-0",
          setting("db-use1-in-0", "cidrIpv4", "0.0.0.0/0")),
@@ -179,6 +193,12 @@ CASES = [
     Case("gke-node-secure-boot", GCP, "gke-pool",
          setting("gke-pool", "nodeConfig.shieldedInstanceConfig.enableSecureBoot", False)),
     Case("gke-network-policy", GCP, "gke", setting("gke", "datapathProvider", "LEGACY_DATAPATH")),
+    Case("gke-binary-authorization", GCP, "gke",
+         setting("gke", "binaryAuthorization.evaluationMode", "DISABLED")),
+    Case("gke-intranode-visibility", GCP, "gke",
+         setting("gke", "enableIntranodeVisibility", False)),
+    Case("binauthz-policy-enforced", GCP, "binauthz",
+         setting("binauthz", "defaultAdmissionRule.enforcementMode", "DRYRUN_AUDIT_LOG_ONLY")),
     Case("gke-default-pool-removed", GCP, "gke", setting("gke", "removeDefaultNodePool", False)),
     Case("gke-node-auto-repair-upgrade", GCP, "gke-pool",
          setting("gke-pool", "management.autoUpgrade", False)),
@@ -198,6 +218,10 @@ CASES = [
                  [{"value": "0.0.0.0/0"}])),
     Case("cloudsql-deletion-protection", GCP, "sql-primary",
          setting("sql-primary", "settings.deletionProtectionEnabled", False)),
+    Case("cloudsql-audit-flags", GCP, "sql-primary",
+         setting("sql-primary", "settings.databaseFlags.2.value", "none")),
+    Case("cloudsql-backups-second-location", GCP, "sql-primary",
+         setting("sql-primary", "settings.backupConfiguration.location", "europe-west1")),
     Case("cloudsql-cross-region-replica", GCP, None,
          setting("sql-replica", "region", "europe-west1")),
     # Memorystore / GCS
@@ -206,6 +230,7 @@ CASES = [
          setting("redis", "transitEncryptionMode", "DISABLED")),
     Case("memorystore-auth", GCP, "redis", setting("redis", "authEnabled", False)),
     Case("gcs-versioning", GCP, "gcs", setting("gcs", "versioning.enabled", False)),
+    Case("gcs-usage-logging", GCP, None, setting("gcs", "logging", None)),
     Case("gcs-uniform-access", GCP, "gcs", setting("gcs", "uniformBucketLevelAccess", False)),
     Case("gcs-public-access-prevention", GCP, "gcs",
          setting("gcs", "publicAccessPrevention", "inherited")),
@@ -356,3 +381,60 @@ def test_undeclared_or_master_logins_are_reported() -> None:
         "containers"][0]["env"]
     env[1]["value"] = "hastack_admin"
     assert any("is the master user" in m for m in run_stack_rule(rule, builder.plan()).messages)
+
+
+def test_a_key_policy_that_hands_use_to_the_whole_account_fails() -> None:
+    """The implicit default (root: kms:*) and unconditioned use are both reported."""
+    import json
+
+    rule = rule_named("kms-key-policy-scoped")
+    for statement in ({"Action": "kms:*"}, {"Action": ["kms:Decrypt"]},
+                      {"Action": "kms:Create*"}):
+        builder = aws_builder()
+        builder.set("eks-key", "policy", json.dumps({"Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Resource": "*", **statement}]}))
+        assert run_resource_rule(rule, builder.plan(), "eks-key").messages, statement
+    builder = aws_builder()
+    builder.set("eks-key", "policy", json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}))
+    assert run_resource_rule(rule, builder.plan(), "eks-key").messages
+
+
+def test_binauthz_dry_run_is_enough_outside_prod_but_allow_all_never_is() -> None:
+    rule = rule_named("binauthz-policy-enforced")
+    builder = gcp_builder(tier="dev", stack="gcp-dev")
+    builder.set("binauthz", "defaultAdmissionRule.enforcementMode", "DRYRUN_AUDIT_LOG_ONLY")
+    assert run_resource_rule(rule, builder.plan(), "binauthz", tier="dev").messages == []
+    builder.set("binauthz", "defaultAdmissionRule.evaluationMode", "ALWAYS_ALLOW")
+    assert run_resource_rule(rule, builder.plan(), "binauthz", tier="dev").messages
+
+
+def test_two_way_replication_needs_replica_modification_sync() -> None:
+    builder = aws_builder()
+    builder.set("artifacts-back-cfg", "rules.0.sourceSelectionCriteria", None)
+    messages = run_stack_rule(rule_named("s3-two-way-replication"), builder.plan()).messages
+    assert any("replica modifications" in m for m in messages)
+
+
+def test_only_log_targets_may_use_sse_s3_and_none_may_log_into_itself() -> None:
+    builder = aws_builder()
+    builder.set("artifacts-use1-sse",
+                "rules.0.applyServerSideEncryptionByDefault", {"sseAlgorithm": "AES256"})
+    assert run_stack_rule(rule_named("s3-sse-kms"), builder.plan()).messages
+    builder = aws_builder()
+    builder.set("artifacts-use1-logging", "targetBucket", ref("artifacts-use1"))
+    messages = run_stack_rule(rule_named("s3-access-logging"), builder.plan()).messages
+    assert any("into itself" in m for m in messages)
+
+
+def test_a_copy_into_the_clusters_own_region_is_not_outside_the_blast_radius() -> None:
+    builder = aws_builder()
+    builder.set("backup-plan", "rules.0.copyActions.0.destinationVaultArn",
+                ref("backup-use1", "arn"))
+    assert run_stack_rule(rule_named("rds-backup-copied-to-another-region"),
+                          builder.plan()).messages
+    builder = aws_builder()
+    builder.remove("backup-selection")
+    assert run_stack_rule(rule_named("rds-backup-copied-to-another-region"),
+                          builder.plan()).messages

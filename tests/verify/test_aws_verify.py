@@ -263,7 +263,10 @@ def test_targets_follow_the_prod_plan(targets: Targets) -> None:
     by_name = {b.name: b for b in targets.buckets}
     assert by_name["live-artifacts-east"].replica_name == "live-artifacts-west"
     assert by_name["live-artifacts-east"].region == "us-east-1"
-    assert by_name["live-artifacts-west"].replica_name is None
+    # Replication runs both ways: the replica's return rule is verified too.
+    assert by_name["live-artifacts-west"].replica_name == "live-artifacts-east"
+    # Access-log buckets carry no HA invariant and need no live name.
+    assert set(by_name) == {"live-artifacts-east", "live-artifacts-west"}
     assert sorted(hc.name_tag for hc in targets.health_checks) == [
         "workflows.workflows.example.com us-east-1",
         "workflows.workflows.example.com us-west-2"]
@@ -522,11 +525,12 @@ def test_missing_replication_group_fails(targets: Targets, live: LiveAws) -> Non
 # --- S3 --------------------------------------------------------------------------------------
 
 def _source(targets: Targets) -> BucketTarget:
-    return next(b for b in targets.buckets if b.replica_name)
+    """The primary region's bucket (both replicate: each names the other as replica)."""
+    return next(b for b in targets.buckets if b.region == "us-east-1")
 
 
 def _replica(targets: Targets) -> BucketTarget:
-    return next(b for b in targets.buckets if not b.replica_name)
+    return next(b for b in targets.buckets if b.region != "us-east-1")
 
 
 def test_compliant_buckets_pass(targets: Targets, live: LiveAws) -> None:
@@ -573,9 +577,14 @@ def test_disabled_replication_rule_fails(targets: Targets, live: LiveAws) -> Non
     assert "disabled" in finding.detail
 
 
-def test_replica_is_not_asked_to_replicate(targets: Targets, live: LiveAws) -> None:
+def test_replica_must_replicate_back(targets: Targets, live: LiveAws) -> None:
+    """Two-way replication: the replica's rule back to the primary bucket is checked too."""
     deploy_buckets(targets)
-    assert verify_aws.check_bucket_replication(live, _replica(targets)) == []
+    replica = _replica(targets)
+    assert replica.replica_name == _source(targets).name
+    _s3(replica.region).delete_bucket_replication(Bucket=replica.name)
+    (finding,) = verify_aws.check_bucket_replication(live, replica)
+    assert (finding.status, finding.detail) == ("fail", "no replication configuration")
 
 
 def test_public_access_block_loosened_fails(targets: Targets, live: LiveAws) -> None:

@@ -147,11 +147,15 @@ class BucketReplication:
 
 
 def _is_log_bucket(bucket: Resource) -> bool:
-    """Access-log buckets (tagged `hastack:purpose: ...-logs`) hold no application state:
-    losing a region's logs is not data loss the RPO target speaks about."""
-    tags = bucket.props.get("tags")
-    purpose = tags.get("hastack:purpose") if isinstance(tags, dict) else None
-    return isinstance(purpose, str) and purpose.endswith("logs")
+    """Access/usage-log buckets (tag `hastack:purpose` or GCP label `hastack-purpose`
+    ending in `logs`) hold no application state: losing a region's logs is not data
+    loss the RPO target speaks about."""
+    for key, marker in (("tags", "hastack:purpose"), ("labels", "hastack-purpose")):
+        values = bucket.props.get(key)
+        purpose = values.get(marker) if isinstance(values, dict) else None
+        if isinstance(purpose, str) and purpose.endswith("logs"):
+            return True
+    return False
 
 
 def buckets(stack: Stack) -> list[BucketReplication]:
@@ -186,6 +190,8 @@ def buckets(stack: Stack) -> list[BucketReplication]:
                 mode = "rtc" if rtc or mode == "rtc" else "crr"
         found.append(BucketReplication(bucket, mode))
     for bucket in stack.of_type(GCS_BUCKET):
+        if _is_log_bucket(bucket):
+            continue
         locations = get(bucket.props, "customPlacementConfig", "dataLocations", default=[])
         location = str(bucket.props.get("location") or "")
         if len(locations) < 2 and location.upper() not in ("US", "EU", "ASIA"):
