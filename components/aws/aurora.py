@@ -168,6 +168,8 @@ class RegionalCluster:
     security_group: aws.ec2.SecurityGroup
     writer_endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
+    # The cluster identifier as set (known at preview): the DBClusterIdentifier dimension.
+    identifier: str = ""
 
 
 def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
@@ -481,7 +483,8 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         return RegionalCluster(
             region=region.region, cluster=cluster, instances=members, kms_key=key,
             security_group=security_group,
-            writer_endpoint=cluster.endpoint, reader_endpoint=cluster.reader_endpoint)
+            writer_endpoint=cluster.endpoint, reader_endpoint=cluster.reader_endpoint,
+            identifier=cluster_id)
 
     def _security_group(self, prefix: str, region: AuroraRegion, tags: dict[str, str],
                         opts: pulumi.ResourceOptions) -> aws.ec2.SecurityGroup:

@@ -94,6 +94,7 @@ class GcpPlatform(pulumi.ComponentResource):
         self.addresses = ({region: self._edge_address(region) for region in self.regions}
                           if config.workflows.enabled else {})
         self.dns = self._dns() if self.addresses else None
+        self.alerting = self._alerting()
         self.outputs = self._collect_outputs()
         self.register_outputs(self.outputs)
 
@@ -282,6 +283,25 @@ class GcpPlatform(pulumi.ComponentResource):
                 entry["cacheAuthToken"] = self.caches[region].endpoint.auth_token
             secrets[region] = entry
         return pulumi.Output.secret(secrets)
+
+    def _alerting(self) -> Any:
+        """Cloud Monitoring policies (components/gcp/alerting.py): global to the project."""
+        from components.gcp.alerting import GcpAlerting, GcpAlertingArgs
+        from components.observability.from_config import thresholds
+
+        config = self.config
+        db = self.database
+        return GcpAlerting(f"{self.name}-alerting", GcpAlertingArgs(
+            tier=config.tier, project=self.project, thresholds=thresholds(config),
+            emails=tuple(config.alerts.emails),
+            https_endpoints=tuple(config.alerts.https_endpoints),
+            database_primary=db.primary.name if db else None,
+            database_replica=db.replica.name if db and db.replica is not None else None,
+            caches={region: cache.instance.name for region, cache in self.caches.items()},
+            public_host=(f"{config.dns.hostname}.{config.dns.domain}"
+                         if self.addresses else None),
+            health_check_path=config.dns.health_check_path,
+            labels=dict(config.tags)), opts=self._opts())
 
     def _dns(self) -> FailoverDns:
         dns = self.config.dns

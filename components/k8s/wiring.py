@@ -100,3 +100,10 @@ class OrchestratorWiring:
     # None: the orchestrator logs in as `database.username` (the master user); the
     # platforms always pass credentials (see components/k8s/credentials.py).
     credentials: AppCredentials | None = None
+    # Labels a Prometheus selects ServiceMonitors by; empty = no ServiceMonitor (the
+    # prometheus-operator CRDs would be missing and the release would fail).
+    service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    # Releases the orchestrator's own releases must wait for (the monitoring stack,
+    # whose CRDs the ServiceMonitor needs). A component's depends_on does not reach
+    # its children, so the components add these to their Helm releases.
+    release_depends_on: tuple[pulumi.Resource, ...] = ()

@@ -82,6 +82,27 @@ BASE: dict[str, Any] = {
     # DNS-based endpoint) or, on AWS, "codebuild" (a CodeBuild-hosted GitHub Actions
     # runner in each region's VPC, built by the infrastructure stack).
     "deploy": {"runner": "external"},
+    # Receivers and alarm sensitivity. Thresholds are not numbers here: they derive
+    # from `recovery` (components/observability/thresholds.py), so changing a target
+    # moves its alarm. These are the knobs that turn a target into a threshold.
+    "alerts": {
+        "emails": [],
+        "httpsEndpoints": [],
+        "rpoAlarmFraction": 0.8,
+        "detectionFraction": 0.5,
+        "loadBalancerErrorsPerMinute": 50,
+        "podRestartsPerHour": 6,
+        "workflowFailureRatio": 0.5,
+        "pdbBlockedMinutes": 120,
+    },
+    # The in-cluster metrics stack. Dev: one replica, short retention (cheap).
+    "monitoring": {
+        "enabled": True,
+        "prometheusReplicas": 1,
+        "alertmanagerReplicas": 1,
+        "retentionDays": 3,
+        "storageGi": 10,
+    },
     "protectStatefulResources": False,
     "deletionProtection": False,
     "tags": {},
@@ -106,6 +127,10 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
             "zoneFailure": {"rtoSeconds": 120, "rpoSeconds": 5},
             "regionFailure": {"rtoSeconds": 3600, "rpoSeconds": 300},
         },
+        "alerts": {"loadBalancerErrorsPerMinute": 20, "workflowFailureRatio": 0.3,
+                   "pdbBlockedMinutes": 60},
+        "monitoring": {"prometheusReplicas": 2, "alertmanagerReplicas": 2,
+                       "retentionDays": 7, "storageGi": 50},
         "deletionProtection": True,
     },
     "prod": {
@@ -124,6 +149,13 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
             "zoneFailure": {"rtoSeconds": 60, "rpoSeconds": 1},
             "regionFailure": {"rtoSeconds": 900, "rpoSeconds": 60},
         },
+        # Prod pages early: half the RPO, a quarter of the RTO to notice an outage.
+        "alerts": {"rpoAlarmFraction": 0.5, "detectionFraction": 0.25,
+                   "loadBalancerErrorsPerMinute": 10, "podRestartsPerHour": 3,
+                   "workflowFailureRatio": 0.2,
+                   "pdbBlockedMinutes": 30},
+        "monitoring": {"prometheusReplicas": 2, "alertmanagerReplicas": 2,
+                       "retentionDays": 15, "storageGi": 100},
         "protectStatefulResources": True,
         "deletionProtection": True,
     },
