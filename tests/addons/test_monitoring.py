@@ -133,11 +133,7 @@ def test_alertmanager_routes_to_webhooks_and_the_region_topic() -> None:
     assert config["route"]["receiver"] == "platform"
 
 
-def test_alertmanager_identity_policy_names_the_topic_and_key() -> None:
-    request = monitoring._alertmanager_identity(ctx(
-        alert_topic_arn="arn:aws:sns:us-east-1:1:t", alert_topic_key_arn="arn:aws:kms:k"))
-    assert [(a.namespace, a.name) for a in request.service_accounts] == [
-        ("monitoring", "kube-prometheus-stack-alertmanager")]
+def test_alertmanager_identity_is_not_requested_yet() -> None:
     # No identity is requested from the catalogue yet (the SNS receiver stays off).
     assert "kube-prometheus-stack" not in identity_requests(catalog.ADDONS, ctx())
 

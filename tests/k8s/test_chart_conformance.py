@@ -237,7 +237,8 @@ def test_key_check_uses_free_form_and_documented_maps() -> None:
 
 # --- cluster add-ons -----------------------------------------------------------------------
 
-ADDON_CHARTS = ("aws-load-balancer-controller", "karpenter", "metrics-server")
+ADDON_CHARTS = ("aws-load-balancer-controller", "karpenter", "metrics-server",
+                "kube-prometheus-stack", "prometheus-prefect-exporter")
 
 
 @pytest.fixture(scope="module")
