@@ -14,6 +14,7 @@ from components.addons import (
     storage,
 )
 from components.addons.base import AddOn
+from components.addons.monitoring import KUBE_PROMETHEUS_STACK, PROMETHEUS_PREFECT_EXPORTER
 
 ADDONS: tuple[AddOn, ...] = (
     aws_load_balancer_controller.ADDON,
@@ -21,4 +22,6 @@ ADDONS: tuple[AddOn, ...] = (
     metrics_server.ADDON,
     storage.ADDON,
     gpu_capacity.ADDON,
+    KUBE_PROMETHEUS_STACK,
+    PROMETHEUS_PREFECT_EXPORTER,
 )

@@ -188,6 +188,8 @@ class RegionalCluster:
     security_group: aws.ec2.SecurityGroup
     writer_endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
+    # The cluster identifier as set (known at preview): the DBClusterIdentifier dimension.
+    identifier: str = ""
 
 
 def resolve_settings(args: AuroraGlobalDatabaseArgs) -> _Settings:
@@ -540,7 +542,8 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         return RegionalCluster(
             region=region.region, cluster=cluster, instances=members, kms_key=key,
             security_group=security_group,
-            writer_endpoint=cluster.endpoint, reader_endpoint=cluster.reader_endpoint)
+            writer_endpoint=cluster.endpoint, reader_endpoint=cluster.reader_endpoint,
+            identifier=cluster_id)
 
     @staticmethod
     def _managed_rpo(settings: _Settings, *, is_primary: bool

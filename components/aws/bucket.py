@@ -39,6 +39,9 @@ ABORT_MULTIPART_DAYS = 7
 RTC_MINUTES = 15
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$")
 
+# The replication rule ID: the `RuleId` dimension of the S3 replication metrics.
+REPLICATION_RULE_ID = "replicate-everything"
+
 
 @dataclass(frozen=True)
 class ReplicaRegion:
@@ -261,7 +264,7 @@ class VersionedBucket(pulumi.ComponentResource):
             ).apply(lambda arns: _replication_policy(*arns)),
             opts=opts)
         rule = aws.s3.BucketReplicationConfigRuleArgs(
-            id="replicate-everything",
+            id=REPLICATION_RULE_ID,
             status="Enabled",
             priority=1,
             # An (empty) filter selects the V2 schema, which delete-marker replication needs.

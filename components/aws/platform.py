@@ -92,6 +92,9 @@ class AwsPlatform(pulumi.ComponentResource):
         self._name = name
         self._config = config
         self.regions = {region: self._region(region) for region in config.regions.all}
+        # Before the data stores: ElastiCache takes its notification topic at creation.
+        self._us_east_1 = self._us_east_1_provider()
+        self.alert_topics = self._alert_topics()
         self.database = self._database() if config.database.enabled else None
         self.backup = self._backup() if self.database and config.multi_region else None
         for region in self.regions.values():
@@ -105,6 +108,7 @@ class AwsPlatform(pulumi.ComponentResource):
             for region in self.regions.values():
                 region.edge = self._edge(region, self.zone)
         self.dns = self._dns(self.zone) if self.zone is not None else None
+        self.alarms = self._alarms()
         self.outputs = self._outputs()
         # Also as an output: a component's state keeps its registered outputs.
         self.register_outputs({**self.outputs, **recovery})
@@ -224,6 +228,9 @@ class AwsPlatform(pulumi.ComponentResource):
             self._config, provider=region.provider, region=region.name,
             vpc_id=region.network.vpc_id, subnet_ids=region.network.database_subnet_ids,
             allowed_cidrs=[region.network.cidr], zones=region.network.azs)
+        # ElastiCache sends failover/replacement events to the region's alert topic.
+        args = dataclasses.replace(
+            args, notification_topic_arn=self.alert_topics.topic_arns[region.name])
         return RedisReplicationGroup(f"{self._name}-{region.name}-redis", args,
                                      pulumi.ResourceOptions(parent=self))
 
@@ -288,6 +295,9 @@ class AwsPlatform(pulumi.ComponentResource):
                     "targetGroupArn": region.edge.target_group_arn,
                     "healthPath": self._edge_target.health_path,
                     "regionalHostname": region.edge.regional_fqdn},
+                # Alertmanager's SNS receiver in the workloads stack (with its IRSA role).
+                "alertTopicArn": self.alert_topics.topic_arns[name],
+                "alertTopicKeyArn": self.alert_topics.key_arns[name],
             }
         return {"environment": self._name.removeprefix("hastack-"), "cloud": "aws",
                 "tier": config.tier, "activeRegion": config.active,
@@ -376,6 +386,76 @@ class AwsPlatform(pulumi.ComponentResource):
         )
         return FailoverDns(f"{self._name}-dns", args, pulumi.ResourceOptions(parent=self))
 
+    # ------------------------------------------------------------ alarms
+
+    def _account_id(self) -> pulumi.Output[str]:
+        primary = self.regions[self._config.regions.primary]
+        return aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(provider=primary.provider)).account_id
+
+    def _us_east_1_provider(self) -> aws.Provider | None:
+        """Route 53 health-check metrics exist only in us-east-1.
+
+        Every region's edge has a health check when workflows are on (a one-region
+        stack too), so their alarms need a provider there.
+        """
+        if "us-east-1" in self.regions or not self._config.workflows.enabled:
+            return None
+        return aws.Provider(f"{self._name}-us-east-1-alarms", region="us-east-1",
+                            opts=pulumi.ResourceOptions(parent=self))
+
+    def _alert_topics(self) -> Any:
+        from components.aws.alarms import ROUTE53_METRICS_REGION, AlertTopics, AlertTopicsArgs
+
+        config = self._config
+        providers: dict[str, pulumi.ProviderResource] = {
+            r: reg.provider for r, reg in self.regions.items()}
+        if self._us_east_1 is not None:
+            providers[ROUTE53_METRICS_REGION] = self._us_east_1
+        emails, endpoints = tuple(config.alerts.emails), tuple(config.alerts.https_endpoints)
+        if not emails and not endpoints:
+            pulumi.log.warn("alerts.emails and alerts.httpsEndpoints are empty: alarms "
+                            "publish to their topics, but nobody is subscribed")
+        return AlertTopics(f"{self._name}-alerts", AlertTopicsArgs(
+            tier=config.tier, account_id=self._account_id(), partition="aws",
+            providers=providers, emails=emails, https_endpoints=endpoints,
+            # Prod keys are protected like every key (stateful-resources-protected).
+            protection=Protection(protect=config.protect_stateful_resources,
+                                  retain_on_delete=config.protect_stateful_resources,
+                                  deletion_protection=config.deletion_protection),
+            tags=dict(config.tags)), pulumi.ResourceOptions(parent=self))
+
+    def _alarms(self) -> Any:
+        from components.aws.alarms import Alarms, AlarmsArgs, BucketReplication, RegionWatch
+        from components.aws.bucket import REPLICATION_RULE_ID
+        from components.observability.from_config import thresholds
+
+        config = self._config
+        primary = self.regions[config.regions.primary]
+        watches = []
+        for region in self.regions.values():
+            cluster = self.database.regions.get(region.name) if self.database else None
+            watches.append(RegionWatch(
+                region=region.name, provider=region.provider,
+                database_cluster_id=cluster.identifier if cluster else None,
+                # Both clusters: after a failover the other one is the secondary, and
+                # the metric is only published for a secondary (no redeploy needed).
+                global_secondary=cluster is not None and config.multi_region,
+                cache_node_ids=tuple(region.cache.node_ids) if region.cache else ()))
+        bucket = None
+        if self.bucket is not None and self.bucket.replica_bucket_name is not None:
+            bucket = BucketReplication(
+                source_bucket=self.bucket.bucket_name,
+                destination_bucket=self.bucket.replica_bucket_name,
+                rule_id=REPLICATION_RULE_ID, region=primary.name)
+        return Alarms(f"{self._name}-alarms", AlarmsArgs(
+            tier=config.tier, account_id=self._account_id(), partition="aws",
+            regions=watches, thresholds=thresholds(config),
+            topics=self.alert_topics.topic_arns,
+            health_checks=dict(self.dns.health_check_ids) if self.dns else {},
+            us_east_1_provider=self._us_east_1, bucket=bucket, tags=dict(config.tags)),
+            pulumi.ResourceOptions(parent=self))
+
     # ------------------------------------------------------------ outputs
 
     def _outputs(self) -> dict[str, Any]:
@@ -422,6 +502,7 @@ class AwsPlatform(pulumi.ComponentResource):
             r: reg.karpenter.queue_name for r, reg in self.regions.items() if reg.karpenter}
         outputs["karpenterNodeRoles"] = {
             r: reg.karpenter.node_role_name for r, reg in self.regions.items() if reg.karpenter}
+        outputs["alertTopicArns"] = self.alert_topics.topic_arns
         outputs["activeRegion"] = self._config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()

@@ -80,6 +80,9 @@ class RedisReplicationGroupArgs:
     protection: Protection | None = None
     # A new label rotates the AUTH token (see components.base.rotation_keepers).
     credentials_rotation: str | None = None
+    # SNS topic ElastiCache sends its events to (failover started/completed, node
+    # replaced); the platform's alert topic of this region.
+    notification_topic_arn: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -248,6 +251,7 @@ class RedisReplicationGroup(pulumi.ComponentResource):
             maintenance_window="sun:05:00-sun:06:00",
             final_snapshot_identifier=f"{prefix}-final" if settings.final_snapshot else None,
             auto_minor_version_upgrade=True,
+            notification_topic_arn=args.notification_topic_arn,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=log.name, destination_type="cloudwatch-logs",
@@ -276,6 +280,10 @@ class RedisReplicationGroup(pulumi.ComponentResource):
             }),
             opts=options)
 
+        self.replication_group_id = group.id
+        # Cluster-mode-disabled members are named `<group>-001`, `-002`, ...: the
+        # CacheClusterId dimension of the per-node metrics (ReplicationLag).
+        self.node_ids = [f"{prefix}-{i:03d}" for i in range(1, len(settings.zones) + 1)]
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address
         self.port = PORT

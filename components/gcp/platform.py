@@ -107,6 +107,7 @@ class GcpPlatform(pulumi.ComponentResource):
         self.zone = self._zone() if config.workflows.enabled else None
         self.edges = self._edges(self.zone) if self.zone is not None else {}
         self.dns = self._dns(self.zone) if self.zone is not None else None
+        self.alerting = self._alerting()
         self.outputs = self._collect_outputs()
         # Also as an output: a component's state keeps its registered outputs.
         self.register_outputs({**self.outputs, **recovery})
@@ -330,6 +331,25 @@ class GcpPlatform(pulumi.ComponentResource):
                 entry["cacheAuthToken"] = self.caches[region].endpoint.auth_token
             secrets[region] = entry
         return pulumi.Output.secret(secrets)
+
+    def _alerting(self) -> Any:
+        """Cloud Monitoring policies (components/gcp/alerting.py): global to the project."""
+        from components.gcp.alerting import GcpAlerting, GcpAlertingArgs
+        from components.observability.from_config import thresholds
+
+        config = self.config
+        db = self.database
+        return GcpAlerting(f"{self.name}-alerting", GcpAlertingArgs(
+            tier=config.tier, project=self.project, thresholds=thresholds(config),
+            emails=tuple(config.alerts.emails),
+            https_endpoints=tuple(config.alerts.https_endpoints),
+            database_primary=db.primary.name if db else None,
+            database_replica=db.replica.name if db and db.replica is not None else None,
+            caches={region: cache.instance.name for region, cache in self.caches.items()},
+            public_host=(f"{config.dns.hostname}.{config.dns.domain}"
+                         if self.edges else None),
+            health_check_path=config.dns.health_check_path,
+            labels=dict(config.tags)), opts=self._opts())
 
     def _dns(self, zone: CloudDnsZone) -> FailoverDns:
         dns = self.config.dns

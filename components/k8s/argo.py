@@ -142,8 +142,10 @@ def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
             "resources": sizing.resources(tier, "controller"),
             "persistence": _persistence(wiring.database),
             "metricsConfig": {"enabled": True},
-            # Needs the prometheus-operator CRDs, so opt-in.
-            "serviceMonitor": {"enabled": service_monitor},
+            # Needs the prometheus-operator CRDs, so opt-in; labelled so Prometheus selects it.
+            "serviceMonitor": {
+                "enabled": service_monitor or bool(wiring.service_monitor_labels),
+                "additionalLabels": dict(wiring.service_monitor_labels)},
             "workflowNamespaces": [namespace_name],
             # Workflows that name no service account still get the artifact identity;
             # retries, pod GC and TTL per tier (see resilience.py).
@@ -246,7 +248,7 @@ class ArgoWorkflows(pulumi.ComponentResource):
             entries={"username": credentials.database_role,
                      "password": credentials.database_password},
             opts=in_ns)
-        prerequisites: list[pulumi.Resource] = [ns, db_secret]
+        prerequisites: list[pulumi.Resource] = [ns, db_secret, *wiring.release_depends_on]
         if wiring.role == "primary":
             # The standby's replica is read-only and already has the role (replicated).
             prerequisites.append(database_role_job(

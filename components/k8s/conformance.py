@@ -82,6 +82,16 @@ FREE_FORM: dict[str, tuple[str, ...]] = {
         "serviceAccount.annotations", "controller.resources", "additionalLabels",
         "additionalAnnotations", "podLabels", "podAnnotations", "affinity", "nodeSelector",
     ),
+    # Kubernetes objects / Alertmanager's own config / label maps, passed through verbatim.
+    "kube-prometheus-stack": (
+        "commonLabels", "*.serviceAccount.annotations", "*.*.storageSpec", "*.*.storage",
+        "*.*.externalLabels", "*.*.resources", "*.*.affinity", "alertmanager.config",
+    ),
+    "prometheus-prefect-exporter": (
+        "commonLabels", "podLabels", "podAnnotations", "serviceAccount.annotations",
+        "serviceMonitor.additionalLabels", "resources", "affinity", "nodeSelector",
+        "podDisruptionBudget",
+    ),
 }
 
 # Maps whose default is `{}` but whose keys the chart documents in comments right

@@ -166,7 +166,23 @@ def _karpenter(release: str, values: Mapping[str, Any]) -> list[RolloutShape]:
                   may_use_autoscaled_nodes=False)]
 
 
+def _kube_prometheus_stack(release: str, values: Mapping[str, Any]) -> list[RolloutShape]:
+    # The chart's Deployments: the operator (hard-coded 1 replica), kube-state-metrics
+    # and Grafana (1 each, chart defaults). Prometheus and Alertmanager are
+    # StatefulSets the operator rolls one pod at a time behind their PDBs.
+    return [shape(f"{release}-operator", 1, None, None),
+            shape(f"{release}-kube-state-metrics", 1, None, None),
+            shape(f"{release}-grafana", 1, None, None)]
+
+
+def _prefect_exporter(release: str, values: Mapping[str, Any]) -> list[RolloutShape]:
+    return [shape(release, int(_get(values, "replicaCount", default=1)), None,
+                  _get(values, "affinity"))]
+
+
 CHART_MODELS = {
+    "kube-prometheus-stack": _kube_prometheus_stack,
+    "prometheus-prefect-exporter": _prefect_exporter,
     "prefect-server": _prefect_server,
     "prefect-worker": _prefect_worker,
     "argo-workflows": _argo,

@@ -134,6 +134,13 @@ class OrchestratorWiring:
     # Changes whenever a credential is rotated; stamped on the pods that read the
     # credential Secrets, so a rotation rolls them (env from a Secret is read once).
     credentials_revision: str | None = None
+    # Labels a Prometheus selects ServiceMonitors by; empty = no ServiceMonitor (the
+    # prometheus-operator CRDs would be missing and the release would fail).
+    service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    # Releases the orchestrator's own releases must wait for (the monitoring stack,
+    # whose CRDs the ServiceMonitor needs). A component's depends_on does not reach
+    # its children, so the components add these to their Helm releases.
+    release_depends_on: tuple[pulumi.Resource, ...] = ()
 
 
 REVISION_ANNOTATION = "hastack.io/credentials-revision"

@@ -118,15 +118,25 @@ class ClusterWorkloads(pulumi.ComponentResource):
         infrastructure stack (`workloads.regions.<region>.addons`).
         """
         gpu = env.kubernetes.gpu
+        from components.observability.from_config import monitoring_profile
+
+        aws_topic = env.cloud == "aws"
+        profile = monitoring_profile(
+            env, self.role,  # type: ignore[arg-type]
+            alert_topic_arn=self._field("alertTopicArn") if aws_topic else None,
+            alert_topic_key_arn=self._field("alertTopicKeyArn") if aws_topic else None)
         ctx = ClusterContext(
             cloud=env.cloud, tier=env.tier, region=region,
             cluster_name=self._field("clusterName"),
             kubernetes_version=env.kubernetes.version, zones=env.zones_of(region),
             kubernetes_provider=self.kubernetes_provider,
             vpc_id=self._field("vpcId") if env.cloud == "aws" else None,
+            settings={"monitoring": profile, "monitoringEnabled": env.monitoring.enabled,
+                      "prefix": name},
             labels={"hastack-tier": env.tier})
         if env.cloud == "aws":
             settings = {
+                **ctx.settings,
                 "karpenter": KarpenterSettings(
                     interruption_queue=self._field("addons", "karpenterInterruptionQueue"),
                     node_role_name=self._field("addons", "karpenterNodeRole"),
@@ -144,6 +154,7 @@ class ClusterWorkloads(pulumi.ComponentResource):
         return install(ADDONS, ctx, name, pulumi.ResourceOptions(parent=self))
 
     def _orchestrator(self, name: str, env: StackConfig, region: str) -> Any:
+        from components.addons.monitoring import SELECTOR_LABELS
         from components.k8s.credentials import from_secrets
         from components.k8s.orchestrator import deploy_orchestrator
 
@@ -172,10 +183,17 @@ class ClusterWorkloads(pulumi.ComponentResource):
             # The environment file's rotation labels: after the infrastructure stack
             # rotated a credential, this stack's next `up` rolls the pods onto it.
             credentials_revision=credentials_revision(env),
+            # After the add-ons: the ServiceMonitor needs the prometheus-operator CRDs.
+            release_depends_on=tuple(r for n, r in self.addons.items()
+                                     if n == "kube-prometheus-stack"),
+            service_monitor_labels=(dict(SELECTOR_LABELS) if env.monitoring.enabled
+                                    else {}),
         )
         # The load balancer controller's Service webhook fails closed: the
-        # orchestrator's Services must wait for its release.
-        webhook = [self.addons[n] for n in ("aws-load-balancer-controller",) if n in self.addons]
+        # orchestrator's Services must wait for its release; the monitoring stack's
+        # CRDs must exist before the Argo ServiceMonitor.
+        webhook = [self.addons[n] for n in ("aws-load-balancer-controller",
+                                            "kube-prometheus-stack") if n in self.addons]
         return deploy_orchestrator(wiring, pulumi.ResourceOptions(parent=self,
                                                                   depends_on=webhook or None))
 

@@ -213,6 +213,40 @@ class RecoveryTargets(_Section):
     region_failure: RecoveryTarget | None = None
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$"
+
+
+class AlertSettings(_Section):
+    """Who is told, and how sensitive the alarms are (tier defaults in tiers.py)."""
+
+    # Subscribed to every region's alert topic (AWS SNS) / notification channels (GCP).
+    emails: list[Annotated[str, Field(pattern=EMAIL)]]
+    # HTTPS webhooks (a pager, a chat bridge); plain http is refused: alerts name resources.
+    https_endpoints: list[Annotated[str, Field(pattern=r"^https://[^\s]+$")]]
+    # An RPO alarm fires at this share of the RPO target: headroom to act before it is missed.
+    rpo_alarm_fraction: Annotated[float, Field(gt=0, le=1)]
+    # An outage must be detected within this share of the RTO target.
+    detection_fraction: Annotated[float, Field(gt=0, le=1)]
+    # Load balancer 5xx responses per minute that count as an incident.
+    load_balancer_errors_per_minute: Annotated[int, Field(ge=1)]
+    # Container restarts per hour that count as a restart loop.
+    pod_restarts_per_hour: Annotated[int, Field(ge=1)]
+    # Share of finished workflow runs that failed, over an hour, that pages.
+    workflow_failure_ratio: Annotated[float, Field(gt=0, le=1)]
+    # Minutes a PodDisruptionBudget may allow zero disruptions before it is an alert.
+    pdb_blocked_minutes: Annotated[int, Field(ge=5, le=1440)]
+
+
+class MonitoringSettings(_Section):
+    """The in-cluster metrics stack (kube-prometheus-stack) of every cluster."""
+
+    enabled: bool
+    prometheus_replicas: Annotated[int, Field(ge=1, le=5)]
+    alertmanager_replicas: Annotated[int, Field(ge=1, le=5)]
+    retention_days: Annotated[int, Field(ge=1, le=365)]
+    storage_gi: Annotated[int, Field(ge=5, le=4096)]
+
+
 class GcpSettings(_Section):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
 
@@ -264,6 +298,8 @@ class StackConfig(_Section):
     workflows: WorkflowSettings
     dns: DnsSettings
     recovery: RecoveryTargets
+    alerts: AlertSettings
+    monitoring: MonitoringSettings
     protect_stateful_resources: bool
     deletion_protection: bool
     tags: dict[str, str]
@@ -421,6 +457,8 @@ def _floor_applies(config: StackConfig, key: str, multi_region_only: bool) -> bo
         return config.database.enabled
     if section == "cache":
         return config.cache.enabled
+    if section == "monitoring":
+        return config.monitoring.enabled
     if section == "workflows":
         used = {"workflows.workerReplicas": "prefect", "workflows.controllerReplicas": "argo"}
         return config.workflows.enabled and used.get(key, config.orchestrator) == \

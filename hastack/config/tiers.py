@@ -89,6 +89,27 @@ BASE: dict[str, Any] = {
     # DNS-based endpoint) or, on AWS, "codebuild" (a CodeBuild-hosted GitHub Actions
     # runner in each region's VPC, built by the infrastructure stack).
     "deploy": {"runner": "external"},
+    # Receivers and alarm sensitivity. Thresholds are not numbers here: they derive
+    # from `recovery` (components/observability/thresholds.py), so changing a target
+    # moves its alarm. These are the knobs that turn a target into a threshold.
+    "alerts": {
+        "emails": [],
+        "httpsEndpoints": [],
+        "rpoAlarmFraction": 0.8,
+        "detectionFraction": 0.5,
+        "loadBalancerErrorsPerMinute": 50,
+        "podRestartsPerHour": 6,
+        "workflowFailureRatio": 0.5,
+        "pdbBlockedMinutes": 120,
+    },
+    # The in-cluster metrics stack. Dev: one replica, short retention (cheap).
+    "monitoring": {
+        "enabled": True,
+        "prometheusReplicas": 1,
+        "alertmanagerReplicas": 1,
+        "retentionDays": 3,
+        "storageGi": 10,
+    },
     "protectStatefulResources": False,
     "deletionProtection": False,
     "tags": {},
@@ -114,6 +135,10 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
             # RPO: objects replicate within 15 min (S3 RTC, GCS turbo replication).
             "regionFailure": {"rtoSeconds": 900, "rpoSeconds": 900},
         },
+        "alerts": {"loadBalancerErrorsPerMinute": 20, "workflowFailureRatio": 0.3,
+                   "pdbBlockedMinutes": 60},
+        "monitoring": {"prometheusReplicas": 2, "alertmanagerReplicas": 2,
+                       "retentionDays": 7, "storageGi": 50},
         "deletionProtection": True,
     },
     "prod": {
@@ -136,6 +161,13 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
             # DNS waits for the warm standby; objects bound the RPO (15 min).
             "regionFailure": {"rtoSeconds": 600, "rpoSeconds": 900},
         },
+        # Prod pages early: half the RPO, a quarter of the RTO to notice an outage.
+        "alerts": {"rpoAlarmFraction": 0.5, "detectionFraction": 0.25,
+                   "loadBalancerErrorsPerMinute": 10, "podRestartsPerHour": 3,
+                   "workflowFailureRatio": 0.2,
+                   "pdbBlockedMinutes": 30},
+        "monitoring": {"prometheusReplicas": 2, "alertmanagerReplicas": 2,
+                       "retentionDays": 15, "storageGi": 100},
         "protectStatefulResources": True,
         "deletionProtection": True,
     },
@@ -255,6 +287,9 @@ _BASE_FLOORS: dict[str, Floor] = {
     "workflows.serverReplicas": Floor(2, "two API replicas survive a node or zone loss"),
     "workflows.workerReplicas": Floor(2, "two workers survive a node or zone loss"),
     "workflows.controllerReplicas": Floor(2, "two controllers elect a leader"),
+    "monitoring.prometheusReplicas": Floor(1, "a cluster without Prometheus alerts nobody"),
+    "monitoring.alertmanagerReplicas": Floor(1, "a Prometheus without Alertmanager pages "
+                                                "nobody"),
 }
 
 PROFILES: dict[str, TierProfile] = {
@@ -275,6 +310,10 @@ PROFILES: dict[str, TierProfile] = {
         "cache.snapshotRetentionDays": Floor(7, "a week of snapshots"),
         "workflows.serverReplicas": Floor(
             3, "a rolling update during a zone outage still leaves two serving"),
+        "monitoring.prometheusReplicas": Floor(
+            2, "two Prometheus replicas so a node loss keeps alerting"),
+        "monitoring.alertmanagerReplicas": Floor(
+            2, "two Alertmanager replicas gossip and deduplicate"),
     }, protection_enforced=True, spread_required=True),
 }
 

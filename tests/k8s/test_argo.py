@@ -184,8 +184,16 @@ def test_workflow_defaults_retry_collect_and_expire_per_tier(recorder: Recorder,
 def test_metrics_and_auth(recorder: Recorder) -> None:
     values = values_of(recorder("argo"))
     assert values["controller"]["metricsConfig"] == {"enabled": True}
-    assert values["controller"]["serviceMonitor"] == {"enabled": False}
+    assert values["controller"]["serviceMonitor"] == {"enabled": False, "additionalLabels": {}}
     assert values["server"]["authModes"] == ["client"]
+
+
+def test_service_monitor_carries_the_prometheus_selector_labels() -> None:
+    from tests.k8s.conftest import record
+
+    values = values_of(record("argo", service_monitor_labels={"release": "kube-prometheus-stack"}))
+    assert values["controller"]["serviceMonitor"] == {
+        "enabled": True, "additionalLabels": {"release": "kube-prometheus-stack"}}
 
 
 def test_crds_never_downloaded_by_default(recorder: Recorder) -> None:

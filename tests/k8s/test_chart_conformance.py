@@ -237,7 +237,8 @@ def test_key_check_uses_free_form_and_documented_maps() -> None:
 
 # --- cluster add-ons -----------------------------------------------------------------------
 
-ADDON_CHARTS = ("aws-load-balancer-controller", "karpenter", "metrics-server")
+ADDON_CHARTS = ("aws-load-balancer-controller", "karpenter", "metrics-server",
+                "kube-prometheus-stack", "prometheus-prefect-exporter")
 
 
 @pytest.fixture(scope="module")
@@ -314,4 +315,7 @@ def test_pinned_add_on_versions_match_the_chart_data(chart_root: Path) -> None:
     for chart in ADDON_CHARTS:
         ref = chart_by_name(chart)
         chart_yaml = yaml.safe_load((chart_root / ref.data_path / "Chart.yaml").read_text())
-        assert chart_yaml["version"] == ref.version, chart
+        # The exporter's git Chart.yaml says 0.0.0: its release workflow stamps the version
+        # at packaging time (shared/charts/README.md), so the data dir name is the evidence.
+        expected = "0.0.0" if chart == "prometheus-prefect-exporter" else ref.version
+        assert chart_yaml["version"] == expected, chart

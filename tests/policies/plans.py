@@ -640,7 +640,35 @@ def aws_builder(*, tier: str = "prod", stack: str = "prod") -> PlanBuilder:
     _dns(b)
     _edge(b)
     _kubernetes(b)
+    _alarms(b)
     return b
+
+
+def _alarms(b: PlanBuilder) -> None:
+    """The platform's Alarms component: a topic per region, lag alarms with actions."""
+    parent = b.component("hastack:aws:Alarms", "alarms")
+    for key in AWS_REGIONS:
+        b.add("aws:sns/topic:Topic", f"alerts-{key}", {
+            "kmsMasterKeyId": ref(f"db-{key}-key", "arn")}, provider=key, parent=parent)
+        b.add("aws:cloudwatch/metricAlarm:MetricAlarm", f"alarm-{key}-replica-lag", {
+            "namespace": "AWS/RDS", "metricName": "AuroraReplicaLag",
+            "dimensions": {"DBClusterIdentifier": f"db-{AWS_REGIONS[key]}"},
+            "threshold": 500, "comparisonOperator": "GreaterThanThreshold",
+            "actionsEnabled": True, "alarmActions": [ref(f"alerts-{key}", "arn")]},
+            provider=key, parent=parent)
+    for node in ("hastack-prod-001", "hastack-prod-002", "hastack-prod-003"):
+        b.add("aws:cloudwatch/metricAlarm:MetricAlarm", f"alarm-{node}-lag", {
+            "namespace": "AWS/ElastiCache", "metricName": "ReplicationLag",
+            "dimensions": {"CacheClusterId": node}, "threshold": 0.5,
+            "comparisonOperator": "GreaterThanThreshold",
+            "actionsEnabled": True, "alarmActions": [ref("alerts-use1", "arn")]},
+            provider="use1", parent=parent)
+    b.add("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm-usw2-rpo-lag", {
+        "namespace": "AWS/RDS", "metricName": "AuroraGlobalDBRPOLag",
+        "dimensions": {"DBClusterIdentifier": "db-us-west-2"},
+        "threshold": 30000, "comparisonOperator": "GreaterThanThreshold",
+        "actionsEnabled": True, "alarmActions": [ref("alerts-usw2", "arn")]},
+        provider="usw2", parent=parent)
 
 
 # --- GCP ---------------------------------------------------------------------------------
@@ -717,6 +745,22 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
         "versioning": {"enabled": True}, "uniformBucketLevelAccess": True,
         "publicAccessPrevention": "enforced"}, provider="ew1", parent=parent, protect=True)
     _gcp_edge(b, parent)
+    b.add("gcp:monitoring/notificationChannel:NotificationChannel", "oncall", {
+        "type": "email", "labels": {"email_address": "oncall@example.com"}},
+        provider="ew1", parent=parent)
+    for name, metric, instance in (
+            ("sql-lag", "cloudsql.googleapis.com/database/replication/replica_lag",
+             "hastack-prod:hastack-prod-ew4"),
+            ("sql-up", "cloudsql.googleapis.com/database/up", "hastack-prod:hastack-prod-ew1"),
+            ("redis-lag", "redis.googleapis.com/replication/master/slaves/lag",
+             "projects/hastack-prod/locations/europe-west1/instances/hastack-prod")):
+        b.add("gcp:monitoring/alertPolicy:AlertPolicy", f"alert-{name}", {
+            "displayName": name, "combiner": "OR", "enabled": True,
+            "notificationChannels": [ref("oncall", "name")],
+            "conditions": [{"displayName": name, "conditionThreshold": {
+                "filter": f'metric.type = "{metric}" AND resource.labels.x = "{instance}"',
+                "comparison": "COMPARISON_GT", "duration": "180s"}}]},
+            provider="ew1", parent=parent)
     return b
 
 

@@ -68,6 +68,12 @@ def _aws_with_targets() -> PlanBuilder:
 AWS, GCP = aws_builder, gcp_builder
 
 CASES = [
+    # Alarms
+    Case("alarm-has-action", AWS, "alarm-usw2-rpo-lag",
+         setting("alarm-usw2-rpo-lag", "alarmActions", [])),
+    Case("data-stores-alarmed", AWS, None, removing("alarm-use1-replica-lag")),
+    Case("rpo-alarm-within-target", AWS, None,
+         setting("alarm-usw2-rpo-lag", "threshold", 90000)),
     # EKS
     Case("eks-endpoint-private", AWS, "eks-cluster",
          setting("eks-cluster", "vpcConfig.endpointPublicAccess", True)),
@@ -438,3 +444,26 @@ def test_a_copy_into_the_clusters_own_region_is_not_outside_the_blast_radius() -
     builder.remove("backup-selection")
     assert run_stack_rule(rule_named("rds-backup-copied-to-another-region"),
                           builder.plan()).messages
+def test_every_cache_needs_its_lag_alarm_and_an_rpo_alarm_must_exist() -> None:
+    builder = aws_builder()
+    builder.remove("alarm-hastack-prod-001-lag", "alarm-hastack-prod-002-lag",
+                   "alarm-hastack-prod-003-lag")
+    assert run_stack_rule(rule_named("data-stores-alarmed"), builder.plan()).messages
+    builder = aws_builder()
+    builder.set("alarm-use1-replica-lag", "actionsEnabled", False)
+    assert run_stack_rule(rule_named("data-stores-alarmed"), builder.plan()).messages
+    builder = aws_builder()
+    builder.remove("alarm-usw2-rpo-lag")
+    assert run_stack_rule(rule_named("rpo-alarm-within-target"), builder.plan()).messages
+
+
+def test_gcp_data_stores_need_alert_policies_with_channels() -> None:
+    rule = rule_named("data-stores-alarmed")
+    assert run_stack_rule(rule, gcp_builder().plan()).messages == []
+    builder = gcp_builder()
+    builder.remove("alert-redis-lag")
+    assert run_stack_rule(rule, builder.plan()).messages
+    builder = gcp_builder()
+    builder.set("alert-sql-up", "notificationChannels", [])
+    assert run_resource_rule(rule_named("alarm-has-action"), builder.plan(),
+                             "alert-sql-up").messages

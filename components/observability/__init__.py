@@ -1,0 +1,1 @@
+"""What is watched: metric names, alert rules, thresholds and the HA dashboard."""
