@@ -84,7 +84,12 @@ class AddOn:
     # The release name is fixed: pod labels (app.kubernetes.io/instance) and IRSA subjects use it.
     release_name: str | None = None
     clouds: frozenset[Cloud] = frozenset({"aws"})
-    identity: Callable[[ClusterContext], IdentityRequest] | None = None
+    # None from the callable: this cluster needs no identity for the add-on (e.g.
+    # Alertmanager without an alert topic to publish to).
+    identity: Callable[[ClusterContext], IdentityRequest | None] | None = None
+    # Clouds the identity is asked for on (None: every cloud in `clouds`). An add-on
+    # that runs on both clouds may need a cloud identity on one only.
+    identity_clouds: frozenset[Cloud] | None = None
     # Add-ons that must be installed (and whose webhooks must be up) first.
     after: tuple[str, ...] = ()
     # Objects that belong with the add-on but are not in its chart (a NodePool, a
@@ -130,8 +135,16 @@ def install_order(addons: Iterable[AddOn]) -> list[AddOn]:
 
 def identity_requests(addons: Iterable[AddOn], ctx: ClusterContext) -> dict[str, IdentityRequest]:
     """What the infrastructure stack must create for these add-ons on this cluster."""
-    return {addon.name: addon.identity(ctx) for addon in addons
-            if addon.identity is not None and ctx.cloud in addon.clouds and addon.enabled(ctx)}
+    found: dict[str, IdentityRequest] = {}
+    for addon in addons:
+        if (addon.identity is None or ctx.cloud not in addon.clouds
+                or ctx.cloud not in (addon.identity_clouds or addon.clouds)
+                or not addon.enabled(ctx)):
+            continue
+        request = addon.identity(ctx)
+        if request is not None:
+            found[addon.name] = request
+    return found
 
 
 def install(addons: Sequence[AddOn], ctx: ClusterContext, prefix: str,

@@ -177,8 +177,10 @@ def _cloud_datasources(ctx: ClusterContext, prof: MonitoringProfile) -> list[dic
              "jsonData": {"authenticationType": "gce", "defaultProject": prof.gcp_project or ""}}]
 
 
-def _alertmanager_identity(ctx: ClusterContext) -> IdentityRequest:
+def _alertmanager_identity(ctx: ClusterContext) -> IdentityRequest | None:
     prof = profile(ctx)
+    if prof.alert_topic_arn is None:
+        return None  # nothing to publish to: webhooks need no cloud identity
     statements: list[dict[str, Any]] = []
     if prof.alert_topic_arn is not None:
         statements.append({"Effect": "Allow", "Action": "sns:Publish",
@@ -251,11 +253,10 @@ def _exporter_wanted(ctx: ClusterContext) -> bool:
 KUBE_PROMETHEUS_STACK = AddOn(
     name="kube-prometheus-stack", chart=charts.KUBE_PROMETHEUS_STACK, namespace=NAMESPACE,
     values=kube_prometheus_stack_values, release_name=KPS_RELEASE,
-    # No identity yet: the infrastructure stack asks every add-on for its policy
-    # before the alert topics are known to it (see `_alertmanager_identity`, which is
-    # ready for when they are), and an identity without permissions is refused. Until
-    # then Alertmanager notifies the webhooks only, and the SNS receiver stays off.
+    # AWS: Alertmanager's IRSA role may publish to its region's alert topic (the
+    # infrastructure stack creates the topics before it asks for identities).
     clouds=frozenset({"aws", "gcp"}), extras=_kps_extras,
+    identity=_alertmanager_identity, identity_clouds=frozenset({"aws"}),
     enabled=lambda ctx: ctx.settings.get("monitoringEnabled", True) is not False)
 
 PROMETHEUS_PREFECT_EXPORTER = AddOn(

@@ -180,6 +180,9 @@ class RegionalEdge(pulumi.ComponentResource):
     dns_name: pulumi.Output[str]
     canonical_zone_id: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
+    # CloudWatch's dimension values for the ALB and its target group (alarms).
+    alb_arn_suffix: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
     certificate_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     regional_fqdn: str
@@ -227,6 +230,8 @@ class RegionalEdge(pulumi.ComponentResource):
         self.dns_name = alb.dns_name
         self.canonical_zone_id = alb.zone_id
         self.target_group_arn = target_group.arn
+        self.alb_arn_suffix = alb.arn_suffix
+        self.target_group_arn_suffix = target_group.arn_suffix
         self.certificate_arn = certificate.certificate_arn
         self.security_group_id = alb_sg.id
         self.register_outputs({

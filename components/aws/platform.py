@@ -34,7 +34,7 @@ which AWS documents as inactive on a secondary cluster.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -174,7 +174,8 @@ class AwsPlatform(pulumi.ComponentResource):
         ctx = ClusterContext(cloud="aws", tier=config.tier, region=region.name,
                              cluster_name=cluster_name,
                              kubernetes_version=config.kubernetes.version,
-                             zones=config.zones_of(region.name), kubernetes_provider=None)
+                             zones=config.zones_of(region.name), kubernetes_provider=None,
+                             settings=self._identity_settings(region.name))
         region.identities = AddOnIdentities(
             f"{cluster_name}-addon-identities",
             AddOnIdentitiesArgs(
@@ -185,6 +186,18 @@ class AwsPlatform(pulumi.ComponentResource):
                 extra_policy_arns={"karpenter": region.karpenter.controller_policy_arns},
                 tags=dict(config.tags)),
             provider=region.provider, opts=options)
+
+    def _identity_settings(self, region: str) -> dict[str, Any]:
+        """What the add-ons' identity requests read: Alertmanager's topic and its key."""
+        from components.observability.from_config import monitoring_profile
+
+        config = self._config
+        role: Literal["primary", "standby"] = (
+            "primary" if region == config.active else "standby")
+        return {"monitoringEnabled": config.monitoring.enabled,
+                "monitoring": monitoring_profile(
+                    config, role, alert_topic_arn=self.alert_topics.topic_arns[region],
+                    alert_topic_key_arn=self.alert_topics.key_arns[region])}
 
     def _aurora_region(self, region: _Region) -> AuroraRegion:
         # Zones: the network's names for its pinned AZ IDs (read from its subnets).
@@ -426,7 +439,13 @@ class AwsPlatform(pulumi.ComponentResource):
             tags=dict(config.tags)), pulumi.ResourceOptions(parent=self))
 
     def _alarms(self) -> Any:
-        from components.aws.alarms import Alarms, AlarmsArgs, BucketReplication, RegionWatch
+        from components.aws.alarms import (
+            Alarms,
+            AlarmsArgs,
+            BucketReplication,
+            LoadBalancer,
+            RegionWatch,
+        )
         from components.aws.bucket import REPLICATION_RULE_ID
         from components.observability.from_config import thresholds
 
@@ -441,7 +460,10 @@ class AwsPlatform(pulumi.ComponentResource):
                 # Both clusters: after a failover the other one is the secondary, and
                 # the metric is only published for a secondary (no redeploy needed).
                 global_secondary=cluster is not None and config.multi_region,
-                cache_node_ids=tuple(region.cache.node_ids) if region.cache else ()))
+                cache_node_ids=tuple(region.cache.node_ids) if region.cache else (),
+                load_balancer=None if region.edge is None else LoadBalancer(
+                    arn_suffix=region.edge.alb_arn_suffix,
+                    target_group_arn_suffix=region.edge.target_group_arn_suffix)))
         bucket = None
         if self.bucket is not None and self.bucket.replica_bucket_name is not None:
             bucket = BucketReplication(

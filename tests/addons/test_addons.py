@@ -94,6 +94,7 @@ def test_missing_identity_or_vpc_is_one_clear_error() -> None:
 def test_identity_requests_name_exact_service_accounts() -> None:
     found: dict[str, Any] = {}
     _in_program(lambda: found.update(identity_requests(ADDONS, make_context())))
+    # No alert topic in this context: Alertmanager needs no cloud identity.
     assert sorted(found) == ["aws-load-balancer-controller", "karpenter"]
     assert [a.irsa_subject for a in found["aws-load-balancer-controller"].service_accounts] == [
         "system:serviceaccount:kube-system:aws-load-balancer-controller"]

@@ -10,6 +10,7 @@ from components.addons import catalog, monitoring
 from components.addons.base import ClusterContext, identity_requests
 from components.k8s import charts
 from components.k8s.conformance import ChartDataMissing, chart_data_dir, check_values, load_chart
+from hastack.plan.runner import run_program
 
 
 def ctx(tier: str = "prod", cloud: str = "aws", identities: dict | None = None,
@@ -133,9 +134,51 @@ def test_alertmanager_routes_to_webhooks_and_the_region_topic() -> None:
     assert config["route"]["receiver"] == "platform"
 
 
-def test_alertmanager_identity_is_not_requested_yet() -> None:
-    # No identity is requested from the catalogue yet (the SNS receiver stays off).
+def test_alertmanager_identity_follows_the_alert_topic() -> None:
+    # No topic (or GCP): no identity, so none is created without permissions.
     assert "kube-prometheus-stack" not in identity_requests(catalog.ADDONS, ctx())
+    topic, key = "arn:aws:sns:us-east-1:1:t", "arn:aws:kms:us-east-1:1:key/k"
+    assert "kube-prometheus-stack" not in identity_requests(
+        catalog.ADDONS, ctx(cloud="gcp", alert_topic_arn=topic))
+    found: dict[str, Any] = {}
+
+    def program() -> None:
+        # The policy is an Output: built inside a (mock) program, like the stack does.
+        found.update(identity_requests(catalog.ADDONS, ctx(alert_topic_arn=topic,
+                                                           alert_topic_key_arn=key)))
+
+    run_program(program, project="hastack", stack="test", config={})
+    request = found["kube-prometheus-stack"]
+    assert [a.irsa_subject for a in request.service_accounts] == [
+        "system:serviceaccount:monitoring:kube-prometheus-stack-alertmanager"]
+    assert request.aws_policy_json is not None
+
+
+def test_alertmanager_may_publish_to_its_regions_topic_only() -> None:
+    import json
+
+    from tests.addons.conftest import golden
+
+    plan = golden("prod")
+    policies = [r for r in plan["resources"] if r["type"] == "aws:iam/rolePolicy:RolePolicy"
+                and r["name"].endswith("addon-identities-kube-prometheus-stack")]
+    assert len(policies) == 2
+    for policy in policies:
+        region = policy["region"]
+        statements = json.loads(policy["inputs"]["policy"])["Statement"]
+        publish = [s for s in statements if s["Action"] == "sns:Publish"]
+        assert len(publish) == 1 and f":sns:{region}:" in publish[0]["Resource"]
+        (use,) = [s for s in statements if s["Action"] != "sns:Publish"]
+        assert sorted(use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert f":kms:{region}:" in use["Resource"] and "*" not in use["Resource"]
+
+
+def test_the_sns_receiver_turns_on_with_the_identity() -> None:
+    config = monitoring.alertmanager_config(
+        ctx(identities={"kube-prometheus-stack": "arn:aws:iam::1:role/am"}),
+        monitoring.MonitoringProfile(alert_topic_arn="arn:aws:sns:us-east-1:1:t"))
+    platform = next(r for r in config["receivers"] if r["name"] == "platform")
+    assert platform["sns_configs"][0]["topic_arn"] == "arn:aws:sns:us-east-1:1:t"
 
 
 def test_no_sns_receiver_without_an_identity_to_publish_with() -> None:

@@ -73,15 +73,20 @@ def test_every_cluster_has_karpenters_cloud_side(stack: str) -> None:
 def test_irsa_roles_trust_exact_service_accounts_only() -> None:
     plan = golden("prod")
     roles = [r for r in _of(plan, "aws:iam/role:Role") if "addon-identities" in r["name"]]
-    assert len(roles) == 2 * len(_regions(plan))
+    # The load balancer controller, Karpenter and Alertmanager (its alert topic), per region.
+    assert len(roles) == 3 * len(_regions(plan))
+    subjects = {"karpenter": "system:serviceaccount:karpenter:karpenter",
+                "kube-prometheus-stack":
+                    "system:serviceaccount:monitoring:kube-prometheus-stack-alertmanager",
+                "aws-load-balancer-controller":
+                    "system:serviceaccount:kube-system:aws-load-balancer-controller"}
     for role in roles:
         (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         (sub,) = [v for k, v in statement["Condition"]["StringEquals"].items()
                   if k.endswith(":sub")]
-        expected = ("system:serviceaccount:karpenter:karpenter" if role["name"].endswith(
-            "karpenter") else "system:serviceaccount:kube-system:aws-load-balancer-controller")
-        assert sub == [expected]
+        (addon,) = [a for a in subjects if role["name"].endswith(a)]
+        assert sub == [subjects[addon]]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -94,7 +99,7 @@ def test_outputs_name_the_add_on_identities_per_region() -> None:
     outputs = golden("prod")["outputs"]
     assert set(outputs["addonRoleArns"]) == {"us-east-1", "us-west-2"}
     assert set(outputs["addonRoleArns"]["us-east-1"]) == {"aws-load-balancer-controller",
-                                                          "karpenter"}
+                                                          "karpenter", "kube-prometheus-stack"}
     assert set(outputs["karpenterInterruptionQueues"]) == {"us-east-1", "us-west-2"}
     assert set(outputs["karpenterNodeRoles"]) == {"us-east-1", "us-west-2"}
 

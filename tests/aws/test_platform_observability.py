@@ -79,3 +79,24 @@ def test_rules_dashboard_and_exporter_per_cluster(prod: list[PlanResult]) -> Non
         # The standby's Prefect API runs at zero: no exporter there.
         assert ("prometheus-prefect-exporter" in names) == (role == "primary"), result.stack
     assert sorted(roles.values()) == ["primary", "standby"]
+
+
+def test_each_regions_load_balancer_is_alarmed(prod: list[PlanResult]) -> None:
+    """5xx and unhealthy hosts per region, on the dimensions of that region's own ALB
+    (its ARN suffix is known at apply: the plan records where the value comes from)."""
+    infra = prod[0].plan["resources"]
+    balancers = {r["region"]: r["urn"] for r in infra
+                 if r["type"] == "aws:lb/loadBalancer:LoadBalancer"}
+    groups = {r["region"]: r["urn"] for r in infra
+              if r["type"] == "aws:lb/targetGroup:TargetGroup"}
+    assert set(balancers) == {"us-east-1", "us-west-2"}
+    alarms = _of(prod[0], "aws:cloudwatch/metricAlarm:MetricAlarm")
+    for metric in ("HTTPCode_ELB_5XX_Count", "UnHealthyHostCount"):
+        found = {a["region"]: a for a in alarms if a["inputs"]["metricName"] == metric}
+        assert set(found) == set(balancers), metric
+        for region, alarm in found.items():
+            assert alarm["inputs"]["namespace"] == "AWS/ApplicationELB"
+            assert alarm["inputs"]["alarmActions"]
+            sources = alarm["propertyDependencies"]["dimensions"]
+            assert balancers[region] in sources
+            assert (groups[region] in sources) == (metric == "UnHealthyHostCount")
