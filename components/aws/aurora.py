@@ -40,6 +40,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws.kms import customer_managed_key, key_policy, scope_of
+from components.aws.secrets import SecretRegion, stored_secret
 from components.base import (
     Protection,
     Tier,
@@ -373,19 +374,13 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         self.global_writer_endpoint = global_cluster.endpoint if global_cluster else None
         host = self.global_writer_endpoint or self.writer_endpoint
 
-        secret = self._credentials_secret(name, args, settings, primary, tags)
-        aws.secretsmanager.SecretVersion(
-            f"{name}-credentials",
-            secret_id=secret.id,
-            # Secret because the password in it is; the SDK marks it secret as well.
-            secret_string=pulumi.Output.json_dumps({
-                "username": settings.master_username,
-                "password": master_password,
-                "host": host,
-                "port": PORT,
-                "dbname": settings.database_name,
-            }),
-            opts=child_options(self, primary_provider))
+        secret = self._credentials_secret(name, args, settings, primary, tags, {
+            "username": settings.master_username,
+            "password": master_password,
+            "host": host,
+            "port": PORT,
+            "dbname": settings.database_name,
+        })
         self.secret_arn = secret.arn
         self.database_endpoint = DatabaseEndpoint(
             host=host, port=PORT, database=settings.database_name,
@@ -584,19 +579,19 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
 
     def _credentials_secret(self, name: str, args: AuroraGlobalDatabaseArgs,
                             settings: _Settings, primary: RegionalCluster,
-                            tags: dict[str, str]) -> aws.secretsmanager.Secret:
-        replicas = []
+                            tags: dict[str, str], value: dict[str, object]
+                            ) -> aws.secretsmanager.Secret:
+        replica = None
         if args.secondary is not None:
             secondary = self.regions[args.secondary.region]
             # A replica in the standby region, under that region's key, so the
             # credentials stay readable when the primary region is down.
-            replicas.append(aws.secretsmanager.SecretReplicaArgs(
-                region=secondary.region, kms_key_id=secondary.kms_key.arn))
-        return aws.secretsmanager.Secret(
+            replica = SecretRegion(args.secondary.provider, secondary.region,
+                                   secondary.kms_key.arn)
+        return stored_secret(
             f"{name}-credentials",
             description=f"Master credentials of the {name} Aurora database",
-            kms_key_id=primary.kms_key.arn,
-            recovery_window_in_days=30 if args.tier == "prod" else 7,
-            replicas=replicas or None,
-            tags=tags,
-            opts=stateful_options(settings.protection, child_options(self, args.primary.provider)))
+            value=pulumi.Output.json_dumps(value),
+            primary=SecretRegion(args.primary.provider, primary.region, primary.kms_key.arn),
+            replica=replica, tier=args.tier, protection=settings.protection, tags=tags,
+            parent=self)

@@ -330,8 +330,11 @@ class AwsPlatform(pulumi.ComponentResource):
 
         # The orchestrator's own credentials, once for both regions (its database role
         # replicates with the database; users keep one API password across a failover).
-        app = (app_credentials(self._name, self._config.orchestrator, self)
+        app = (app_credentials(self._name, self._config.orchestrator, self,
+                               database_rotation=self._config.database.credentials_rotation)
                if self._config.workflows.enabled and self.database is not None else None)
+        if app is not None:
+            self.credential_store = self._store_credentials(app)
         secrets: dict[str, Any] = {}
         for name, region in self.regions.items():
             entry: dict[str, Any] = {"kubeconfig": region.cluster.kubeconfig}
@@ -343,6 +346,20 @@ class AwsPlatform(pulumi.ComponentResource):
                 entry["cacheAuthToken"] = region.cache.cache_endpoint.auth_token
             secrets[name] = entry
         return pulumi.Output.secret(secrets)
+
+    def _store_credentials(self, app: Any) -> Any:
+        """The orchestrator's credentials in Secrets Manager, replicated to the other region."""
+        from components.aws.secrets import OrchestratorSecrets, OrchestratorSecretsArgs
+        from components.k8s.credentials import stored_entries
+
+        config = self._config
+        return OrchestratorSecrets(f"{self._name}-orchestrator-secrets", OrchestratorSecretsArgs(
+            tier=config.tier, primary_region=config.regions.primary,
+            regions={r: reg.provider for r, reg in self.regions.items()},
+            entries=stored_entries(config.orchestrator, app),
+            protection=Protection.requested(config.protect_stateful_resources,
+                                            config.deletion_protection),
+            tags=dict(config.tags)), pulumi.ResourceOptions(parent=self))
 
     # ------------------------------------------------------------ edge and DNS
 
@@ -528,4 +545,7 @@ class AwsPlatform(pulumi.ComponentResource):
         outputs["activeRegion"] = self._config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()
+        store = getattr(self, "credential_store", None)
+        if store is not None:
+            outputs["orchestratorSecretArn"] = store.secret_arn
         return outputs

@@ -24,6 +24,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws.kms import customer_managed_key, key_policy, scope_of
+from components.aws.secrets import SecretRegion, stored_secret
 from components.base import (
     Protection,
     Tier,
@@ -261,24 +262,20 @@ class RedisReplicationGroup(pulumi.ComponentResource):
             tags=tags,
             opts=stateful_options(protection, options))
 
-        secret = aws.secretsmanager.Secret(
+        # Region-local (not replicated): the token is worth nothing without this
+        # region's cache, which does not outlive its region (components/aws/secrets.py).
+        secret = stored_secret(
             f"{prefix}-auth",
             description=f"AUTH token and endpoint of the {prefix} cache",
-            kms_key_id=key.arn,
-            recovery_window_in_days=30 if args.tier == "prod" else 7,
-            tags=tags,
-            opts=stateful_options(protection, options))
-        aws.secretsmanager.SecretVersion(
-            f"{prefix}-auth",
-            secret_id=secret.id,
-            secret_string=pulumi.Output.json_dumps({
+            value=pulumi.Output.json_dumps({
                 "host": group.primary_endpoint_address,
                 "readerHost": group.reader_endpoint_address,
                 "port": PORT,
                 "authToken": auth_token,
                 "tls": True,
             }),
-            opts=options)
+            primary=SecretRegion(args.provider, args.region, key.arn), replica=None,
+            tier=args.tier, protection=protection, tags=tags, parent=self)
 
         self.replication_group_id = group.id
         # Cluster-mode-disabled members are named `<group>-001`, `-002`, ...: the

@@ -69,6 +69,7 @@ from components.base import (
     stateful_options,
 )
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
+from components.gcp.secrets import SecretManagerKeys, stored_secret
 from components.gcp.service_agents import cloudsql_agent
 from components.k8s.wiring import DatabaseEndpoint
 from hastack.config.versions import CLOUD_SQL_POSTGRESQL_MAJORS, DEFAULT_POSTGRESQL
@@ -129,6 +130,9 @@ class CloudSqlPostgresArgs:
     username: str = "hastack_admin"
     # Secret Manager replica locations; defaults to the primary and replica regions.
     secret_regions: Sequence[str] = ()
+    # CMEK of those replicas (components/gcp/secrets.py); None: Google-managed keys,
+    # which `secrets-cmk-replicated` refuses in prod.
+    secret_keys: SecretManagerKeys | None = None
     # Where the primary's backups are stored; defaults to the replica's region (a
     # second location), else Cloud SQL's default multi-region nearest the instance.
     backup_location: str | None = None
@@ -358,22 +362,14 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                          protection: Protection, labels: dict[str, str],
                          password: random.RandomPassword,
                          provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
-        SM = gcp.secretmanager
-        secret = SM.Secret(
+        keys = args.secret_keys
+        secret = stored_secret(
             f"{resource_name}-password-secret",
-            secret_id=f"{args.name}-db-password",
-            project=args.project,
-            replication=SM.SecretReplicationArgs(user_managed=SM.SecretReplicationUserManagedArgs(
-                replicas=[SM.SecretReplicationUserManagedReplicaArgs(location=location)
-                          for location in args.secret_locations])),
-            deletion_protection=protection.deletion_protection,
-            labels=labels,
-            opts=stateful_options(protection, child_options(self, provider)),
-        )
-        SM.SecretVersion(
-            f"{resource_name}-password-version",
-            secret=secret.id,
-            secret_data=password.result,
-            opts=stateful_options(protection, child_options(self, provider)),
-        )
+            secret_id=f"{args.name}-db-password", project=args.project,
+            value=password.result,
+            replicas={location: keys.key_ids.get(location) if keys else None
+                      for location in args.secret_locations},
+            protection=protection, labels=labels, opts=child_options(self, provider),
+            depends_on=keys.grants if keys else (),
+            version_name=f"{resource_name}-password-version")
         return secret.id

@@ -32,6 +32,7 @@ import pulumi_gcp as gcp
 
 from components.base import Protection, Tier, child_options, standard_labels, stateful_options
 from components.gcp.kms import RegionalKey, RegionalKeyArgs
+from components.gcp.secrets import SecretManagerKeys, stored_secret
 from components.gcp.service_agents import agent_member, project_number
 from components.k8s.wiring import CacheEndpoint
 from hastack.config.versions import MEMORYSTORE_REDIS
@@ -79,6 +80,9 @@ class MemorystoreRedisArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     protection: Protection | None = None
     depends_on: Sequence[pulumi.Resource] = ()
+    # CMEK for the AUTH string's Secret Manager copy (components/gcp/secrets.py);
+    # None: Google-managed key, which `secrets-cmk-replicated` refuses in prod.
+    secret_keys: SecretManagerKeys | None = None
 
     def validate(self) -> str:
         version = redis_version(self.engine_version)
@@ -156,8 +160,20 @@ class MemorystoreRedis(pulumi.ComponentResource):
             ca_certificate=self.instance.server_ca_certs.apply(
                 lambda certs: "\n".join(c.cert for c in certs or [] if c.cert)),
         )
+        # Memorystore generates the AUTH string; Secret Manager keeps a copy for
+        # operators and tools. Region-local: it is useless without this instance.
+        keys = args.secret_keys
+        self.auth_secret = stored_secret(
+            f"{resource_name}-auth-secret",
+            secret_id=f"{args.name}-{args.region}-redis-auth", project=args.project,
+            value=self.endpoint.auth_token,
+            replicas={args.region: keys.key_ids.get(args.region) if keys else None},
+            protection=protection, labels=standard_labels(args.tier, "MemorystoreRedis",
+                                                          args.labels),
+            opts=child_options(self), depends_on=keys.grants if keys else ())
         self.register_outputs({"host": self.instance.host, "port": self.instance.port,
-                               "authString": self.endpoint.auth_token})
+                               "authString": self.endpoint.auth_token,
+                               "authSecretId": self.auth_secret.id})
 
     @staticmethod
     def _placement(args: MemorystoreRedisArgs) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from components.gcp.edge import GcpRegionalEdge, GcpRegionalEdgeArgs, shared_val
 from components.gcp.gke import GkeCluster, GkeClusterArgs, GkeGpuPool
 from components.gcp.memorystore import READ_REPLICA_MIN_GB, MemorystoreRedis, MemorystoreRedisArgs
 from components.gcp.network import GcpNetwork, GcpNetworkArgs, RegionNetwork
+from components.gcp.secrets import SecretManagerKeys, SecretManagerKeysArgs, stored_secret
 from components.gcp.services import ProjectServices
 from hastack.config.model import StackConfig, recovery_document
 
@@ -99,6 +100,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-binauthz", BinaryAuthorizationArgs(project=project, tier=config.tier),
             provider=self.providers[self.regions[0]], opts=self._opts())
         self.clusters = {region: self._cluster(region) for region in self.regions}
+        self.secret_keys = self._secret_keys()
         self.database = self._database() if config.database.enabled else None
         self.caches = ({region: self._cache(region) for region in self.regions}
                        if config.cache.enabled else {})
@@ -185,7 +187,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 backup_retention_days=db.backup_retention_days,
                 credentials_rotation=db.credentials_rotation,
                 database_name=db.database_name, username=db.master_username,
-                secret_regions=self.regions,
+                secret_regions=self.regions, secret_keys=self.secret_keys,
                 # The replica is the writer once the secondary region is active.
                 replica_promoted=(self.config.regions.secondary is not None
                                   and self.config.active == self.config.regions.secondary),
@@ -211,9 +213,31 @@ class GcpPlatform(pulumi.ComponentResource):
                 zones=self._zones(region)[:2],
                 labels=self.config.tags, protection=self.protection,
                 depends_on=[self.network.private_service_access, self.services],
+                secret_keys=self.secret_keys,
             ),
             opts=self._opts(region),
         )
+
+    def _secret_keys(self) -> SecretManagerKeys:
+        """Secret Manager's CMEK per region, shared by every secret of the environment."""
+        return SecretManagerKeys(f"{self.name}-secret-keys", SecretManagerKeysArgs(
+            name=self.name, tier=self.config.tier, project=self.project, regions=self.regions,
+            labels=self.config.tags, protection=self.protection, depends_on=[self.services]),
+            opts=self._opts())
+
+    def _store_credentials(self, app: Any) -> gcp.secretmanager.Secret:
+        """The orchestrator's credentials in Secret Manager, a CMEK replica per region."""
+        from components.base import standard_labels
+        from components.k8s.credentials import stored_entries
+
+        return stored_secret(
+            f"{self.name}-orchestrator-credentials",
+            secret_id=f"{self.name}-orchestrator-credentials", project=self.project,
+            value=pulumi.Output.json_dumps(stored_entries(self.config.orchestrator, app)),
+            replicas={region: self.secret_keys.key_ids[region] for region in self.regions},
+            protection=self.protection,
+            labels=standard_labels(self.config.tier, "OrchestratorSecrets", self.config.tags),
+            opts=self._opts(), depends_on=self.secret_keys.grants)
 
     def _bucket(self) -> VersionedGcsBucket:
         artifacts = self.config.artifacts
@@ -318,8 +342,11 @@ class GcpPlatform(pulumi.ComponentResource):
 
         # The orchestrator's own credentials, once for both regions (its database role
         # replicates with the database; users keep one API password across a failover).
-        app = (app_credentials(self.name, self.config.orchestrator, self)
+        app = (app_credentials(self.name, self.config.orchestrator, self,
+                               database_rotation=self.config.database.credentials_rotation)
                if self.config.workflows.enabled and self.database is not None else None)
+        if app is not None:
+            self.credential_secret = self._store_credentials(app)
         secrets: dict[str, Any] = {}
         for region, cluster in self.clusters.items():
             entry: dict[str, Any] = {"kubeconfig": cluster.kubeconfig}
@@ -400,6 +427,8 @@ class GcpPlatform(pulumi.ComponentResource):
         outputs["activeRegion"] = self.config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()
+        if getattr(self, "credential_secret", None) is not None:
+            outputs["orchestratorSecretId"] = self.credential_secret.id
         if self.dns is not None:
             outputs["dns.name"] = self.dns.fqdn.rstrip(".")
         return outputs

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_random as random
 
+from components.base import rotation_keepers
 from components.k8s.wiring import AppCredentials
 
 # PostgreSQL role and database of each orchestrator: never the master user, and a
@@ -17,23 +18,49 @@ DATABASE_NAMES: dict[str, str] = {"prefect": "prefect", "argo": "argo"}
 API_AUTH_USER = "admin"  # the user name prefect-helm's basic auth documents
 
 
-def _password(name: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+def _password(name: str, parent: pulumi.Resource, rotation: str | None = None
+              ) -> pulumi.Output[str]:
     # Letters and digits only: the value goes into URLs and `user:password` strings.
     generated = random.RandomPassword(name, length=40, special=False,
+                                      keepers=rotation_keepers(rotation),
                                       opts=pulumi.ResourceOptions(parent=parent))
     return pulumi.Output.secret(generated.result)
 
 
 def app_credentials(name: str, orchestrator: Literal["prefect", "argo"],
-                    parent: pulumi.Resource) -> AppCredentials:
-    """Database role, database and (Prefect) API password for `orchestrator`."""
+                    parent: pulumi.Resource, *,
+                    database_rotation: str | None = None) -> AppCredentials:
+    """Database role, database and (Prefect) API password for `orchestrator`.
+
+    `database_rotation` (the stack's `database.credentialsRotation`) rotates the
+    role's password together with the master password: the role Job re-sets it on
+    every deploy and the pods roll with the same label (`credentials_revision`).
+    The API password is shared with people and external workers, so it changes only
+    when its resource is replaced on purpose (`pulumi up --replace`).
+    """
     return AppCredentials(
         database_role=DATABASE_ROLES[orchestrator],
         database_name=DATABASE_NAMES[orchestrator],
-        database_password=_password(f"{name}-{orchestrator}-db-password", parent),
+        database_password=_password(f"{name}-{orchestrator}-db-password", parent,
+                                    database_rotation),
         api_password=(_password(f"{name}-prefect-api-password", parent)
                       if orchestrator == "prefect" else None),
     )
+
+
+def stored_entries(orchestrator: Literal["prefect", "argo"], credentials: AppCredentials
+                   ) -> dict[str, pulumi.Input[str]]:
+    """What the cloud's secret manager keeps for the orchestrator (one JSON document)."""
+    entries: dict[str, pulumi.Input[str]] = {
+        "orchestrator": orchestrator,
+        "databaseRole": credentials.database_role,
+        "databaseName": credentials.database_name,
+        "databasePassword": credentials.database_password,
+    }
+    if credentials.api_password is not None:
+        entries["apiUser"] = API_AUTH_USER
+        entries["apiPassword"] = credentials.api_password
+    return entries
 
 
 # Keys of the infrastructure stack's `workloadsSecrets` entry that carry them.
