@@ -347,7 +347,8 @@ def _aurora(b: PlanBuilder) -> None:
         "resources": [ref("db-use1-cluster", "arn")]}, provider="use1", parent=parent)
     b.add("aws:secretsmanager/secret:Secret", "db-credentials", {
         "name": "hastack/prod/db", "kmsKeyId": ref("db-use1-key", "arn"),
-        "recoveryWindowInDays": 30, "replicas": [{"region": "us-west-2"}]},
+        "recoveryWindowInDays": 30,
+        "replicas": [{"region": "us-west-2", "kmsKeyId": ref("db-usw2-key", "arn")}]},
         provider="use1", parent=parent, protect=True)
     b.add("aws:secretsmanager/secretVersion:SecretVersion", "db-credentials-v", {
         "secretId": ref("db-credentials"), "secretString": SECRET}, provider="use1",

@@ -262,6 +262,8 @@ CASES = [
     # Stack-wide
     Case("recovery-targets-met", _aws_with_targets, None,
          setting("db-usw2-cluster", "globalClusterIdentifier", None)),
+    Case("secrets-cmk-replicated", _aws_with_targets, None,
+         setting("db-credentials", "replicas", None)),
     Case("stateful-resources-protected", AWS, "db-use1-cluster",
          lambda b: b.option("db-use1-cluster", "protect", False)),
     Case("stateful-deletion-protection", AWS, "db-credentials",
