@@ -33,13 +33,46 @@ from components.base import Tier, child_options
 TYPE_TOKEN = "hastack:gcp:BinaryAuthorization"
 ENFORCED = "ENFORCED_BLOCK_AND_AUDIT_LOG"
 DRY_RUN = "DRYRUN_AUDIT_LOG_ONLY"
-# The registries of the images the pinned charts run (prefect-server/-worker:
-# prefecthq/prefect on Docker Hub; argo-workflows: quay.io/argoproj/*, and the
-# CRD Job's registry.k8s.io/kubectl).
-PLATFORM_IMAGE_PATTERNS = (
-    "docker.io/prefecthq/**",
+# Docker Hub repositories of the platform's images: prefect-server/-worker and the
+# Prefect exporter (prefecthq/*), the database-role Job (library/postgres), and the
+# Grafana of kube-prometheus-stack (grafana/grafana, kiwigrid/k8s-sidecar).
+DOCKER_HUB_PATHS = ("prefecthq/**", "library/postgres*", "grafana/grafana*",
+                    "kiwigrid/k8s-sidecar*")
+# Everything else the pinned charts run: argo-workflows (quay.io/argoproj), the CRD
+# Job's kubectl, kube-prometheus-stack's operator, Prometheus, Alertmanager, reloader,
+# Thanos sidecar image, admission-webhook job (values.yaml of 88.5.3), and its
+# subcharts kube-state-metrics, node-exporter (quay.io/prometheus) and the Grafana
+# sidecar (quay.io in current chart values).
+OTHER_PATTERNS = (
     "quay.io/argoproj/**",
     "registry.k8s.io/kubectl*",
+    "quay.io/prometheus/**",
+    "quay.io/prometheus-operator/**",
+    "quay.io/thanos/thanos*",
+    "ghcr.io/jkroepke/kube-webhook-certgen*",
+    "registry.k8s.io/kube-state-metrics/**",
+    "quay.io/kiwigrid/k8s-sidecar*",
+)
+
+
+def docker_hub_patterns(path: str) -> tuple[str, ...]:
+    """Every way a pod spec may name a Docker Hub image, as allowlist patterns.
+
+    Kubernetes accepts `prefecthq/prefect`, `docker.io/prefecthq/prefect` and
+    `index.docker.io/prefecthq/prefect` for the same image, and Binary Authorization's
+    documentation does not say which form it matches against, so all three are
+    listed (a bare `postgres` has no `registry/` part a pattern could match: the
+    platform names its own such images fully, `docker.io/library/postgres:...`).
+    """
+    forms = [f"docker.io/{path}", f"index.docker.io/{path}"]
+    if not path.startswith("library/"):
+        forms.append(path)
+    return tuple(forms)
+
+
+PLATFORM_IMAGE_PATTERNS = (
+    *(form for path in DOCKER_HUB_PATHS for form in docker_hub_patterns(path)),
+    *OTHER_PATTERNS,
 )
 
 

@@ -24,7 +24,8 @@ from components.k8s.secrets import opaque_secret
 from components.k8s.wiring import AppCredentials, DatabaseEndpoint
 
 # The PostgreSQL client (psql 16, matching the pinned engine major version).
-IMAGE = "postgres:16.6-alpine"
+# Fully qualified: Binary Authorization allowlists match `registry/path` patterns.
+IMAGE = "docker.io/library/postgres:16.6-alpine"
 POSTGRES_UID = 70  # the `postgres` user of the alpine image
 MASTER_PASSWORD_KEY = "master-password"
 APP_PASSWORD_KEY = "app-password"

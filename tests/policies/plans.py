@@ -556,7 +556,7 @@ def _kubernetes(b: PlanBuilder) -> None:
         "metadata": {"namespace": namespace,
                      "labels": {"hastack.io/purpose": "database-role"}},
         "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{
-            "name": "create-role", "image": "postgres:16.6-alpine",
+            "name": "create-role", "image": "docker.io/library/postgres:16.6-alpine",
             "env": [{"name": "PGUSER", "value": "hastack_admin"},
                     {"name": "APP_ROLE", "value": "prefect_app"}]}]}}}},
         provider="k8s", parent=parent)
