@@ -222,7 +222,8 @@ class GcpPlatform(pulumi.ComponentResource):
         """Secret Manager's CMEK per region, shared by every secret of the environment."""
         return SecretManagerKeys(f"{self.name}-secret-keys", SecretManagerKeysArgs(
             name=self.name, tier=self.config.tier, project=self.project, regions=self.regions,
-            labels=self.config.tags, protection=self.protection, depends_on=[self.services]),
+            providers=self.providers, labels=self.config.tags, protection=self.protection,
+            depends_on=[self.services]),
             opts=self._opts())
 
     def _store_credentials(self, app: Any) -> gcp.secretmanager.Secret:

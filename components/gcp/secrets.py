@@ -43,6 +43,8 @@ class SecretManagerKeysArgs:
     tier: Tier
     project: str
     regions: Sequence[str]
+    # Each region's provider: a region's key ring and key are regional resources.
+    providers: Mapping[str, pulumi.ProviderResource] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     protection: Protection | None = None
     depends_on: Sequence[pulumi.Resource] = ()
@@ -68,7 +70,7 @@ class SecretManagerKeys(pulumi.ComponentResource):
             RegionalKeyArgs(name=args.name, location=region, purpose="secrets",
                             tier=args.tier, project=args.project, labels=args.labels,
                             encrypters=[agent.member], protection=args.protection),
-            opts=child_options(self)) for region in args.regions}
+            opts=child_options(self, args.providers.get(region))) for region in args.regions}
         self.key_ids = {region: key.key_id for region, key in keys.items()}
         self.grants = [grant for key in keys.values() for grant in key.grants]
         self.register_outputs({"keyIds": self.key_ids})

@@ -365,3 +365,21 @@ def test_credentials_rotate_when_the_rotation_label_changes(prod: Recording) -> 
     (second,) = Recording.of_type(rotated, token)
     assert second.inputs["keepers"] == {"rotation": "2026-12"}
     assert second.urn == first.urn  # same resource, replaced by the provider
+
+
+def test_performance_insights_can_use_the_scoped_cluster_key(prod: Recording) -> None:
+    """PI encrypts with the cluster key, and its reads go through RDS: the key policy's
+    via-service statement must allow what the Aurora User Guide's PI key-policy example
+    grants (kms:Decrypt, kms:GenerateDataKey under kms:ViaService rds.<region>)."""
+    for region in (EAST, WEST):
+        key = _one(prod, KEY, region)
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        via = [s for s in statements
+               if f"rds.{region}.amazonaws.com" in s.get("Condition", {}).get(
+                   "StringEquals", {}).get("kms:ViaService", [])]
+        assert len(via) == 1
+        actions = set(via[0]["Action"])
+        assert "kms:Decrypt" in actions
+        assert any(a in actions for a in ("kms:GenerateDataKey", "kms:GenerateDataKey*"))
+        for instance in _of(prod, INSTANCE, _in(region)):
+            assert instance.inputs["performanceInsightsKmsKeyId"] == key.outputs["arn"]

@@ -68,7 +68,7 @@ def test_deletion_protection_in_pulumi_and_api_and_protect_in_prod(plans, tier, 
         assert instance.protect is strict
         assert instance.retain_on_delete is strict
     assert only(plan, "gcp:sql/database:Database").protect is strict
-    assert only(plan, "gcp:secretmanager/secret:Secret").protect is strict
+    assert only(plan, "gcp:secretmanager/secret:Secret", "password").protect is strict
 
 
 @pytest.mark.parametrize("tier", ["dev", "prod"])
@@ -127,10 +127,14 @@ def test_a_promoted_replica_is_updated_in_place_not_replaced():
 
 def test_password_lives_in_secret_manager_replicated_to_the_stack_regions(plans):
     plan = plans("prod")
-    secret = only(plan, "gcp:secretmanager/secret:Secret")
+    secret = only(plan, "gcp:secretmanager/secret:Secret", "password")
     replicas = secret.inputs["replication"]["userManaged"]["replicas"]
     assert [r["location"] for r in replicas] == [PRIMARY, SECONDARY]
-    version = only(plan, "gcp:secretmanager/secretVersion:SecretVersion")
+    # Each replica is encrypted with a key in its own location (Secret Manager's rule).
+    for replica in replicas:
+        key = replica["customerManagedEncryption"]["kmsKeyName"]
+        assert f"/locations/{replica['location']}/" in key
+    version = only(plan, "gcp:secretmanager/secretVersion:SecretVersion", "password")
     assert version.inputs["secretData"] == "[secret]"
     assert "secretData" in version.secret_inputs
     user = only(plan, "gcp:sql/user:User")
