@@ -45,7 +45,16 @@ from hastack_policies.tokens import (
     SECRETS_MANAGER_SECRET,
     SUBNET,
 )
-from hastack_policies.values import as_int, is_false, is_unknown, items, truthy, value
+from hastack_policies.values import (
+    as_int,
+    is_false,
+    is_set,
+    is_unknown,
+    items,
+    peek,
+    truthy,
+    value,
+)
 
 STATEFUL_TYPES = (
     RDS_CLUSTER, RDS_CLUSTER_INSTANCE, RDS_INSTANCE, RDS_GLOBAL_CLUSTER,
@@ -217,19 +226,20 @@ def _region_local(secret: Any) -> bool:
 
 
 def _aws_secret(secret: Any, secondary: str | None, report: Report) -> None:
-    key = value(secret.props, "kmsKeyId", default=None)
-    if not key or key == _DEFAULT_SECRETS_KEY:
+    # peek/is_set: a key ARN from another resource is unknown in a first preview, and set.
+    if not is_set(secret.props, "kmsKeyId") or peek(secret.props, "kmsKeyId") == \
+            _DEFAULT_SECRETS_KEY:
         report("encrypted with the AWS managed key aws/secretsmanager: give it a "
                "customer-managed key with a scoped key policy.", secret.urn)
     if secondary is None or _region_local(secret):
         return
     replicas = items(secret.props, "replicas")
-    if not any(value(r, "region") == secondary for r in replicas):
+    if not any(peek(r, "region") == secondary for r in replicas):
         report(f"no Secrets Manager replica in {secondary}: the credential is unreadable "
                "while its region is down.", secret.urn)
     for replica in replicas:
-        if not value(replica, "kmsKeyId", default=None):
-            report(f"the replica in {value(replica, 'region')} uses the AWS managed key.",
+        if not is_set(replica, "kmsKeyId"):
+            report(f"the replica in {peek(replica, 'region')} uses the AWS managed key.",
                    secret.urn)
 
 
@@ -240,10 +250,10 @@ def _gcp_secret(secret: Any, secondary: str | None, report: Report) -> None:
                "use user-managed replicas in the platform's regions.", secret.urn)
         return
     for replica in replicas:
-        if not value(replica, "customerManagedEncryption", "kmsKeyName", default=None):
-            report(f"the replica in {value(replica, 'location')} has no CMEK.", secret.urn)
+        if not is_set(replica, "customerManagedEncryption", "kmsKeyName"):
+            report(f"the replica in {peek(replica, 'location')} has no CMEK.", secret.urn)
     if secondary is not None and not _region_local(secret) and not any(
-            value(r, "location") == secondary for r in replicas):
+            peek(r, "location") == secondary for r in replicas):
         report(f"no replica in {secondary}: the credential is unreadable while the "
                "primary region is down.", secret.urn)
 
