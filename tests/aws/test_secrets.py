@@ -93,3 +93,14 @@ def test_the_platform_stores_the_orchestrator_credentials(stack_plan: Any) -> No
     assert secret["protect"] is True
     assert [r["region"] for r in secret["inputs"]["replicas"]] == [WEST]
     assert "orchestratorSecretArn" in plan["outputs"]
+    # The other generated credentials: the master password replicated, each region's
+    # Redis token region-local (its cache dies with its region); all under a CMK.
+    secrets = {r["name"]: r for r in plan["resources"] if r["type"] == SECRET}
+    assert [r["region"] for r in secrets["hastack-prod-aurora-credentials"]["inputs"][
+        "replicas"]] == [WEST]
+    for region in (EAST, WEST):
+        tags = secrets[f"hastack-prod-{region}-redis-auth"]["inputs"]["tags"]
+        assert tags[REPLICATION_TAG] == REGION_LOCAL
+    assert all(s["inputs"]["kmsKeyId"] for s in secrets.values())
+    for version in (r for r in plan["resources"] if r["type"] == VERSION):
+        assert version["inputs"]["secretString"] == "[secret]"
