@@ -39,6 +39,8 @@ class Runtime:
     gcp: Callable[[], Any] | None = None
     clock: Clock = field(default_factory=Clock)
     assess: Assessor | None = None
+    # kubeconfig text -> hastack.drill.kube.KubeApi (the GCP node drill)
+    kube: Callable[[str], Any] | None = None
     confirm: Callable[[str], str] = input
 
 
@@ -199,9 +201,7 @@ def _gcp_start(args: argparse.Namespace, root: Path, region: str,
     from hastack.plan.pipeline import plan_single
 
     if args.scenario == "node":
-        raise DrillError("the GCP node drill (cordon and drain a node of the system pool "
-                         "through the Kubernetes API) is not built yet; GKE has no drain "
-                         "API: use `kubectl drain` on one node and time it")
+        return _gcp_node(args, root, region, runtime)
     plan = plan_single(root, args.env, root / "build" / "drill" / "plans").plan
     found = gcp.targets_from_plan(plan, region)
     key = "redisInstance" if args.scenario == "cache" else "sqlInstance"
@@ -218,6 +218,41 @@ def _gcp_start(args: argparse.Namespace, root: Path, region: str,
         return gcp.cloud_sql_failover(services, found["project"], found["sqlInstance"],
                                       clock=runtime.clock)
     return failover
+
+
+def _gcp_node(args: argparse.Namespace, root: Path, region: str,
+              runtime: Runtime) -> Callable[[], dict[str, Any]]:
+    """Cordon and drain one node of the region's pool (hastack/drill/kube.py)."""
+    from hastack.drill import kube
+    from hastack.plan.pipeline import plan_single
+
+    kubeconfig = _outputs(args.outputs).get(f"kubeconfig.{region}")
+    if not isinstance(kubeconfig, str) or kubeconfig.startswith("[secret]"):
+        raise DrillError(f"the node drill reaches the cluster's API with the stack's "
+                         f"kubeconfig.{region} output: write the outputs with "
+                         "`pulumi stack output --json --show-secrets`")
+    plan = plan_single(root, args.env, root / "build" / "drill" / "plans").plan
+    pools = [e["inputs"].get("name") for e in plan["resources"]
+             if e["type"] == "gcp:container/nodePool:NodePool"
+             and e["inputs"].get("location") == region]
+    if not pools:
+        raise DrillError(f"{args.env} has no node pool in {region}")
+    make_api = runtime.kube or (lambda text: kube.api_from_kubeconfig(text, _google_token()))
+
+    def drain() -> dict[str, Any]:
+        return kube.drain_one_node(make_api(kubeconfig), str(pools[0]), clock=runtime.clock)
+    return drain
+
+
+def _google_token() -> str:
+    """An OAuth access token of the Application Default Credentials (GKE accepts it)."""
+    import google.auth
+    import google.auth.transport.requests
+
+    credentials, _ = google.auth.default(
+        scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials.refresh(google.auth.transport.requests.Request())
+    return str(credentials.token)
 
 
 def drill_main(argv: list[str], runtime: Runtime | None = None) -> int:

@@ -79,8 +79,9 @@ GCP_PHASES: dict[str, tuple[Phase, ...]] = {
                    "zone-wide fault injection)"),),
     "cache": (Phase("cache-failover", "redis:projects.locations.operations.get",
                     "Memorystore projects.locations.instances.failover"),),
-    "node": (Phase("cordon", "kubernetes:nodes", "cordon one node of the system pool"),
-             Phase("drain", "kubernetes:pods/eviction", "evict its pods (PDBs respected)"),),
+    "node": (Phase("cordon", "kubernetes:nodes (poll)", "cordon one node of the pool"),
+             Phase("drain", "kubernetes:pods/eviction (poll)",
+                   "evict its pods (PodDisruptionBudgets respected) until none is left"),),
 }
 
 

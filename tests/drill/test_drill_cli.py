@@ -301,3 +301,10 @@ def test_region_drill_runs_the_plan_gracefully_in_the_region_it_activates() -> N
         ("execution", 412.0), ("approve", 60.0), ("aurora", 239.0)]
     assert measured["terms"][0]["seconds"] == 412.0 and measured["approvedSteps"] == ["approve"]
     assert ANY  # the Stubber asserted every request's exact parameters above
+
+
+def test_gcp_node_drill_needs_the_kubeconfig_secret(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _refused(project, capsys, "gcp-prod", "--scenario", "node",
+                   outputs={"kubeconfig.us-central1": "[secret]"})
+    assert "--show-secrets" in err
