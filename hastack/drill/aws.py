@@ -32,6 +32,36 @@ def _healthy(elbv2: Any, target_group_arn: str) -> int:
                if t.get("TargetHealth", {}).get("State") == "healthy")
 
 
+def cache_preflight(clients: ClientFactory, region: str, template_id: str) -> str | None:
+    """Refusal text when the cache template's zone does not hold the primary, else None.
+
+    The cache drill cuts one zone's power (the target's `availabilityZoneIdentifier`);
+    when the primary sits in another zone the drill would lose a replica, not the
+    primary, and measure nothing. Read-only (DescribeReplicationGroups).
+    """
+    fis = clients("fis", region)
+    template = fis.get_experiment_template(id=template_id)["experimentTemplate"]
+    elasticache = clients("elasticache", region)
+    for target in (template.get("targets") or {}).values():
+        if target.get("resourceType") != "aws:elasticache:replicationgroup":
+            continue
+        zone = (target.get("parameters") or {}).get("availabilityZoneIdentifier")
+        for arn in target.get("resourceArns") or []:
+            group = arn.split(":replicationgroup:", 1)[-1]
+            described = elasticache.describe_replication_groups(ReplicationGroupId=group)
+            primaries = [m.get("PreferredAvailabilityZone")
+                         for g in described["ReplicationGroups"]
+                         for ng in g.get("NodeGroups", [])
+                         for m in ng.get("NodeGroupMembers", [])
+                         if m.get("CurrentRole") == "primary"]
+            if zone and primaries and zone not in primaries:
+                return (f"the cache primary of {group} is in {', '.join(map(str, primaries))}, "
+                        f"the drill cuts {zone}: it would lose a replica, not the primary. "
+                        "Fail the primary over to that zone first (ElastiCache "
+                        "TestFailover / modify the primary), or run --scenario zone")
+    return None
+
+
 def run_experiment(clients: ClientFactory, region: str, template_id: str, *, env: str,
                    scenario: str, clock: Clock, target_group_arn: str | None = None
                    ) -> dict[str, Any]:

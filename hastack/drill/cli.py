@@ -183,6 +183,11 @@ def _aws_start(args: argparse.Namespace, outputs: dict[str, Any], region: str,
         return region_switch
     template_id = _template_id(outputs, args.scenario, region, args.outputs)
     target_group = (outputs.get("edgeTargetGroupArns") or {}).get(region)
+    if args.scenario == "cache":
+        from hastack.drill.aws import cache_preflight
+
+        if refusal := cache_preflight(runtime.aws(), region, template_id):
+            raise DrillError(refusal)
 
     def experiment() -> dict[str, Any]:
         from hastack.drill import aws

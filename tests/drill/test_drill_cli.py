@@ -308,3 +308,38 @@ def test_gcp_node_drill_needs_the_kubeconfig_secret(
     err = _refused(project, capsys, "gcp-prod", "--scenario", "node",
                    outputs={"kubeconfig.us-central1": "[secret]"})
     assert "--show-secrets" in err
+
+
+@mock_aws
+def test_cache_drill_is_refused_when_the_primary_is_in_another_zone(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fis = boto3.client("fis", region_name="us-east-1")
+    template = _fis_template(
+        fis, {"ReplicationGroups-Target": {
+            "resourceType": "aws:elasticache:replicationgroup", "selectionMode": "ALL",
+            "resourceArns": [GROUP_ARN], "parameters": {"availabilityZoneIdentifier":
+                                                         "us-east-1a"}}},
+        {"Pause-ElastiCache": {
+            "actionId": "aws:elasticache:replicationgroup-interrupt-az-power",
+            "parameters": {"duration": "PT10M"},
+            "targets": {"ReplicationGroups": "ReplicationGroups-Target"}}})
+    cache, stub = _stubbed("elasticache", "us-east-1")
+    stub.add_response("describe_replication_groups", {"ReplicationGroups": [{
+        "ReplicationGroupId": "hastack-prod-us-east-1", "NodeGroups": [{"NodeGroupMembers": [
+            {"CacheClusterId": "hastack-prod-us-east-1-001", "CurrentRole": "replica",
+             "PreferredAvailabilityZone": "us-east-1a"},
+            {"CacheClusterId": "hastack-prod-us-east-1-002", "CurrentRole": "primary",
+             "PreferredAvailabilityZone": "us-east-1b"}]}]}]},
+        {"ReplicationGroupId": "hastack-prod-us-east-1"})
+    (project / "o.json").write_text(json.dumps({"drillTemplates": {"cache": {
+        "us-east-1": template}}}))
+
+    def clients(service: str, region: str) -> Any:
+        return cache if service == "elasticache" else boto3.client(service, region_name=region)
+    runtime = Runtime(aws=lambda: clients, clock=_clock()[0], confirm=lambda p: "prod",
+                      assess=lambda root, env: pytest.fail("assessed a refused drill"))
+    with stub:
+        assert drill_main(["prod", "--scenario", "cache", "--outputs", str(project / "o.json"),
+                           "--root", str(project)], runtime) == 2
+    assert "primary of hastack-prod-us-east-1 is in us-east-1b" in capsys.readouterr().err
+    assert fis.list_experiments()["experiments"] == []
