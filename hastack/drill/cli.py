@@ -130,6 +130,8 @@ def _run(args: argparse.Namespace, root: Path, runtime: Runtime) -> int:
     print(f"{args.scenario} drill of {args.env} in {region} ({config.cloud}):")
     for index, phase in enumerate(steps, 1):
         print(f"  {index}. {phase.name:28} {phase.source:42} {phase.description}")
+    if config.cloud == "aws" and args.scenario != "region" and not config.drills.enabled:
+        print(f"  note: {args.env} has `drills.enabled: false`: no FIS templates to start")
     if args.dry_run:
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -32,21 +32,22 @@ class Phase:
 _FIS = "fis:GetExperiment"
 AWS_PHASES: dict[str, tuple[Phase, ...]] = {
     "writer": (
-        Phase("start", _FIS, "start the writer-failover experiment template"),
+        Phase("start", "fis:StartExperiment", "start the writer-failover experiment template"),
         Phase("Failover-RDS", _FIS, "aws:rds:failover-db-cluster on the region's cluster"),
         Phase("database-failover", "rds:DescribeEvents",
               "the cluster's failover started .. completed events"),
         Phase("edge", "elbv2:DescribeTargetHealth", "healthy targets behind the load balancer"),
     ),
     "cache": (
-        Phase("start", _FIS, "start the cache AZ-power experiment template"),
+        Phase("start", "fis:StartExperiment", "start the cache AZ-power experiment template"),
         Phase("Pause-ElastiCache", _FIS,
               "aws:elasticache:replicationgroup-interrupt-az-power on the replication group"),
         Phase("cache-failover", "elasticache:DescribeEvents",
               "the replication group's failover events"),
     ),
     "zone": (
-        Phase("start", _FIS, "start the AZ power interruption experiment template"),
+        Phase("start", "fis:StartExperiment",
+              "start the AZ power interruption experiment template"),
         Phase("Stop-Instances", _FIS, "the zone's nodes stop"),
         Phase("Pause-network-connectivity", _FIS, "the zone's subnets lose connectivity"),
         Phase("Failover-RDS", _FIS, "the writer leaves the zone (if it was there)"),
@@ -57,7 +58,7 @@ AWS_PHASES: dict[str, tuple[Phase, ...]] = {
         Phase("edge", "elbv2:DescribeTargetHealth", "healthy targets behind the load balancer"),
     ),
     "node": (
-        Phase("start", _FIS, "start the node-loss experiment template"),
+        Phase("start", "fis:StartExperiment", "start the node-loss experiment template"),
         Phase("Terminate-Nodes", _FIS,
               "aws:eks:terminate-nodegroup-instances on the system node group"),
         Phase("edge", "elbv2:DescribeTargetHealth", "healthy targets behind the load balancer"),

@@ -311,8 +311,11 @@ def test_gcp_node_drill_needs_the_kubeconfig_secret(
 
 
 @mock_aws
-def test_cache_drill_is_refused_when_the_primary_is_in_another_zone(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("zones", "refused"), [(["us-east-1b", "us-east-1a"], True),
+                                                (["us-east-1a", "us-east-1b"], False)])
+def test_cache_drill_needs_the_primary_in_the_zone_it_cuts(
+        project: Path, capsys: pytest.CaptureFixture[str], zones: list[str],
+        refused: bool) -> None:
     fis = boto3.client("fis", region_name="us-east-1")
     template = _fis_template(
         fis, {"ReplicationGroups-Target": {
@@ -323,23 +326,28 @@ def test_cache_drill_is_refused_when_the_primary_is_in_another_zone(
             "actionId": "aws:elasticache:replicationgroup-interrupt-az-power",
             "parameters": {"duration": "PT10M"},
             "targets": {"ReplicationGroups": "ReplicationGroups-Target"}}})
-    cache, stub = _stubbed("elasticache", "us-east-1")
-    stub.add_response("describe_replication_groups", {"ReplicationGroups": [{
-        "ReplicationGroupId": "hastack-prod-us-east-1", "NodeGroups": [{"NodeGroupMembers": [
-            {"CacheClusterId": "hastack-prod-us-east-1-001", "CurrentRole": "replica",
-             "PreferredAvailabilityZone": "us-east-1a"},
-            {"CacheClusterId": "hastack-prod-us-east-1-002", "CurrentRole": "primary",
-             "PreferredAvailabilityZone": "us-east-1b"}]}]}]},
-        {"ReplicationGroupId": "hastack-prod-us-east-1"})
+    # moto places the primary in the first of PreferredCacheClusterAZs.
+    boto3.client("elasticache", region_name="us-east-1").create_replication_group(
+        ReplicationGroupId="hastack-prod-us-east-1", ReplicationGroupDescription="cache",
+        Engine="redis", CacheNodeType="cache.r7g.large", NumCacheClusters=2,
+        PreferredCacheClusterAZs=zones)
     (project / "o.json").write_text(json.dumps({"drillTemplates": {"cache": {
         "us-east-1": template}}}))
+    started: list[str] = []
 
-    def clients(service: str, region: str) -> Any:
-        return cache if service == "elasticache" else boto3.client(service, region_name=region)
-    runtime = Runtime(aws=lambda: clients, clock=_clock()[0], confirm=lambda p: "prod",
-                      assess=lambda root, env: pytest.fail("assessed a refused drill"))
-    with stub:
-        assert drill_main(["prod", "--scenario", "cache", "--outputs", str(project / "o.json"),
-                           "--root", str(project)], runtime) == 2
-    assert "primary of hastack-prod-us-east-1 is in us-east-1b" in capsys.readouterr().err
+    def run(root: Path, env: str) -> dict[str, Any]:
+        started.append(env)
+        raise SystemExit(0)  # past the preflight: the drill would start here
+    runtime = Runtime(aws=lambda: lambda s, r: boto3.client(s, region_name=r),
+                      clock=_clock()[0], confirm=lambda p: "prod", assess=run)
+    argv = ["prod", "--scenario", "cache", "--outputs", str(project / "o.json"),
+            "--root", str(project)]
+    if refused:
+        assert drill_main(argv, runtime) == 2
+        assert "primary of hastack-prod-us-east-1 is in us-east-1b" in capsys.readouterr().err
+        assert started == []
+    else:
+        with pytest.raises(SystemExit):
+            drill_main(argv, runtime)
+        assert started == ["prod"]
     assert fis.list_experiments()["experiments"] == []
