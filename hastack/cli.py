@@ -6,6 +6,7 @@
     hastack verify --plan F ...       check a deployed AWS stack against its plan's HA promises
     hastack failover ENV --to R ...   move the active region (dry-runnable, resumable)
     hastack assess ENV | --plan F     modeled RTO/RPO per failure domain from the plans
+    hastack drill ENV --scenario S    break one thing on purpose (FIS / failover APIs), timed
     hastack stacks [--json]           the stacks in stacks/ (what CI's matrices are made of)
 
 Errors a user can fix (a bad stack file, a bad argument) print one message and
@@ -105,6 +106,7 @@ PASS_THROUGH = {
     "failover": ("hastack.failover.cli", "failover_main"),
     "failback": ("hastack.failover.cli", "failback_main"),
     "assess": ("hastack.assess.cli", "assess_main"),
+    "drill": ("hastack.drill.cli", "drill_main"),
 }
 
 
@@ -158,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)
     sub.add_parser("assess", help="modeled RTO/RPO per failure domain from the plans "
                                   "(see `hastack assess --help`)", add_help=False)
+    sub.add_parser("drill", help="a chaos drill timed by the cloud's own events "
+                                 "(see `hastack drill --help`)", add_help=False)
     return parser
 
 

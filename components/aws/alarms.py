@@ -193,6 +193,8 @@ class Alarms(pulumi.ComponentResource):
 
     topic_arns: dict[str, pulumi.Output[str]]
     alarms: list[aws.cloudwatch.MetricAlarm]
+    # Alarm ARN by alarm name (e.g. `<name>-<region>-alb-5xx`): stop conditions of drills.
+    arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: AlarmsArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -203,7 +205,7 @@ class Alarms(pulumi.ComponentResource):
                              "to alarm on")
         self._name, self._args = name, args
         self._tags = standard_tags(args.tier, COMPONENT, args.tags)
-        self.alarms = []
+        self.alarms, self.arns = [], {}
         providers = {r.region: r.provider for r in args.regions}
         if args.health_checks and ROUTE53_METRICS_REGION not in providers:
             if args.us_east_1_provider is None:
@@ -241,6 +243,7 @@ class Alarms(pulumi.ComponentResource):
             alarm_actions=[topic], ok_actions=[topic], tags=self._tags,
             opts=self._opts(provider))
         self.alarms.append(alarm)
+        self.arns[resource] = alarm.arn
         return alarm
 
     def _provider_for(self, region: str) -> pulumi.ProviderResource:

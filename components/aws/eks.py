@@ -299,6 +299,9 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_issuer = cluster.identities.apply(_issuer_host)
         self.kms_key_arn = key.arn
         self.node_role_arn = node_role.arn
+        # Managed node group ARNs by group name (the node drill's FIS target).
+        self.node_group_arns = {group.name: ng.arn for group, ng in zip(
+            args.node_groups, node_groups, strict=True)}
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.certificate_authority.data,
         ).apply(lambda values: build_kubeconfig(

@@ -109,6 +109,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 region.edge = self._edge(region, self.zone)
         self.dns = self._dns(self.zone) if self.zone is not None else None
         self.alarms = self._alarms()
+        self.drills = self._drills() if config.drills.enabled else None
         self.outputs = self._outputs()
         # Also as an output: a component's state keeps its registered outputs.
         self.register_outputs({**self.outputs, **recovery})
@@ -495,6 +496,43 @@ class AwsPlatform(pulumi.ComponentResource):
             us_east_1_provider=self._us_east_1, bucket=bucket, tags=dict(config.tags)),
             pulumi.ResourceOptions(parent=self))
 
+    # ------------------------------------------------------------ drills
+
+    def _drills(self) -> Any:
+        """FIS experiment templates per region (components/aws/fis.py, `hastack drill`)."""
+        from components.aws.fis import DrillRegion, DrillTemplates, DrillTemplatesArgs
+
+        config = self._config
+        drill_regions = []
+        for name, region in self.regions.items():
+            cluster = self.database.regions.get(name) if self.database else None
+            prefix = f"{self._name}-alarms-{name}"  # how Alarms names a region's alarms
+            stops = [self.alarms.arns[alarm] for alarm in (
+                f"{prefix}-alb-5xx", f"{prefix}-aurora-replica-lag") if alarm in self.alarms.arns]
+            network = region.network
+            subnets = pulumi.Output.all(network.public_subnet_ids, network.private_subnet_ids,
+                                        network.database_subnet_ids).apply(_zone_subnets)
+            assert region.identities is not None
+            karpenter = region.identities.role_arns.get("karpenter")
+            drill_regions.append(DrillRegion(
+                region=name, provider=region.provider,
+                cluster_name=region.cluster.cluster_name, cluster_arn=region.cluster.cluster_arn,
+                zone=network.azs[0], zone_subnet_ids=subnets, stop_alarm_arns=stops,
+                node_group_arn=next(iter(region.cluster.node_group_arns.values()), None),
+                database_cluster_arn=cluster.cluster.arn if cluster else None,
+                cache_group_arn=None if region.cache is None else pulumi.Output.concat(
+                    f"arn:aws:elasticache:{name}:", self._account_id(), ":replicationgroup:",
+                    region.cache.replication_group_id),
+                launch_role_arns=(karpenter,) if karpenter is not None else (),
+                zonal_shift=config.tier != "dev"))
+        return DrillTemplates(f"{self._name}-drills", DrillTemplatesArgs(
+            name=self._name, tier=config.tier, partition="aws",
+            account_id=self._account_id(), regions=drill_regions,
+            protection=Protection(protect=config.protect_stateful_resources,
+                                  retain_on_delete=config.protect_stateful_resources,
+                                  deletion_protection=config.deletion_protection),
+            tags=dict(config.tags)), pulumi.ResourceOptions(parent=self))
+
     # ------------------------------------------------------------ outputs
 
     def _outputs(self) -> dict[str, Any]:
@@ -542,6 +580,9 @@ class AwsPlatform(pulumi.ComponentResource):
         outputs["karpenterNodeRoles"] = {
             r: reg.karpenter.node_role_name for r, reg in self.regions.items() if reg.karpenter}
         outputs["alertTopicArns"] = self.alert_topics.topic_arns
+        if self.drills is not None:
+            # {scenario: {region: FIS experiment template ID}}: what `hastack drill` starts.
+            outputs["drillTemplates"] = self.drills.template_ids
         outputs["activeRegion"] = self._config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()
@@ -549,3 +590,9 @@ class AwsPlatform(pulumi.ComponentResource):
         if store is not None:
             outputs["orchestratorSecretArn"] = store.secret_arn
         return outputs
+
+
+
+def _zone_subnets(tiers: list[list[str]]) -> list[str]:
+    """The public, private and database subnets of the first pinned zone (the zone drill's)."""
+    return [ids[0] for ids in tiers]

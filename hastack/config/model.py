@@ -247,6 +247,16 @@ class MonitoringSettings(_Section):
     storage_gi: Annotated[int, Field(ge=5, le=4096)]
 
 
+class DrillSettings(_Section):
+    """Chaos drills the infrastructure stack prepares (AWS: FIS experiment templates).
+
+    A template costs nothing until it runs; its log group and key cost a little, so
+    dev leaves them out by default (tiers.py) and staging/prod have them.
+    """
+
+    enabled: bool
+
+
 class GcpSettings(_Section):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
 
@@ -300,6 +310,7 @@ class StackConfig(_Section):
     recovery: RecoveryTargets
     alerts: AlertSettings
     monitoring: MonitoringSettings
+    drills: DrillSettings
     protect_stateful_resources: bool
     deletion_protection: bool
     tags: dict[str, str]

@@ -110,6 +110,8 @@ BASE: dict[str, Any] = {
         "retentionDays": 3,
         "storageGi": 10,
     },
+    # FIS experiment templates per region (`hastack drill`): staging and prod rehearse.
+    "drills": {"enabled": True},
     "protectStatefulResources": False,
     "deletionProtection": False,
     "tags": {},
@@ -123,6 +125,8 @@ TIER_OVERRIDES: dict[str, dict[str, Any]] = {
         "network": {"natGateways": "single"},
         "database": {"instancesPerRegion": 2, "secondaryInstances": 0},
         "artifacts": {"noncurrentVersionDays": 7, "replicate": False},
+        # No drill templates (log group, key) unless the stack file asks for them.
+        "drills": {"enabled": False},
     },
     "staging": {
         "zoneCount": 3,

@@ -642,6 +642,7 @@ def aws_builder(*, tier: str = "prod", stack: str = "prod") -> PlanBuilder:
     _edge(b)
     _kubernetes(b)
     _alarms(b)
+    _drills(b)
     return b
 
 
@@ -670,6 +671,42 @@ def _alarms(b: PlanBuilder) -> None:
         "threshold": 30000, "comparisonOperator": "GreaterThanThreshold",
         "actionsEnabled": True, "alarmActions": [ref("alerts-usw2", "arn")]},
         provider="usw2", parent=parent)
+
+
+FIS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "fis.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                  "ArnLike": {"aws:SourceArn":
+                              "arn:aws:fis:us-east-1:123456789012:experiment/*"}}}]})
+FIS_WRITER_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": ["rds:FailoverDBCluster"],
+    "Resource": "arn:aws:rds:us-east-1:123456789012:cluster:db-us-east-1"}]})
+
+
+def _drills(b: PlanBuilder) -> None:
+    """The writer drill of us-east-1: alarm stop condition, CMK log group, scoped role."""
+    parent = b.component("hastack:aws:DrillTemplates", "drills")
+    b.add("aws:iam/role:Role", "drill-writer-role", {
+        "name": "drill-writer-role", "assumeRolePolicy": FIS_TRUST},
+        provider="use1", parent=parent)
+    b.add("aws:iam/rolePolicy:RolePolicy", "drill-writer-policy", {
+        "role": ref("drill-writer-role"), "policy": FIS_WRITER_POLICY},
+        provider="use1", parent=parent)
+    b.add("aws:cloudwatch/logGroup:LogGroup", "drill-log", {
+        "name": "/hastack/drills", "kmsKeyId": ref("db-use1-key", "arn")},
+        provider="use1", parent=parent)
+    b.add("aws:fis/experimentTemplate:ExperimentTemplate", "drill-writer", {
+        "description": "writer failover", "roleArn": ref("drill-writer-role", "arn"),
+        "stopConditions": [{"source": "aws:cloudwatch:alarm",
+                            "value": ref("alarm-use1-replica-lag", "arn")}],
+        "actions": [{"name": "Failover-RDS", "actionId": "aws:rds:failover-db-cluster",
+                     "target": {"key": "Clusters", "value": "Clusters-Target"}}],
+        "targets": [{"name": "Clusters-Target", "resourceType": "aws:rds:cluster",
+                     "selectionMode": "ALL", "resourceArns": [ref("db-use1-cluster", "arn")]}],
+        "logConfiguration": {"logSchemaVersion": 2, "cloudwatchLogsConfiguration": {
+            "logGroupArn": ref("drill-log", "arn")}}},
+        provider="use1", parent=parent)
 
 
 # --- GCP ---------------------------------------------------------------------------------

@@ -74,6 +74,14 @@ CASES = [
     Case("data-stores-alarmed", AWS, None, removing("alarm-use1-replica-lag")),
     Case("rpo-alarm-within-target", AWS, None,
          setting("alarm-usw2-rpo-lag", "threshold", 90000)),
+    # Drills
+    Case("fis-template-stop-alarm", AWS, "drill-writer",
+         setting("drill-writer", "stopConditions", [{"source": "none"}])),
+    Case("fis-template-logged", AWS, "drill-writer",
+         setting("drill-writer", "logConfiguration", None)),
+    Case("fis-role-scoped", AWS, None, lambda b: b.set(
+        "drill-writer-policy", "policy",
+        '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')),
     # EKS
     Case("eks-endpoint-private", AWS, "eks-cluster",
          setting("eks-cluster", "vpcConfig.endpointPublicAccess", True)),
