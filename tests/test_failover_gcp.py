@@ -17,9 +17,10 @@ import pytest
 from googleapiclient.http import HttpMockSequence
 
 from hastack.failover.cli import failover_main
-from hastack.failover.gcp import GcpSteps, StepFailed, discovery_services
+from hastack.failover.gcp import GcpSteps, StepFailed, discovery_services, workloads_plans
 from hastack.failover.kube import KubeApi
 from hastack.failover.steps import Step
+from hastack.plan.pipeline import plan_single
 from tests.conftest import REPO
 
 PROJECT, REPLICA, PRIMARY = "acme-hastack-prod", "hastack-gcp-prod-us-east1-pg", \
@@ -322,6 +323,25 @@ def test_unplanned_gcp_failover_fails_halfway_and_resumes(
     out = capsys.readouterr().out
     assert "pulumi up --stack gcp-prod" in out
 
+    # The next plan keeps us-east1 the writer and its orchestrator at the active shape:
+    # nothing the `pulumi up` that follows does demotes it.
+    infrastructure = plan_single(project, "gcp-prod", project / "out")
+    contract = infrastructure.plan["outputs"]["workloads"]
+    assert contract["activeRegion"] == "us-east1"
+    assert contract["regions"]["us-east1"]["role"] == "active"
+    east_db = next(r for r in infrastructure.plan["resources"]
+                   if r["type"] == "gcp:sql/databaseInstance:DatabaseInstance"
+                   and r["region"] == "us-east1")
+    assert "masterInstanceName" not in east_db["inputs"]
+    assert east_db["inputs"]["instanceType"] == "CLOUD_SQL_INSTANCE"
+    assert east_db["inputs"]["settings"]["backupConfiguration"]["pointInTimeRecoveryEnabled"]
+    east = workloads_plans(project, infrastructure, project / "out")["us-east1"]
+    server = next(r["inputs"]["values"] for r in east["resources"]
+                  if r["type"] == "kubernetes:helm.sh/v3:Release"
+                  and r["inputs"]["chart"] == "prefect-server")
+    assert server["server"]["replicaCount"] == 3
+    assert server["backgroundServices"]["runAsSeparateDeployment"] is True
+
 
 def test_without_google_credentials_the_run_is_refused_cleanly(
         project: Path, monkeypatch: pytest.MonkeyPatch,
@@ -333,3 +353,61 @@ def test_without_google_credentials_the_run_is_refused_cleanly(
     err = capsys.readouterr().err
     assert code == 2 and "no Google credentials" in err and "Traceback" not in err
     assert not (project / "build" / "failover" / "gcp-prod.json").exists()
+
+
+# --- the steps, from the committed plans (no engine run) ------------------------------
+
+def _golden(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((REPO / "tests" / "golden" / f"{name}.json").read_text())
+    return loaded
+
+
+def _gcp_plan(mode: str, advanced: bool = False) -> list[Step]:
+    from hastack.failover.steps import build_steps
+
+    infrastructure = _golden("gcp-prod")
+    if advanced:
+        for instance in infrastructure["resources"]:
+            if instance["type"] == "gcp:sql/databaseInstance:DatabaseInstance":
+                instance["inputs"]["settings"]["edition"] = "ENTERPRISE_PLUS"
+                if instance["region"] == "us-central1":
+                    instance["inputs"]["replicationCluster"] = {
+                        "failoverDrReplicaName": REPLICA}
+    workloads = {region: _golden(f"gcp-prod-{region}") for region in ("us-central1",
+                                                                      "us-east1")}
+    return list(build_steps(infrastructure, "us-east1", mode,  # type: ignore[arg-type]
+                            "stacks/Pulumi.gcp-prod.yaml", workloads).steps)
+
+
+def test_a_planned_promotion_stops_the_old_writers_first() -> None:
+    steps = _gcp_plan("planned")
+    kinds = [(s.kind, s.region) for s in steps]
+    stop = kinds.index(("workloads", "us-central1"))
+    assert kinds.index(("database", "us-east1")) == stop + 1
+    assert steps[stop].details["scale"] == [
+        {"namespace": "prefect", "name": "prefect-server", "replicas": 0},
+        {"namespace": "prefect", "name": "prefect-worker", "replicas": 0}]
+    database = steps[stop + 1]
+    assert (database.details["operation"], database.details["waitForZeroLag"]) == (
+        "promoteReplica", True)
+    # The standby scales to the active plan's counts (the worker HPA's floor).
+    scale_up = next(s for s in steps if s.kind == "workloads" and "scale" in s.details
+                    and s.region == "us-east1")
+    assert scale_up.details["scale"] == SCALE
+    assert scale_up.details["cluster"] == "hastack-gcp-prod-us-east1"
+
+
+@pytest.mark.parametrize(("mode", "operation", "replica_failover"), [
+    ("planned", "switchover", False), ("unplanned", "promoteReplica", True)])
+def test_enterprise_plus_with_a_dr_replica_uses_advanced_dr(
+        mode: str, operation: str, replica_failover: bool) -> None:
+    steps = _gcp_plan(mode, advanced=True)
+    database = next(s for s in steps if s.kind == "database")
+    assert (database.details["operation"], database.details["replicaFailover"]) == (
+        operation, replica_failover)
+    # A switchover loses nothing and keeps the old primary as the DR replica: no
+    # lag gate, no stopping of the old region's writers.
+    lag_checks = [s for s in steps if s.details.get("check") == "replication-lag"]
+    assert bool(lag_checks) == (mode == "unplanned")
+    assert not [s for s in steps if s.kind == "workloads" and s.region == "us-central1"
+                and "scale" in s.details]
