@@ -87,6 +87,24 @@ def gcp_runner(rpo_target_seconds: int | None, accept_data_loss: bool) -> Callab
         rpo_target_seconds, accept_data_loss).run
 
 
+def latest_replica_lag(services: ServiceFactory, project: str, instance: str,
+                       end: datetime) -> float | None:
+    """The newest replica_lag point (seconds) of the five minutes before `end`, if any."""
+    response = services("monitoring", "v3").projects().timeSeries().list(
+        name=f"projects/{project}",
+        filter=(f'metric.type = "{LAG_METRIC}" AND resource.type = "cloudsql_database" '
+                f'AND resource.labels.database_id = "{project}:{instance}"'),
+        interval_startTime=(end - LAG_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        interval_endTime=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ).execute()
+    points = [point for series in response.get("timeSeries", [])
+              for point in series.get("points", [])]
+    if not points:
+        return None
+    newest = max(points, key=lambda p: p["interval"]["endTime"])["value"]
+    return float(newest.get("doubleValue", newest.get("int64Value", 0)))
+
+
 def _api_error(error: Exception) -> str:
     """`HttpError` -> "403 PERMISSION_DENIED: ..." (the API's own words)."""
     content = getattr(error, "content", b"") or b""
@@ -178,21 +196,7 @@ class GcpSteps:
         return f"{d['instance']} is a RUNNABLE replica of {d['sourceInstance']} ({edition})"
 
     def latest_lag(self, project: str, instance: str) -> float | None:
-        """The newest replica_lag point (seconds) of the last five minutes, if any."""
-        end = self.now()
-        response = self.services("monitoring", "v3").projects().timeSeries().list(
-            name=f"projects/{project}",
-            filter=(f'metric.type = "{LAG_METRIC}" AND resource.type = "cloudsql_database" '
-                    f'AND resource.labels.database_id = "{project}:{instance}"'),
-            interval_startTime=(end - LAG_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            interval_endTime=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        ).execute()
-        points = [point for series in response.get("timeSeries", [])
-                  for point in series.get("points", [])]
-        if not points:
-            return None
-        newest = max(points, key=lambda p: p["interval"]["endTime"])["value"]
-        return float(newest.get("doubleValue", newest.get("int64Value", 0)))
+        return latest_replica_lag(self.services, project, instance, self.now())
 
     def _lag_within_target(self, step: Step) -> str:
         lag = self.latest_lag(step.details["project"], step.details["instance"])

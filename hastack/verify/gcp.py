@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from hastack.verify.aws import Finding, PlanError, active_region_finding
@@ -50,6 +51,8 @@ class SqlTarget:
     retained_backups: int
     # The instance it replicates from; None for a primary.
     master: str | None
+    # recovery.regionFailure.rpoSeconds: the most a replica may lag behind.
+    rpo_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,18 @@ def _region(resource: Mapping[str, Any]) -> str:
     return region
 
 
+def region_rpo_seconds(plan: Mapping[str, Any]) -> int | None:
+    """recovery.regionFailure.rpoSeconds, as the platform component records it."""
+    for resource in plan.get("resources", []):
+        targets = (_inputs(resource).get("hastackRecovery") or {}).get("targets") or {}
+        seconds = (targets.get("regionFailure") or {}).get("rpoSeconds")
+        if isinstance(seconds, int):
+            return seconds
+    return None
+
+
 def sql_targets(plan: Mapping[str, Any]) -> tuple[SqlTarget, ...]:
+    rpo = region_rpo_seconds(plan)
     targets = []
     for instance in _resources(plan, SQL):
         settings = _inputs(instance).get("settings") or {}
@@ -153,7 +167,7 @@ def sql_targets(plan: Mapping[str, Any]) -> tuple[SqlTarget, ...]:
             str(settings.get("availabilityType") or "ZONAL"), bool(backup.get("enabled")),
             bool(backup.get("pointInTimeRecoveryEnabled")), backup.get("location"),
             int(retention.get("retainedBackups") or 0),
-            _inputs(instance).get("masterInstanceName")))
+            _inputs(instance).get("masterInstanceName"), rpo))
     return tuple(targets)
 
 
@@ -230,8 +244,10 @@ _T = TypeVar("_T")
 
 
 class LiveGcp:
-    def __init__(self, services: ServiceFactory) -> None:
+    def __init__(self, services: ServiceFactory,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.services = services
+        self.now = now
         self._memo: dict[tuple[str, ...], Any] = {}
 
     def _get(self, key: tuple[str, ...], request: Callable[[], Any]) -> Any:
@@ -257,6 +273,21 @@ class LiveGcp:
     def redis(self, name: str) -> dict[str, Any] | None:
         return self._get(("redis instances.get", name), lambda: self.services(
             "redis", "v1").projects().locations().instances().get(name=name))
+
+    def replica_lag(self, project: str, name: str) -> float | None:
+        from googleapiclient.errors import HttpError
+
+        from hastack.failover.gcp import _api_error, latest_replica_lag
+
+        key = ("monitoring timeSeries.list replica_lag", project, name)
+        if key not in self._memo:
+            try:
+                self._memo[key] = latest_replica_lag(self.services, project, name, self.now())
+            except HttpError as error:
+                raise GcpApiError(f"GCP {key[0]} {project}:{name}: {_api_error(error)}"
+                                  ) from error
+        lag: float | None = self._memo[key]
+        return lag
 
     def bucket(self, name: str) -> dict[str, Any] | None:
         return self._get(("storage buckets.get", name), lambda: self.services(
@@ -334,6 +365,22 @@ def check_sql_replica(live: LiveGcp, t: SqlTarget) -> list[Finding]:
     if (found.get("settings") or {}).get("databaseReplicationEnabled") is False:
         problems.append("replication is stopped (databaseReplicationEnabled false)")
     return [_finding(check, t.identifier, t.region, problems, f"replicating from {t.master}")]
+
+
+def check_sql_replica_lag(live: LiveGcp, t: SqlTarget) -> list[Finding]:
+    """Replicating *now*: the newest replica_lag point within the region RPO target."""
+    check = "cloudsql.replica-lag"
+    if t.master is None:
+        return []
+    lag = live.replica_lag(t.project, t.identifier)
+    if lag is None:
+        return [Finding(check, t.identifier, t.region, "warn",
+                        "no replica_lag point in the last 5 minutes: replication state unknown")]
+    if t.rpo_seconds is not None and lag > t.rpo_seconds:
+        return [Finding(check, t.identifier, t.region, "fail",
+                        f"{lag:.1f} s behind, above the region RPO target {t.rpo_seconds} s")]
+    return [Finding(check, t.identifier, t.region, "pass",
+                    f"{lag:.1f} s behind (RPO target {t.rpo_seconds} s)")]
 
 
 def check_redis(live: LiveGcp, t: RedisTarget) -> list[Finding]:
@@ -464,7 +511,8 @@ Check = Callable[[LiveGcp, Any], list[Finding]]
 def scheduled_checks(targets: GcpTargets) -> Iterator[tuple[Check, Any]]:
     groups: tuple[tuple[Sequence[Any], tuple[Check, ...]], ...] = (
         (targets.active, (check_active_region,)),
-        (targets.sql, (check_sql_availability, check_sql_backups, check_sql_replica)),
+        (targets.sql, (check_sql_availability, check_sql_backups, check_sql_replica,
+                       check_sql_replica_lag)),
         (targets.redis, (check_redis,)),
         (targets.buckets, (check_bucket_versioning, check_bucket_placement)),
         (targets.routing, (check_routing_policy,)),
@@ -476,8 +524,9 @@ def scheduled_checks(targets: GcpTargets) -> Iterator[tuple[Check, Any]]:
                 yield check, target
 
 
-def verify(targets: GcpTargets, services: ServiceFactory) -> list[Finding]:
-    live = LiveGcp(services)
+def verify(targets: GcpTargets, services: ServiceFactory,
+           now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> list[Finding]:
+    live = LiveGcp(services, now)
     findings: list[Finding] = []
     for check, target in scheduled_checks(targets):
         findings.extend(check(live, target))

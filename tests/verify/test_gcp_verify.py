@@ -30,6 +30,7 @@ SQL = f"https://sqladmin.googleapis.com/v1/projects/{PROJECT}/instances/"
 BUCKET = "acme-hastack-prod-hastack-gcp-prod-artifacts"
 RECORD = ("https://dns.googleapis.com/dns/v1/projects/acme-hastack-prod/managedZones/"
           "gcp-example-com/rrsets/workflows.gcp.example.com./A")
+LAG = "https://monitoring.googleapis.com/v3/projects/acme-hastack-prod/timeSeries"
 HEALTH = ("https://compute.googleapis.com/compute/v1/projects/acme-hastack-prod/global/"
           "healthChecks/hastack-gcp-prod-dns-health")
 
@@ -55,6 +56,12 @@ class RoutedHttp:
 def _plan() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(PLAN_PATH.read_text())
     return loaded
+
+
+def _lag(*seconds: float) -> dict[str, Any]:
+    points = [{"interval": {"endTime": f"2026-12-02T00:5{i}:00Z"},
+               "value": {"doubleValue": value}} for i, value in enumerate(seconds)]
+    return {"timeSeries": [{"points": points}]} if points else {}
 
 
 def deployment() -> dict[str, tuple[int, Any]]:
@@ -89,6 +96,7 @@ def deployment() -> dict[str, tuple[int, Any]]:
                 "backupGeoTargets": {"items": [{"location": "us-east1",
                                                 "rrdatas": ["203.0.113.246"]}]},
                 "trickleTraffic": 0}}}),
+        LAG: (200, _lag(12.0)),
         HEALTH: (200, {"name": "hastack-gcp-prod-dns-health", "type": "HTTPS",
                        "httpsHealthCheck": {"port": 443, "requestPath": "/api/health"},
                        "sourceRegions": ["us-east4", "us-central1", "us-east1"]}),
@@ -133,12 +141,13 @@ def test_targets_follow_the_gcp_prod_plan() -> None:
 def test_a_compliant_deployment_passes_every_check_with_reads_only() -> None:
     by_check, http = run(deployment())
     assert set(by_check) == {"active-region", "cloudsql.availability", "cloudsql.backups-pitr",
-                             "cloudsql.replica", "memorystore.tier-replicas", "gcs.versioning",
+                             "cloudsql.replica", "cloudsql.replica-lag",
+                             "memorystore.tier-replicas", "gcs.versioning",
                              "gcs.placement", "dns.routing-policy", "dns.health-check"}
     assert _failed(by_check) == {}
     assert all(f.status == "pass" for found in by_check.values() for f in found)
     # Each resource is read once, however many checks use it.
-    assert len(http.requests) == len(set(http.requests)) == 7
+    assert len(http.requests) == len(set(http.requests)) == 8
 
 
 @pytest.mark.parametrize(("path", "change", "check", "message"), [
@@ -157,6 +166,8 @@ def test_a_compliant_deployment_passes_every_check_with_reads_only() -> None:
     (f"https://storage.googleapis.com/storage/v1/b/{BUCKET}", {
         "location": "US-CENTRAL1", "locationType": "region", "customPlacementConfig": {}},
      "gcs.placement", "a single-region bucket"),
+    (LAG, _lag(30.0, 1200.0), "cloudsql.replica-lag",
+     "1200.0 s behind, above the region RPO target 900 s"),
     (HEALTH, {"type": "HTTP", "sourceRegions": ["us-central1"]}, "dns.health-check",
      "type HTTP, not HTTPS"),
 ])
@@ -168,6 +179,14 @@ def test_each_drift_fails_the_check_that_owns_it(path: str, change: dict[str, An
     failed = _failed(run(routes)[0])
     assert list(failed) == [check]
     assert message in failed[check][0]
+
+
+def test_a_replica_without_a_recent_lag_point_is_a_warning() -> None:
+    routes = deployment()
+    routes[LAG] = (200, {})
+    (finding,) = run(routes)[0]["cloudsql.replica-lag"]
+    assert (finding.status, finding.resource) == ("warn", EAST)
+    assert "replication state unknown" in finding.detail
 
 
 def test_a_routing_policy_that_still_prefers_the_old_region_fails() -> None:
@@ -230,7 +249,7 @@ def test_the_command_dispatches_on_the_plan_s_cloud(
     assert "verify gcp-prod: " in out and "FAILED" in out
     # Both are primaries: the one in activeRegion passes, the promoted replica is no
     # replica any more (fail) and a second standalone primary (warn).
-    assert json.loads(report.read_text())["summary"] == {"pass": 10, "warn": 1, "fail": 1}
+    assert json.loads(report.read_text())["summary"] == {"pass": 11, "warn": 1, "fail": 1}
 
 
 def test_the_command_without_google_credentials_exits_2(
