@@ -3,7 +3,10 @@
 Pure data: building the steps makes no cloud call, so `--dry-run` shows exactly what
 a real run would do, in the order it would do it: preflight first, the database
 before anything that writes, the stack file only after the cloud steps succeeded,
-the workloads after the stack file, verification last.
+the `pulumi up` of the workloads after the stack file, verification last. On GCP the
+cloud steps include scaling the orchestrators through the Kubernetes API (the old
+region's to zero before a planned promotion, the new region's up after the database
+moved), so they too come before the stack file changes.
 """
 
 from __future__ import annotations
