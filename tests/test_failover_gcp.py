@@ -274,6 +274,27 @@ def test_the_standby_orchestrator_is_scaled_through_the_scale_subresource(
     assert kube.deployments == {"prefect/prefect-server": 1, "prefect/prefect-worker": 3}
 
 
+def test_the_gke_api_is_reached_through_its_dns_endpoint_with_the_caller_s_token() -> None:
+    from hastack.failover.kube import gke_kube_api
+
+    class Credentials:
+        valid, token = True, "ya29.caller"
+
+    http = HttpMockSequence([_json({
+        "name": "hastack-gcp-prod-us-east1", "endpoint": "10.70.224.2",
+        "controlPlaneEndpointsConfig": {"dnsEndpointConfig": {
+            "endpoint": "gke-0123456789abcdef.us-east1.gke.goog",
+            "allowExternalTraffic": True}}})])
+    api = gke_kube_api(discovery_services(http=http), Credentials(), PROJECT, "us-east1",
+                       "hastack-gcp-prod-us-east1")
+    assert api.base_url == "https://gke-0123456789abcdef.us-east1.gke.goog"
+    assert api.token() == "ya29.caller"
+    [(uri, method, _body, _headers)] = http.request_sequence
+    assert (method, _uri(uri)[0]) == (
+        "GET", "https://container.googleapis.com/v1/projects/acme-hastack-prod/locations/"
+               "us-east1/clusters/hastack-gcp-prod-us-east1")
+
+
 def test_a_missing_deployment_is_a_named_failure(kube: FakeKube) -> None:
     steps = Recorded([], kube=kube.api).steps
     with pytest.raises(StepFailed, match="404 prefect/argo not found: has the workloads "

@@ -3,9 +3,10 @@
 `PATCH /apis/apps/v1/namespaces/<ns>/deployments/<name>/scale` with a JSON merge
 patch `{"spec": {"replicas": N}}` (the Deployment's scale subresource, which is what
 `kubectl scale` uses), and `GET .../deployments/<name>` to follow `status.readyReplicas`.
-On GKE the control plane is reached through its DNS-based endpoint when the cluster
-has no public one (publicly trusted certificate, authorised by IAM), else through
-its endpoint with the cluster CA; the bearer token is the caller's Google token.
+On GKE the control plane is reached through its DNS-based endpoint when it admits
+external traffic (components/gcp/gke.py turns that on: publicly trusted certificate,
+authorised by IAM), else through its IP endpoint with the cluster CA; the bearer
+token is the caller's Google access token.
 """
 
 from __future__ import annotations
@@ -79,12 +80,11 @@ def gke_kube_api(services: Callable[[str, str], Any], credentials: Any, project:
     name = f"projects/{project}/locations/{region}/clusters/{cluster}"
     found = services("container", "v1").projects().locations().clusters().get(
         name=name).execute()
-    dns = (((found.get("controlPlaneEndpointsConfig") or {}).get("dnsEndpointConfig") or {})
-           .get("endpoint"))
-    private = bool((found.get("privateClusterConfig") or {}).get("enablePrivateEndpoint"))
-    if dns and private:
+    dns_config = (found.get("controlPlaneEndpointsConfig") or {}).get("dnsEndpointConfig") or {}
+    if dns_config.get("endpoint") and dns_config.get("allowExternalTraffic"):
+        # Publicly trusted certificate, IAM-authorised: no network path, no CA to pin.
         context = ssl.create_default_context()
-        base = f"https://{dns}"
+        base = f"https://{dns_config['endpoint']}"
     else:
         ca = base64.b64decode((found.get("masterAuth") or {}).get("clusterCaCertificate", ""))
         context = ssl.create_default_context(cadata=ca.decode())
