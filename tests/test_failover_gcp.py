@@ -432,3 +432,18 @@ def test_enterprise_plus_with_a_dr_replica_uses_advanced_dr(
     assert bool(lag_checks) == (mode == "unplanned")
     assert not [s for s in steps if s.kind == "workloads" and s.region == "us-central1"
                 and "scale" in s.details]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--to", "us-central1", "--mode", "planned"], "already the active region"),
+    (["--to", "europe-west1", "--mode", "unplanned"], "not a region of gcp-prod"),
+])
+def test_impossible_gcp_requests_are_refused_before_any_call(
+        project: Path, args: list[str], message: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    before = (project / "stacks" / "Pulumi.gcp-prod.yaml").read_text()
+    code = failover_main(["gcp-prod", *args, "--yes", "--root", str(project)],
+                         cloud_runner=lambda step: pytest.fail(f"cloud call: {step}"))
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert (project / "stacks" / "Pulumi.gcp-prod.yaml").read_text() == before
