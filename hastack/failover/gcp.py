@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,7 +60,11 @@ def workloads_plans(root: Path, infrastructure: Any, out_dir: Path) -> dict[str,
 
 
 def discovery_services(http: Any = None, credentials: Any = None) -> ServiceFactory:
-    from googleapiclient.discovery import build
+    with warnings.catch_warnings():
+        # google-api-core warns on import about Python versions it will drop next
+        # year: noise on every command's stderr, nothing the operator can act on.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
+        from googleapiclient.discovery import build
 
     cache: dict[tuple[str, str], Any] = {}
 
