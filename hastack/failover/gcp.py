@@ -139,10 +139,14 @@ class GcpSteps:
         self.now = now
 
     def run(self, step: Step) -> str:
+        from google.auth.exceptions import GoogleAuthError
         from googleapiclient.errors import HttpError
+        from httplib2 import HttpLib2Error
 
         try:
             return self._run(step)
+        except (GoogleAuthError, HttpLib2Error) as error:  # token refresh, DNS, TLS
+            raise StepFailed(f"Google API unreachable or credentials refused: {error}") from error
         except HttpError as error:
             raise StepFailed(f"{error.resp.get('content-location') or error.uri}: "
                              f"{_api_error(error)}") from error

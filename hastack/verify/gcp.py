@@ -251,11 +251,15 @@ class LiveGcp:
         self._memo: dict[tuple[str, ...], Any] = {}
 
     def _get(self, key: tuple[str, ...], request: Callable[[], Any]) -> Any:
+        from google.auth.exceptions import GoogleAuthError
         from googleapiclient.errors import HttpError
+        from httplib2 import HttpLib2Error
 
         if key not in self._memo:
             try:
                 self._memo[key] = request().execute()
+            except (GoogleAuthError, HttpLib2Error) as error:  # token refresh, DNS, TLS
+                raise GcpApiError(f"GCP {key[0]} {'/'.join(key[1:])}: {error}") from error
             except HttpError as error:
                 if error.resp.status == 404:
                     self._memo[key] = None
