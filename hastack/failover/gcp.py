@@ -12,7 +12,9 @@ GCP has no managed region-switch service, so the steps are done here directly:
   replica failover to a DR replica); the returned operation is followed with
   `operations.get` until DONE, and its errors are reported by code and message.
 * workloads: the orchestrator Deployments are scaled through the Kubernetes API
-  (`PATCH .../deployments/<name>/scale`) and followed until their pods are ready.
+  (`PATCH .../deployments/<name>/scale`) and followed until their pods are ready:
+  the old region's to zero before a planned promotion (no writes while it runs), the
+  new region's up once the database moved (kube.py, deployments.py).
 
 The API clients come from the discovery documents bundled with
 google-api-python-client (`static_discovery=True`): no discovery fetch at run time.
