@@ -62,7 +62,13 @@ def _plan(root: Path, env: str, target: str | None, mode: str) -> tuple[Failover
     result = plan_single(root, env, root / "build" / "failover" / "plans")
     config = result.environment
     region = target or config.regions.primary
-    plan = build_steps(result.plan, region, mode, f"stacks/Pulumi.{env}.yaml")  # type: ignore[arg-type]
+    workloads = None
+    if result.plan.get("cloud") == "gcp":
+        from hastack.failover.gcp import workloads_plans
+
+        workloads = workloads_plans(root, result, root / "build" / "failover" / "plans")
+    plan = build_steps(result.plan, region, mode, f"stacks/Pulumi.{env}.yaml",  # type: ignore[arg-type]
+                       workloads)
     return plan, config
 
 
@@ -95,7 +101,7 @@ def run_failover(plan: FailoverPlan, journal: Journal, root: Path,
                                      step.details["value"])
                 outcome = (f"{step.details['stackFile']}: {step.details['key']} = "
                            f"{step.details['value']}" + ("" if changed else " (already)"))
-            elif step.kind in ("dns", "workloads", "verify"):
+            elif step.kind in ("dns", "workloads", "verify") and "scale" not in step.details:
                 outcome = "next: " + _follow_up(step, plan)
             else:
                 outcome = cloud_runner(step)
@@ -146,12 +152,18 @@ def failover_main(argv: list[str], failback: bool = False,
     _print(plan, journal.done)
     if args.dry_run:
         return 0
-    if plan.cloud != "aws" and cloud_runner is None:
-        print("error: running a GCP failover is not available yet; use --dry-run for the "
-              "steps and the README runbook to run them", file=sys.stderr)
-        return EXIT_USAGE
     if not _confirmed(plan.stack, args.yes):
         return EXIT_USAGE
+    if cloud_runner is None and plan.cloud == "gcp":
+        from hastack.failover.gcp import gcp_runner
+
+        target = config.recovery.region_failure
+        try:
+            cloud_runner = gcp_runner(target.rpo_seconds if target else None, accept_data_loss=bool(
+                getattr(args, "accept_data_loss", False)))
+        except FailoverError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if cloud_runner is None:
         from hastack.failover.aws import AwsSteps, boto3_clients
 

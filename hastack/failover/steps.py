@@ -3,13 +3,19 @@
 Pure data: building the steps makes no cloud call, so `--dry-run` shows exactly what
 a real run would do, in the order it would do it: preflight first, the database
 before anything that writes, the stack file only after the cloud steps succeeded,
-the workloads after the stack file, verification last.
+the `pulumi up` of the workloads after the stack file, verification last. On GCP the
+cloud steps include scaling the orchestrators through the Kubernetes API (the old
+region's to zero before a planned promotion, the new region's up after the database
+moved), so they too come before the stack file changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from hastack.failover.deployments import orchestrator_deployments
 
 Kind = Literal["preflight", "database", "cache", "workloads", "dns", "config", "verify"]
 Mode = Literal["planned", "unplanned"]
@@ -56,8 +62,13 @@ def _resources(plan: dict[str, Any], type_: str) -> list[dict[str, Any]]:
 
 
 def build_steps(infrastructure: dict[str, Any], target: str, mode: Mode,
-                stack_file: str) -> FailoverPlan:
-    """The steps to make `target` the active region of the planned environment."""
+                stack_file: str,
+                workloads: Mapping[str, dict[str, Any]] | None = None) -> FailoverPlan:
+    """The steps to make `target` the active region of the planned environment.
+
+    `workloads` (region -> that region's workloads plan) names the orchestrator
+    Deployments a GCP failover scales through the Kubernetes API.
+    """
     env = infrastructure["stack"]
     contract = infrastructure.get("outputs", {}).get("workloads") or {}
     regions = sorted(contract.get("regions", {}))
@@ -72,18 +83,25 @@ def build_steps(infrastructure: dict[str, Any], target: str, mode: Mode,
         raise FailoverError(f"--to {target}: already the active region of {env}")
     cloud = infrastructure.get("cloud", "aws")
     steps = _aws_steps(infrastructure, env, source, target, mode) if cloud == "aws" \
-        else _gcp_steps(infrastructure, env, source, target, mode)
-    steps += [
+        else _gcp_steps(infrastructure, env, source, target, mode, workloads or {})
+    dns = (f"pulumi up {env}: the failover records and health policy now prefer {target}"
+           if cloud == "aws" else
+           f"pulumi up {env}: the Cloud DNS primary/backup policy names {target} primary "
+           f"(until then Cloud DNS already answers with {target} whenever {source}'s health "
+           "check fails; nothing to call)")
+    follow_ups = [
         Step("config", f"set hastack:activeRegion: {target} in {stack_file}", target,
              {"stackFile": stack_file, "key": "hastack:activeRegion", "value": target}),
-        Step("dns", f"pulumi up {env}: the failover records and health policy now prefer "
-                    f"{target}", target, {"stack": env}),
+        Step("dns", dns, target, {"stack": env}),
         Step("workloads", f"pulumi up {env}-{target} (active) and {env}-{source} (standby, "
                           "skipped if its region is down)", target,
              {"stacks": [f"{env}-{target}", f"{env}-{source}"]}),
         Step("verify", f"hastack verify {env}: {target} is the writer and serves", target, {}),
     ]
-    ordered = tuple(sorted(steps, key=lambda s: KIND_ORDER.index(s.kind)))
+    # The cloud steps keep the order their builder gives them (a GCP failover scales
+    # the target's orchestrator itself, before the stack file changes); the stack
+    # file and what follows it always come after every cloud step.
+    ordered = (*steps, *sorted(follow_ups, key=lambda s: KIND_ORDER.index(s.kind)))
     return FailoverPlan(env, source, target, mode, cloud, ordered)
 
 
@@ -115,17 +133,75 @@ def _aws_steps(plan: dict[str, Any], env: str, source: str, target: str,
     return steps
 
 
-def _gcp_steps(plan: dict[str, Any], env: str, source: str, target: str,
-               mode: Mode) -> list[Step]:
-    replicas = [r for r in _resources(plan, "gcp:sql/databaseInstance:DatabaseInstance")
-                if r["region"] == target]
-    if not replicas:
-        raise FailoverError(f"{env} has no Cloud SQL instance in {target}")
-    name = replicas[0]["inputs"].get("name", replicas[0]["name"])
-    return [
-        Step("preflight", f"{target}'s endpoint health check reports healthy", target,
-             {"check": "target-health"}),
-        Step("database", f"Cloud SQL Admin API instances.promoteReplica {name} "
-                         "(one-way; the replica keeps its IP)", target, {"instance": name}),
-        Step("cache", "nothing to move: each region has its own Memorystore", target, {}),
+def _instance(plan: dict[str, Any], region: str, env: str) -> dict[str, Any]:
+    found = [r for r in _resources(plan, "gcp:sql/databaseInstance:DatabaseInstance")
+             if r["region"] == region]
+    if not found:
+        raise FailoverError(f"{env} has no Cloud SQL instance in {region}")
+    return found[0]
+
+
+def _advanced_dr(source: dict[str, Any], target: dict[str, Any]) -> bool:
+    """Switchover / replica failover need Enterprise Plus and the target designated
+    as the primary's DR replica (Cloud SQL "Use advanced disaster recovery")."""
+    settings = target["inputs"].get("settings") or {}
+    cluster = source["inputs"].get("replicationCluster") or {}
+    return (settings.get("edition") == "ENTERPRISE_PLUS"
+            and cluster.get("failoverDrReplicaName") == target["inputs"].get("name"))
+
+
+def _gcp_steps(plan: dict[str, Any], env: str, source: str, target: str, mode: Mode,
+               workloads: Mapping[str, dict[str, Any]]) -> list[Step]:
+    outputs = plan.get("outputs") or {}
+    project = str(outputs.get("project") or "")
+    source_db, target_db = _instance(plan, source, env), _instance(plan, target, env)
+    name = str(target_db["inputs"].get("name", target_db["name"]))
+    source_name = str(source_db["inputs"].get("name", source_db["name"]))
+    base = {"project": project, "instance": name, "sourceInstance": source_name}
+    missing = [f"{env}-{region}" for region in (source, target) if region not in workloads]
+    if missing:
+        raise FailoverError(f"{env}: no plan of the workloads stack(s) {', '.join(missing)} "
+                            "to name the orchestrator Deployments from")
+    scale_up = orchestrator_deployments(workloads[target], replicas_from=workloads[source])
+    cluster = {"project": project, "cluster": str(outputs.get(f"clusterName.{target}", ""))}
+    steps = [
+        Step("preflight", f"GKE cluster {cluster['cluster']} in {target} is RUNNING (its "
+                          "warm-standby endpoint has no pods to answer a health probe yet)",
+             target, {"check": "target-health", **cluster}),
+        Step("preflight", f"Cloud SQL {name} is RUNNABLE and a replica of {source_name}",
+             target, {"check": "replica-state", **base}),
     ]
+    advanced = _advanced_dr(source_db, target_db)
+    if mode == "unplanned" or not advanced:
+        steps.append(Step("preflight", "replica_lag of the replica (Cloud Monitoring) is "
+                                       "known and within the region RPO target", target,
+                          {"check": "replication-lag", **base}))
+    if mode == "planned" and advanced:
+        action = f"Cloud SQL Admin API instances.switchover {name} (no data loss; {source_name}" \
+                 " becomes its DR replica)"
+    elif advanced:
+        action = f"Cloud SQL Admin API instances.promoteReplica {name} failover=true (replica " \
+                 f"failover; {source_name} rejoins as a replica when its region is back)"
+    else:
+        action = (f"Cloud SQL Admin API instances.promoteReplica {name} (one-way: replication "
+                  f"ends, {source_name} becomes a stale standalone instance)")
+    operation = "switchover" if mode == "planned" and advanced else "promoteReplica"
+    if mode == "planned" and not advanced:
+        # A promotion while the old primary still takes writes would lose them: stop
+        # every writer first, then promote once the replica reads zero lag.
+        stop = [{**d, "replicas": 0} for d in orchestrator_deployments(workloads[source])]
+        steps.append(Step("workloads", f"scale the {source} orchestrator to zero (no writes "
+                                       "during the promotion)", source,
+                          {"scale": stop, "project": project,
+                           "cluster": str(outputs.get(f"clusterName.{source}", ""))}))
+        action += ", once replica_lag reads 0 s"
+    steps += [
+        Step("database", action, target, {**base, "operation": operation,
+                                          "replicaFailover": advanced and mode == "unplanned",
+                                          "waitForZeroLag": mode == "planned" and not advanced}),
+        Step("cache", "nothing to move: each region has its own Memorystore", target, {}),
+        Step("workloads", "scale up the orchestrator through the Kubernetes API: " + ", ".join(
+            f"{d['namespace']}/{d['name']}={d['replicas']}" for d in scale_up), target,
+             {"scale": scale_up, **cluster}),
+    ]
+    return steps

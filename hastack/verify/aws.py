@@ -85,6 +85,11 @@ class GlobalClusterTarget:
     primary_region: str
     # The regional clusters the plan attaches, as (region, cluster identifier).
     members: tuple[tuple[str, str], ...]
+    # The stack file's `hastack:activeRegion` (the plan's output): where the writer
+    # must be. None in plans older than the layering: the primary region then.
+    active_region: str | None = None
+    stack_file: str | None = None
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,15 @@ def global_cluster_targets(plan: Mapping[str, Any]) -> tuple[GlobalClusterTarget
             if _inputs(cluster).get("globalClusterIdentifier") == identifier))
         # Older plans have no `regions`; the global cluster is created beside the primary.
         primary = plan_primary_region(plan) or region
-        targets.append(GlobalClusterTarget(identifier, region, primary, members))
+        targets.append(GlobalClusterTarget(identifier, region, primary, members,
+                                           plan_active_region(plan), _known(plan.get("stackFile")),
+                                           _known(plan.get("environment"))))
     return tuple(targets)
+
+
+def plan_active_region(plan: Mapping[str, Any]) -> str | None:
+    """The stack's `hastack:activeRegion`, as the plan's `activeRegion` output says."""
+    return _known((plan.get("outputs") or {}).get("activeRegion"))
 
 
 def replication_group_targets(plan: Mapping[str, Any]) -> tuple[ReplicationGroupTarget, ...]:
@@ -563,26 +575,59 @@ def check_global_cluster_members(live: LiveAws, target: GlobalClusterTarget) -> 
                      f"{len(members)} members in {', '.join(regions)}")]
 
 
-def check_global_cluster_writer(live: LiveAws, target: GlobalClusterTarget) -> list[Finding]:
-    """Exactly one writer; in another region than planned is a warning, because a
-    managed switchover or a regional failover legitimately moves it."""
-    check = "aurora.global-writer"
+def _writer(live: LiveAws, target: GlobalClusterTarget, check: str
+            ) -> tuple[tuple[str, str] | None, Finding | None]:
+    """((region, identifier) of the one writer, None) or (None, the failed finding)."""
     found = live.global_cluster(target.region, target.identifier)
     if found is None:
-        return [_not_found(check, target.identifier, target.region, "global cluster")]
+        return None, _not_found(check, target.identifier, target.region, "global cluster")
     writers = [_parse_rds_arn(m.get("DBClusterArn", ""))
                for m in found.get("GlobalClusterMembers", []) if m.get("IsWriter")]
     if len(writers) != 1:
-        return [Finding(check, target.identifier, target.region, "fail",
-                        f"{len(writers)} writer clusters, expected exactly 1")]
-    region, identifier = writers[0]
-    if region != target.primary_region:
-        return [Finding(check, target.identifier, target.region, "warn",
-                        f"writer is {identifier} in {region}, the plan's primary region is "
-                        f"{target.primary_region} (switchover or failover?): switch back, or "
-                        "swap regions.primary/secondary in the stack file")]
+        return None, Finding(check, target.identifier, target.region, "fail",
+                             f"{len(writers)} writer clusters, expected exactly 1")
+    return writers[0], None
+
+
+def check_global_cluster_writer(live: LiveAws, target: GlobalClusterTarget) -> list[Finding]:
+    """Exactly one writer (where it is: `check_active_region`)."""
+    check = "aurora.global-writer"
+    writer, failed = _writer(live, target, check)
+    if writer is None:
+        return [failed] if failed else []
+    region, identifier = writer
     return [Finding(check, target.identifier, target.region, "pass",
                     f"writer {identifier} in {region}")]
+
+
+def active_region_finding(check: str, resource: str, region: str, writer_region: str,
+                          writer: str, active: str, stack_file: str | None,
+                          environment: str | None) -> Finding:
+    """The writer's region against the stack's `hastack:activeRegion` (both clouds)."""
+    if writer_region == active:
+        return Finding(check, resource, region, "pass",
+                       f"writer {writer} in {writer_region} = hastack:activeRegion")
+    return Finding(check, resource, region, "fail",
+                   f"the writer is {writer} in {writer_region}, but hastack:activeRegion is "
+                   f"{active}: the next `pulumi up` would treat {writer_region} as the standby. "
+                   f"If the move was intended (a failover), set hastack:activeRegion: "
+                   f"{writer_region} in {stack_file or 'the infrastructure stack file'}; "
+                   f"otherwise fail back: hastack failover {environment or '<env>'} --to "
+                   f"{active} --mode planned")
+
+
+def check_active_region(live: LiveAws, target: GlobalClusterTarget) -> list[Finding]:
+    """The writer is where the stack says (`hastack:activeRegion`): after a failover
+    done outside `hastack failover` the stack file still names the old region, and
+    the next `pulumi up` would scale the real writer's region down."""
+    check = "active-region"
+    writer, failed = _writer(live, target, check)
+    if writer is None:
+        return [failed] if failed else []
+    region, identifier = writer
+    return [active_region_finding(check, target.identifier, target.region, region, identifier,
+                                  target.active_region or target.primary_region,
+                                  target.stack_file, target.environment)]
 
 
 def _cluster_setting_on(live: LiveAws, target: ClusterTarget, check: str, field: str,
@@ -808,7 +853,7 @@ def check_failover_record(live: LiveAws, target: FailoverRecordTarget) -> list[F
 Check = Callable[[LiveAws, Any], list[Finding]]
 
 GLOBAL_CLUSTER_CHECKS: tuple[Check, ...] = (
-    check_global_cluster_members, check_global_cluster_writer)
+    check_global_cluster_members, check_global_cluster_writer, check_active_region)
 CLUSTER_CHECKS: tuple[Check, ...] = (
     check_cluster_deletion_protection, check_cluster_encryption,
     check_cluster_backup_retention, check_cluster_iam_auth, check_cluster_instance_zones)

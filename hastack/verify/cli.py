@@ -1,14 +1,15 @@
-"""`hastack verify`: check a deployed AWS stack against the HA invariants of its plan.
+"""`hastack verify`: check a deployed AWS or GCP stack against the HA invariants of its plan.
 
     hastack verify --plan build/plan/STACK.json [--outputs FILE] [--bucket LOGICAL=NAME]...
                    [--json FILE]
 
-The plan names what to look for; bucket names are only known after deployment, so
-they come from `--outputs` (the file `pulumi stack output --json` writes) or from
+The plan names what to look for, and its `cloud` picks the checks (verify/aws.py,
+verify/gcp.py). AWS bucket names are only known after deployment, so they come from
+`--outputs` (the file `pulumi stack output --json` writes) or from
 `--bucket` (plan resource name or stack output key = live bucket name).
 
 Exit status: 0 when every invariant holds (warnings allowed), 1 when one is broken,
-2 when the verification could not run (bad arguments, plan, credentials or an AWS
+2 when the verification could not run (bad arguments, plan, credentials or a cloud
 API error other than "not found"), always with one line and no traceback.
 """
 
@@ -35,6 +36,7 @@ from hastack.verify.aws import (
     resolve_bucket_names,
     verify,
 )
+from hastack.verify.gcp import GcpApiError
 
 EXIT_OK = 0
 EXIT_DRIFT = 1
@@ -49,8 +51,8 @@ class UsageError(ValueError):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hastack verify",
-        description="Check a deployed AWS stack against the HA invariants of its plan "
-                    "(read-only AWS calls with the caller's credentials).")
+        description="Check a deployed AWS or GCP stack against the HA invariants of its "
+                    "plan (read-only cloud calls with the caller's credentials).")
     parser.add_argument("--plan", type=Path, required=True,
                         help="the stack's plan, build/plan/<stack>.json")
     parser.add_argument("--outputs", type=Path,
@@ -116,16 +118,48 @@ def report_document(plan_path: Path, plan: dict[str, Any],
     }
 
 
-def _run(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
+def _findings(plan: dict[str, Any], args: argparse.Namespace) -> list[Finding] | None:
+    """The findings on the plan's cloud; None when the plan has nothing to check."""
+    if plan.get("cloud") == "gcp":
+        from hastack.verify import gcp
+
+        if args.bucket:
+            raise UsageError("--bucket is for AWS plans: a GCP plan names its buckets")
+        gcp_targets = gcp.plan_targets(plan)
+        if gcp_targets.count() == 0:
+            return None
+        return gcp.verify(gcp_targets, gcp_services())
     outputs = _read_json_object(args.outputs, "stack outputs") if args.outputs else None
     overrides = parse_bucket_overrides(args.bucket)
     targets = plan_targets(plan, resolve_bucket_names(plan, outputs, overrides))
-    stack = str(plan.get("stack") or args.plan.stem)
     if targets.count() == 0:
+        return None
+    return verify(targets, AwsClients())
+
+
+def gcp_services() -> Any:
+    """Discovery clients with the caller's Application Default Credentials."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    from hastack.failover.gcp import SCOPES, discovery_services
+
+    try:
+        credentials, _ = google.auth.default(scopes=list(SCOPES))
+    except DefaultCredentialsError as error:
+        raise UsageError("no Google credentials: run `gcloud auth application-default login` "
+                         "or set GOOGLE_APPLICATION_CREDENTIALS (hastack verify only reads)"
+                         ) from error
+    return discovery_services(credentials=credentials)
+
+
+def _run(args: argparse.Namespace) -> int:
+    plan = load_plan(args.plan)
+    stack = str(plan.get("stack") or args.plan.stem)
+    findings = _findings(plan, args)
+    if findings is None:
         print(f"verify {stack}: the plan has nothing hastack verify checks")
         return EXIT_OK
-    findings = verify(targets, AwsClients())
     print(render_table(findings))
     print()
     print(summary_line(stack, findings))
@@ -149,7 +183,7 @@ def verify_main(argv: list[str]) -> int:
         print("error: no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
               "AWS_SECRET_ACCESS_KEY, or run under a role (hastack verify only reads)",
               file=sys.stderr)
-    except AwsApiError as error:
+    except (AwsApiError, GcpApiError) as error:
         print(f"error: {error}", file=sys.stderr)
     except BotoCoreError as error:  # unreachable endpoint, partial credentials, ...
         print(f"error: AWS SDK: {error}", file=sys.stderr)

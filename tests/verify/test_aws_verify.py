@@ -53,7 +53,8 @@ PROD_PLAN = REPO / "tests" / "golden" / "prod.json"
 LIVE_OUTPUTS = {"artifactBucket": "live-artifacts-east", "artifactReplicaBucket":
                 "live-artifacts-west"}
 ALL_CHECKS = {
-    "aurora.global-members", "aurora.global-writer", "aurora.deletion-protection",
+    "aurora.global-members", "aurora.global-writer", "active-region",
+    "aurora.deletion-protection",
     "aurora.storage-encrypted", "aurora.backup-retention", "aurora.iam-auth",
     "aurora.instance-zones", "elasticache.automatic-failover", "elasticache.multi-az",
     "elasticache.members", "elasticache.encryption-auth", "s3.versioning", "s3.replication",
@@ -354,14 +355,51 @@ def test_writer_in_primary_region_passes(targets: Targets, live: LiveAws) -> Non
     assert "us-east-1" in finding.detail
 
 
-def test_switched_writer_is_a_warning_not_a_failure(targets: Targets, live: LiveAws) -> None:
+def test_a_writer_outside_the_active_region_fails_saying_what_to_do(
+        targets: Targets, live: LiveAws) -> None:
     deploy_aurora(targets, writer_region="us-west-2")
-    (finding,) = verify_aws.check_global_cluster_writer(live, targets.global_clusters[0])
-    assert finding.status == "warn"
-    assert "us-west-2" in finding.detail
+    target = targets.global_clusters[0]
+    assert target.active_region == "us-east-1"  # the plan's activeRegion output
+    (writer,) = verify_aws.check_global_cluster_writer(live, target)
+    assert writer.status == "pass" and "us-west-2" in writer.detail
+    (finding,) = verify_aws.check_active_region(live, target)
+    assert finding.status == "fail"
+    assert ("set hastack:activeRegion: us-west-2 in stacks/Pulumi.prod.yaml" in finding.detail
+            and "hastack failover prod --to us-east-1 --mode planned" in finding.detail)
     # A switchover keeps both regions attached: membership still holds.
-    assert statuses(verify_aws.check_global_cluster_members(
-        live, targets.global_clusters[0])) == ["pass"]
+    assert statuses(verify_aws.check_global_cluster_members(live, target)) == ["pass"]
+
+
+def test_after_a_failover_the_writer_in_the_new_active_region_passes(
+        targets: Targets, live: LiveAws) -> None:
+    deploy_aurora(targets, writer_region="us-west-2")
+    target = dataclasses.replace(targets.global_clusters[0], active_region="us-west-2")
+    (finding,) = verify_aws.check_active_region(live, target)
+    assert finding.status == "pass" and "us-west-2" in finding.detail
+
+
+def test_the_active_region_check_follows_the_described_global_cluster(
+        targets: Targets) -> None:
+    """The writer comes from DescribeGlobalClusters' IsWriter flag, as AWS sends it."""
+    target = dataclasses.replace(targets.global_clusters[0], active_region="us-east-1")
+    rds = boto3.client("rds", region_name=target.region, aws_access_key_id="x",
+                       aws_secret_access_key="x")
+    stub = Stubber(rds)
+    arn = "arn:aws:rds:us-west-2:123456789012:cluster:hastack-prod-aurora-us-west-2"
+    stub.add_response("describe_global_clusters", {"GlobalClusters": [{
+        "GlobalClusterIdentifier": target.identifier, "GlobalClusterMembers": [
+            {"DBClusterArn": arn.replace("us-west-2", "us-east-1"), "IsWriter": False},
+            {"DBClusterArn": arn, "IsWriter": True}]}]},
+        {"GlobalClusterIdentifier": target.identifier})
+
+    class Clients(AwsClients):
+        def get(self, service: str, region: str) -> Any:
+            return rds
+
+    with stub:
+        (finding,) = verify_aws.check_active_region(LiveAws(Clients()), target)
+    assert finding.status == "fail" and "in us-west-2, but hastack:activeRegion is us-east-1" \
+        in finding.detail
 
 
 def test_global_cluster_without_a_writer_fails(targets: Targets, live: LiveAws) -> None:
@@ -814,7 +852,7 @@ def test_command_exit_0_and_json_report_when_compliant(
     assert {f["check"] for f in document["findings"]} == ALL_CHECKS
 
 
-def test_command_exit_1_on_drift_and_0_on_a_warning(
+def test_command_exit_1_on_drift_or_a_writer_outside_the_active_region(
         targets: Targets, aws: None, outputs_file: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     deploy_aurora(targets, writer_region="us-west-2")
@@ -822,15 +860,16 @@ def test_command_exit_1_on_drift_and_0_on_a_warning(
     deploy_buckets(targets)
     deploy_dns(targets)
     argv = ["--plan", str(PROD_PLAN), "--outputs", str(outputs_file)]
-    assert verify_main(argv) == 0  # a switched writer only warns
-    assert "WARN" in capsys.readouterr().out
+    assert verify_main(argv) == 1  # the stack still names us-east-1
+    failed = [line for line in capsys.readouterr().out.splitlines() if "  FAIL  " in line]
+    assert len(failed) == 1 and failed[0].startswith("active-region")
     source = _source(targets)
     _s3(source.region).put_bucket_versioning(Bucket=source.name,
                                              VersioningConfiguration={"Status": "Suspended"})
     assert verify_main(argv) == 1
     failed = [line for line in capsys.readouterr().out.splitlines() if "  FAIL  " in line]
-    assert len(failed) == 1
-    assert "s3.versioning" in failed[0] and source.name in failed[0]
+    assert len(failed) == 2
+    assert "s3.versioning" in failed[1] and source.name in failed[1]
 
 
 def test_command_exit_2_without_bucket_names(capsys: pytest.CaptureFixture[str]) -> None:
@@ -843,7 +882,6 @@ def test_command_exit_2_without_bucket_names(capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize("argv, message", [
     (["--plan", "/nonexistent/plan.json", "--bucket", "a=b"], "cannot read plan"),
     (["--plan", str(PROD_PLAN), "--bucket", "artifactBucket"], "expected LOGICAL=NAME"),
-    (["--plan", str(REPO / "tests" / "golden" / "gcp-prod.json")], "checks AWS stacks"),
     ([], "--plan"),
 ])
 def test_command_exit_2_on_usage_errors(argv: list[str], message: str,
