@@ -77,6 +77,11 @@ class FailoverDnsArgs:
     # Route 53 is global; any AWS provider of the account will do.
     provider: pulumi.ProviderResource | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Region -> the health check an ARC Region switch plan controls for that region
+    # (RegionSwitchPlan.health_check_ids). Given (even empty), each health-evaluating
+    # failover record carries a CALCULATED check: its endpoint check AND ARC's, so
+    # traffic leaves a region when its endpoint fails or when ARC deactivates it.
+    control_health_checks: pulumi.Input[Mapping[str, str]] | None = None
 
     @property
     def fqdn(self) -> str:
@@ -169,12 +174,16 @@ class FailoverDns(pulumi.ComponentResource):
                                                    True, options)
                 continue
             role = "PRIMARY" if region == args.active else "SECONDARY"
+            record_check: pulumi.Output[str] = check.id
+            if args.control_health_checks is not None and endpoint.evaluate_health:
+                record_check = self._controlled(f"{name}-{region}-control", region, check,
+                                                args.control_health_checks, tags, options)
             self.records[region] = aws.route53.Record(
                 f"{name}-{region}-failover",
                 zone_id=self.zone_id, name=self.fqdn, type="A", set_identifier=region,
                 failover_routing_policies=[
                     aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
-                health_check_id=check.id if endpoint.evaluate_health else None,
+                health_check_id=record_check if endpoint.evaluate_health else None,
                 aliases=[aws.route53.RecordAliasArgs(
                     name=endpoint.alias_name, zone_id=endpoint.alias_zone_id,
                     evaluate_target_health=endpoint.evaluate_health)],
@@ -183,6 +192,22 @@ class FailoverDns(pulumi.ComponentResource):
             "fqdn": self.fqdn, "zoneId": self.zone_id, "healthCheckIds": self.health_check_ids,
             "activeRegion": args.active,
         })
+
+    def _controlled(self, resource_name: str, region: str, check: aws.route53.HealthCheck,
+                    control: pulumi.Input[Mapping[str, str]], tags: Mapping[str, str],
+                    opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """Healthy only while every child is: the endpoint check and ARC's (once listed).
+
+        Until ARC's check is listed (a fresh plan) the only child is the endpoint check,
+        so routing is exactly as without a plan; the next `pulumi up` adds ARC's.
+        """
+        children = pulumi.Output.all(check.id, control).apply(
+            lambda v: [v[0], *([v[1][region]] if v[1].get(region) else [])])
+        calculated = aws.route53.HealthCheck(
+            resource_name, type="CALCULATED", child_healthchecks=children,
+            child_health_threshold=children.apply(len),
+            tags={**tags, "Name": f"{self.fqdn} {region} (endpoint and ARC)"}, opts=opts)
+        return calculated.id
 
     def _alias(self, resource_name: str, fqdn: str, endpoint: RegionEndpoint,
                evaluate: bool, opts: pulumi.ResourceOptions) -> aws.route53.Record:

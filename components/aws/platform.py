@@ -107,8 +107,10 @@ class AwsPlatform(pulumi.ComponentResource):
         if self.zone is not None:
             for region in self.regions.values():
                 region.edge = self._edge(region, self.zone)
+        self._control_checks: Any = None
         self.dns = self._dns(self.zone) if self.zone is not None else None
         self.alarms = self._alarms()
+        self.region_switch = self._region_switch()
         self.drills = self._drills() if config.drills.enabled else None
         self.outputs = self._outputs()
         # Also as an output: a component's state keeps its registered outputs.
@@ -414,8 +416,61 @@ class AwsPlatform(pulumi.ComponentResource):
             health_check_path=self._edge_target.health_path,
             provider=self.regions[config.regions.primary].provider,
             tags=dict(config.tags),
+            control_health_checks=self._deferred_control_checks(),
         )
         return FailoverDns(f"{self._name}-dns", args, pulumi.ResourceOptions(parent=self))
+
+    # ------------------------------------------------------------ Region switch
+
+    def _arc_planned(self) -> bool:
+        """A two-region environment with the database and the orchestrator's edge."""
+        config = self._config
+        return (config.multi_region and config.database.enabled and config.workflows.enabled
+                and config.recovery.region_failure is not None)
+
+    def _deferred_control_checks(self) -> Any:
+        # The records need ARC's health-check IDs, the plan needs the alarms, the alarms
+        # need the records' endpoint checks: resolved once the plan exists.
+        if not self._arc_planned():
+            return None
+        control, self._control_checks = pulumi.deferred_output()
+        return control
+
+    def _region_switch(self) -> Any:
+        from components.aws.region_switch import (
+            PlanRegion,
+            RegionSwitchPlan,
+            RegionSwitchPlanArgs,
+            orchestrator_workload,
+        )
+
+        config = self._config
+        if not self._arc_planned() or self.database is None or self.dns is None:
+            return None
+        assert config.recovery.region_failure is not None and self.zone is not None
+        identifier = f"{self._name}-aurora"  # AuroraGlobalDatabase: its name is the ID
+        alarm_names = {f"{self._name}-alarms-{r}-health-check": r for r in self.regions}
+        health_alarms = {alarm_names[a._name]: a.arn for a in self.alarms.alarms
+                         if a._name in alarm_names}
+        plan = RegionSwitchPlan(f"{self._name}-region-switch", RegionSwitchPlanArgs(
+            name=self._name, tier=config.tier, primary_region=config.regions.primary,
+            regions=[PlanRegion(
+                region=name, database_cluster_arn=self.database.regions[name].cluster.arn,
+                eks_cluster_arn=region.cluster.cluster_arn,
+                eks_cluster_name=region.cluster.cluster_name, provider=region.provider)
+                for name, region in self.regions.items()],
+            global_cluster_identifier=identifier,
+            # The ARN shape the ARC Aurora sample policy uses (global clusters are regionless).
+            global_cluster_arn=self._account_id().apply(
+                lambda account: f"arn:aws:rds::{account}:global-cluster:{identifier}"),
+            workload=orchestrator_workload(config.orchestrator),
+            hosted_zone_id=self.zone.zone_id, record_name=self.dns.fqdn,
+            rto_seconds=config.recovery.region_failure.rto_seconds,
+            health_alarm_arns=health_alarms,
+            provider=self.regions[config.regions.primary].provider, tags=dict(config.tags),
+        ), pulumi.ResourceOptions(parent=self))
+        self._control_checks(plan.health_check_ids)
+        return plan
 
     # ------------------------------------------------------------ alarms
 
@@ -583,6 +638,9 @@ class AwsPlatform(pulumi.ComponentResource):
         if self.drills is not None:
             # {scenario: {region: FIS experiment template ID}}: what `hastack drill` starts.
             outputs["drillTemplates"] = self.drills.template_ids
+        if self.region_switch is not None:
+            # `hastack failover` / `hastack drill` start executions of this plan.
+            outputs["regionSwitchPlanArn"] = self.region_switch.plan_arn
         outputs["activeRegion"] = self._config.active
         outputs["workloads"] = self._workloads_contract()
         outputs["workloadsSecrets"] = self._workloads_secrets()

@@ -309,3 +309,10 @@ def _certificate(context: MockContext) -> dict[str, Any]:
 @outputs_for("aws:acm/certificateValidation:CertificateValidation")
 def _certificate_validation(context: MockContext) -> dict[str, Any]:
     return {"certificateArn": context.inputs.get("certificateArn")}
+
+
+@invoke("aws:arcregionswitch/getRoute53HealthChecks:getRoute53HealthChecks")
+def _arc_health_checks(args: dict[str, Any], _context: MockContext) -> dict[str, Any]:
+    # A fresh deployment: ARC has not listed health checks for the new plan yet, so the
+    # failover records keep their endpoint checks (region_switch.py, phase one).
+    return {"planArn": args.get("planArn"), "healthChecks": []}
