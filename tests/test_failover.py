@@ -62,8 +62,10 @@ def test_dry_run_is_complete_and_ordered(project: Path, env: str, to: str, mode:
     assert all(set(step) == {"kind", "action", "region"} for step in document["steps"])
     database = next(step for step in document["steps"] if step["kind"] == "database")
     if env == "prod":
-        assert ("failover_global_cluster" if mode == "unplanned"
-                else "switchover_global_cluster") in database["action"]
+        # prod has a Region switch plan: ARC does the Aurora failover/switchover.
+        assert "ARC Region switch plan hastack-prod" in database["action"]
+        assert ("(ungraceful: Aurora failover" if mode == "unplanned"
+                else "(graceful: Aurora switchover") in database["action"]
         lag_checks = [s for s in document["steps"] if "AuroraGlobalDBRPOLag" in s["action"]]
         assert bool(lag_checks) == (mode == "unplanned")
     else:

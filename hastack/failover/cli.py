@@ -168,14 +168,28 @@ def failover_main(argv: list[str], failback: bool = False,
         from hastack.failover.aws import AwsSteps, boto3_clients
 
         target = config.recovery.region_failure
-        cloud_runner = AwsSteps(boto3_clients(), target.rpo_seconds if target else None,
+        clients = boto3_clients()
+        cloud_runner = AwsSteps(clients, target.rpo_seconds if target else None,
                                 accept_data_loss=bool(getattr(args, "accept_data_loss", False))
                                 ).run
+        if any(step.details.get("executor") == "arc" for step in plan.steps):
+            cloud_runner = _arc_runner(plan, clients, cloud_runner, args.yes)
     try:
         return run_failover(plan, journal, root, cloud_runner)
     except StackFileEditError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _arc_runner(plan: FailoverPlan, clients: Any, direct: Runner, yes: bool) -> Runner:
+    """ARC runs the database/orchestrator/DNS work; approvals need --yes or the typed name."""
+    from hastack.failover.arc import ArcSteps
+
+    def approve(step_name: str) -> bool:
+        print(f"ARC step '{step_name}' of {plan.stack} waits for approval.")
+        return _confirmed(plan.stack, yes)
+
+    return ArcSteps(clients, direct, approve).run
 
 
 def failback_main(argv: list[str]) -> int:

@@ -125,12 +125,42 @@ def _aws_steps(plan: dict[str, Any], env: str, source: str, target: str,
                   "(AllowDataLoss: un-replicated writes are lost)")
     else:
         action = f"switchover_global_cluster {identifier} -> {target_cluster} (no data loss)"
-    steps.append(Step("database", action, target, {
-        "globalClusterIdentifier": identifier, "targetCluster": target_cluster,
-        "allowDataLoss": mode == "unplanned"}))
+    arc = _region_switch_plan(plan)
+    if arc is not None:
+        steps.append(_arc_step(arc, target, mode))
+    else:
+        steps.append(Step("database", action, target, {
+            "globalClusterIdentifier": identifier, "targetCluster": target_cluster,
+            "allowDataLoss": mode == "unplanned"}))
     steps.append(Step("cache", "nothing to move: each region has its own Redis; the "
                                f"{target} cache becomes the active one", target, {}))
     return steps
+
+
+ARC_PLAN = "aws:arcregionswitch/plan:Plan"
+
+
+def _region_switch_plan(plan: dict[str, Any]) -> dict[str, Any] | None:
+    plans = _resources(plan, ARC_PLAN)
+    return plans[0]["inputs"] if len(plans) == 1 else None
+
+
+def _arc_step(arc: dict[str, Any], target: str, mode: Mode) -> Step:
+    """The database, orchestrator and DNS cloud work: one ARC plan execution."""
+    workflow = next((w for w in arc.get("workflows", [])
+                     if w.get("workflowTargetAction") == "activate"
+                     and w.get("workflowTargetRegion") == target), None)
+    if workflow is None:
+        raise FailoverError(f"the Region switch plan {arc['name']} has no workflow that "
+                            f"activates {target}")
+    names = [s["name"] for s in workflow.get("steps", [])]
+    execution = "graceful" if mode == "planned" else "ungraceful"
+    database = ("Aurora failover, un-replicated writes lost" if mode == "unplanned"
+                else "Aurora switchover, no data loss")
+    return Step("database", f"ARC Region switch plan {arc['name']}: activate {target} "
+                            f"({execution}: {database}); steps {' -> '.join(names)}", target,
+                {"executor": "arc", "planName": arc["name"], "targetRegion": target,
+                 "mode": mode, "steps": names})
 
 
 def _instance(plan: dict[str, Any], region: str, env: str) -> dict[str, Any]:
