@@ -109,8 +109,13 @@ class AwsPlatform(pulumi.ComponentResource):
                 region.edge = self._edge(region, self.zone)
         self._control_checks: Any = None
         self.dns = self._dns(self.zone) if self.zone is not None else None
-        self.alarms = self._alarms()
-        self.region_switch = self._region_switch()
+        try:
+            self.alarms = self._alarms()
+            self.region_switch = self._region_switch()
+        finally:
+            # Never leave the records waiting on a plan that is not coming: an error
+            # must end the run, not hang it.
+            self._resolve_control_checks(pulumi.Output.from_input({}))
         self.drills = self._drills() if config.drills.enabled else None
         self.outputs = self._outputs()
         # Also as an output: a component's state keeps its registered outputs.
@@ -437,13 +442,6 @@ class AwsPlatform(pulumi.ComponentResource):
         return control
 
     def _region_switch(self) -> Any:
-        from components.aws.region_switch import (
-            PlanRegion,
-            RegionSwitchPlan,
-            RegionSwitchPlanArgs,
-            orchestrator_workload,
-        )
-
         config = self._config
         if not self._arc_planned() or self.database is None or self.dns is None:
             return None
@@ -452,7 +450,27 @@ class AwsPlatform(pulumi.ComponentResource):
         alarm_names = {f"{self._name}-alarms-{r}-health-check": r for r in self.regions}
         health_alarms = {alarm_names[a._name]: a.arn for a in self.alarms.alarms
                          if a._name in alarm_names}
-        plan = RegionSwitchPlan(f"{self._name}-region-switch", RegionSwitchPlanArgs(
+        plan = self._region_switch_plan(identifier, health_alarms)
+        self._resolve_control_checks(plan.health_check_ids)
+        return plan
+
+    def _resolve_control_checks(self, checks: pulumi.Output[Any]) -> None:
+        if self._control_checks is not None:
+            resolve, self._control_checks = self._control_checks, None
+            resolve(checks)
+
+    def _region_switch_plan(self, identifier: str, health_alarms: dict[str, Any]) -> Any:
+        from components.aws.region_switch import (
+            PlanRegion,
+            RegionSwitchPlan,
+            RegionSwitchPlanArgs,
+            orchestrator_workload,
+        )
+
+        config = self._config
+        assert self.database is not None and self.dns is not None and self.zone is not None
+        assert config.recovery.region_failure is not None
+        return RegionSwitchPlan(f"{self._name}-region-switch", RegionSwitchPlanArgs(
             name=self._name, tier=config.tier, primary_region=config.regions.primary,
             regions=[PlanRegion(
                 region=name, database_cluster_arn=self.database.regions[name].cluster.arn,
@@ -469,8 +487,6 @@ class AwsPlatform(pulumi.ComponentResource):
             health_alarm_arns=health_alarms,
             provider=self.regions[config.regions.primary].provider, tags=dict(config.tags),
         ), pulumi.ResourceOptions(parent=self))
-        self._control_checks(plan.health_check_ids)
-        return plan
 
     # ------------------------------------------------------------ alarms
 
