@@ -49,7 +49,7 @@ Level = Literal["mandatory", "advisory", "disabled"]
 FAMILIES = (
     "eks", "rds", "elasticache", "s3", "route53", "kms_iam_network",
     "gke", "cloudsql", "gcp_data", "kubernetes", "orchestrator_access", "addons", "stack",
-    "edge", "recovery", "alarms", "drills",
+    "edge", "recovery", "alarms", "drills", "region_switch",
 )
 
 # `types=(ANY_TYPE,)` applies a resource rule to every resource.
