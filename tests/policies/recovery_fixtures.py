@@ -165,12 +165,18 @@ def dns(interval: int = 10, threshold: int = 3, ttl: int = 60,
     return items
 
 
-def arc_plan(approval: bool = False) -> dict[str, Any]:
+def arc_plan(approval: bool = False, triggers: bool = True) -> dict[str, Any]:
+    """A Region switch plan; with `triggers` an alarm starts it (automation)."""
     steps = [{"executionBlockType": "AuroraGlobalDatabase"}]
     if approval:
         steps.insert(0, {"executionBlockType": "ManualApproval"})
-    return entry("aws:arcregionswitch/plan:Plan", "switch",
-                 {"workflows": [{"steps": steps}]}, region=EAST)
+    inputs: dict[str, Any] = {"workflows": [{"steps": steps}]}
+    if triggers:
+        inputs["triggers"] = [{"action": "activate", "targetRegion": WEST,
+                               "minDelayMinutesBetweenExecutions": 30,
+                               "conditions": [{"associatedAlarmName": "health",
+                                               "condition": "red"}]}]
+    return entry("aws:arcregionswitch/plan:Plan", "switch", inputs, region=EAST)
 
 
 def prod_like(**changes: Any) -> list[dict[str, Any]]:

@@ -101,6 +101,21 @@ def test_region_hot_standby_with_automation_models_115_seconds() -> None:
     assert approval.domains["regionFailure"].rto == 115 + 300
 
 
+def test_a_plan_without_triggers_is_still_started_by_a_person() -> None:
+    """The shipped plans: no trigger alarms, so a human decides (and approves) once."""
+    hot = fx.prefect(fx.EAST) + fx.prefect(fx.WEST, 3, 0, 0)
+    manual = run(fx.prod_like(workloads=hot))
+    for approval in (False, True):
+        started = run(fx.prod_like(workloads=hot,
+                                   automation=[fx.arc_plan(approval, triggers=False)]))
+        assert started.domains["regionFailure"].rto == manual.domains["regionFailure"].rto
+        names = terms(started, "regionFailure")
+        assert names["initiate: operator starts the Region switch plan (no trigger alarms)"] \
+            == 300
+    automated = run(fx.prod_like(workloads=hot, automation=[fx.arc_plan()]))
+    assert automated.domains["regionFailure"].rto < manual.domains["regionFailure"].rto
+
+
 def test_region_rpo_is_the_worst_durable_store() -> None:
     region = run(fx.prod_like()).domains["regionFailure"]
     assert region.rpo == 900  # S3 RTC dominates the 20 s managed RPO

@@ -58,10 +58,16 @@ def _failover_type(record: Resource) -> str | None:
 
 def _route53_check(stack: Stack, record: Resource) -> Resource | None:
     checks = stack.referenced(record, "healthCheckId", R53_CHECK)
-    if checks:
-        return checks[0]
     ident = record.props.get("healthCheckId")
-    return next((c for c in stack.of_type(R53_CHECK) if ident and c.id == ident), None)
+    check = checks[0] if checks else next(
+        (c for c in stack.of_type(R53_CHECK) if ident and c.id == ident), None)
+    if check is not None and check.props.get("type") == "CALCULATED":
+        # A CALCULATED check (endpoint AND a Region switch plan's check, dns.py) turns
+        # unhealthy when its endpoint child does: detection is the endpoint check's.
+        children = [c for c in stack.referenced(check, "childHealthchecks", R53_CHECK)
+                    if c.props.get("type") != "CALCULATED"]
+        return children[0] if children else check
+    return check
 
 
 def _check_terms(check: Resource, what: str, *, recovering: bool) -> list[Term]:

@@ -315,13 +315,25 @@ def zone_failure(stack: Stack, active_region: str | None) -> Domain:
 
 def _initiation(stack: Stack) -> Path:
     plans = stack.of_type(ARC_PLAN)
-    if not plans:
-        return term_path(from_fact("initiate: operator starts the failover (no automation in "
-                                   "the plan)", "failover.manual"))
+    # A plan starts on its own only through trigger alarms; without them a person decides
+    # and starts it (facts.md 10: "A human adds 5-15 min"), and that same decision covers
+    # its approval step (`hastack failover` asks for both at once): one human term.
+    automatic = [p for p in plans if _has_triggers(p.props)]
+    if not automatic:
+        label = ("initiate: operator starts the Region switch plan (no trigger alarms)"
+                 if plans else "initiate: operator starts the failover (no automation in "
+                               "the plan)")
+        return term_path(from_fact(label, "failover.manual"))
+    plans = automatic
     path = term_path(from_fact("initiate: Region switch plan starts", "failover.automated"))
     if any(_has_approval(p.props) for p in plans):
         path = path.then(from_fact("initiate: manual approval step", "failover.approval"))
     return path
+
+
+def _has_triggers(props: Any) -> bool:
+    triggers = props.get("triggers") if isinstance(props, Mapping) else None
+    return isinstance(triggers, list) and bool(triggers)
 
 
 def _has_approval(props: Any) -> bool:
