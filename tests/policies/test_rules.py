@@ -6,6 +6,7 @@ for stack rules) and a mutation of the compliant plan that must trip the rule.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,6 +64,37 @@ def _aws_with_targets() -> PlanBuilder:
                     "regionFailure": {"rtoSeconds": 3600, "rpoSeconds": 172800}},
         "regions": {"primary": "us-east-1", "secondary": "us-west-2"}})
     return b
+
+
+def _aws_with_region_switch() -> PlanBuilder:
+    """The targets fixture plus the ARC Region switch plan the platform builds (prod)."""
+    b = _aws_with_targets()
+    b.add("aws:iam/role:Role", "arc-execution", {
+        "name": "hastack-prod-arc-execution",
+        "assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "arc-region-switch.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})}, provider="use1")
+    b.add("aws:iam/rolePolicy:RolePolicy", "arc-execution-policy", {
+        "role": ref("arc-execution"), "policy": json.dumps({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["rds:SwitchoverGlobalCluster"],
+                           "Resource": ["arn:aws:rds::123456789012:global-cluster:g"]}]})},
+        provider="use1")
+    approval = {"name": "approve", "executionBlockType": "ManualApproval",
+                "executionApprovalConfigs": [{"approvalRole": "arn:aws:iam::1:role/a"}]}
+    aurora = {"name": "db", "executionBlockType": "AuroraGlobalDatabase"}
+    b.add("aws:arcregionswitch/plan:Plan", "arc-plan", {
+        "name": "hastack-prod", "executionRole": ref("arc-execution", "arn"),
+        "recoveryApproach": "activePassive", "recoveryTimeObjectiveMinutes": 60,
+        "workflows": [{"workflowTargetAction": "activate", "workflowTargetRegion": region,
+                       "steps": [approval, aurora]} for region in ("us-east-1", "us-west-2")]},
+        provider="use1")
+    return b
+
+
+def _first_step_aurora(b: PlanBuilder) -> None:
+    for index in range(2):
+        b.set("arc-plan", f"workflows.{index}.steps",
+              [{"name": "db", "executionBlockType": "AuroraGlobalDatabase"}])
 
 
 AWS, GCP = aws_builder, gcp_builder
@@ -268,6 +300,13 @@ CASES = [
          setting("aws-load-balancer-controller", "values.replicaCount", 1)),
     Case("target-group-binding-served", AWS, None, removing("aws-load-balancer-controller")),
     # Stack-wide
+    Case("region-switch-plan-present", _aws_with_region_switch, None, removing("arc-plan")),
+    Case("region-switch-approval", _aws_with_region_switch, "arc-plan", _first_step_aurora),
+    Case("region-switch-rto-within-target", _aws_with_region_switch, None,
+         setting("arc-plan", "recoveryTimeObjectiveMinutes", 61)),
+    Case("region-switch-execution-role", _aws_with_region_switch, None,
+         setting("arc-execution-policy", "policy", json.dumps({"Version": "2012-10-17",
+                 "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))),
     Case("recovery-targets-met", _aws_with_targets, None,
          setting("db-usw2-cluster", "globalClusterIdentifier", None)),
     Case("secrets-cmk-replicated", _aws_with_targets, None,
