@@ -17,7 +17,7 @@ not look is neither a pass nor a drift.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -785,9 +785,23 @@ def check_bucket_kms_encryption(live: LiveAws, target: BucketTarget) -> list[Fin
     return [_finding(check, target.name, target.region, problems, "aws:kms")]
 
 
-def _health_check_problems(config: Mapping[str, Any]) -> list[str]:
+def _missing_children(config: Mapping[str, Any], known: Iterable[str]) -> list[str]:
+    """A CALCULATED check (endpoint AND the Region switch plan's, dns.py) needs its
+    children: one that is gone leaves the record on a check that can never fail."""
+    children = list(config.get("ChildHealthChecks") or [])
+    if not children:
+        return ["calculated check without children"]
+    present = set(known)
+    return [f"child health check {child} does not exist" for child in children
+            if child not in present]
+
+
+def _health_check_problems(config: Mapping[str, Any],
+                           known: Iterable[str] = ()) -> list[str]:
     problems = []
-    if config.get("Type") not in HTTPS_HEALTH_CHECK_TYPES:
+    if config.get("Type") == "CALCULATED":
+        problems += _missing_children(config, known)
+    elif config.get("Type") not in HTTPS_HEALTH_CHECK_TYPES:
         problems.append(f"type is {config.get('Type')}, not HTTPS")
     # A disabled check always reports healthy and an inverted one reports the
     # opposite: either way the failover record would never fail over.
@@ -805,10 +819,13 @@ def check_health_check(live: LiveAws, target: HealthCheckTarget) -> list[Finding
     if not matches:
         return [_not_found(check, target.name_tag, "global",
                            f"health check tagged Name={target.name_tag!r}")]
+    known = [hc["Id"] for hc in live.health_checks(target.region)]
     problems = [f"{hc['Id']}: {problem}" for hc in matches
-                for problem in _health_check_problems(hc.get("HealthCheckConfig") or {})]
+                for problem in _health_check_problems(hc.get("HealthCheckConfig") or {}, known)]
     ids = ", ".join(hc["Id"] for hc in matches)
-    return [_finding(check, target.name_tag, "global", problems, f"HTTPS ({ids})")]
+    kinds = sorted({str((hc.get("HealthCheckConfig") or {}).get("Type")) for hc in matches})
+    return [_finding(check, target.name_tag, "global", problems,
+                     f"{'/'.join(kinds)} ({ids})")]
 
 
 def check_failover_record(live: LiveAws, target: FailoverRecordTarget) -> list[Finding]:
@@ -844,6 +861,8 @@ def check_failover_record(live: LiveAws, target: FailoverRecordTarget) -> list[F
           and by_id[check_id]["Tags"].get("Name") != target.health_check_name_tag):
         problems.append(f"health check {check_id} is not the one tagged "
                         f"Name={target.health_check_name_tag!r}")
+    elif (by_id[check_id].get("HealthCheckConfig") or {}).get("Type") == "CALCULATED":
+        problems += _missing_children(by_id[check_id]["HealthCheckConfig"], by_id)
     return [_finding(check, resource, "global", problems,
                      f"{target.role} on health check {check_id}")]
 

@@ -215,6 +215,19 @@ def create_health_check(name_tag: str, check_type: str = "HTTPS") -> str:
     return check_id
 
 
+CALCULATED = " (endpoint and ARC)"
+
+
+def create_calculated_check(name_tag: str, children: list[str]) -> str:
+    route53 = _route53()
+    check_id: str = route53.create_health_check(CallerReference=name_tag, HealthCheckConfig={
+        "Type": "CALCULATED", "ChildHealthChecks": children,
+        "HealthThreshold": len(children)})["HealthCheck"]["Id"]
+    route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check_id,
+                                     AddTags=[{"Key": "Name", "Value": name_tag}])
+    return check_id
+
+
 def upsert_record(zone_id: str, record: FailoverRecordTarget,
                   health_check_id: str | None) -> None:
     record_set: dict[str, Any] = {
@@ -230,8 +243,13 @@ def upsert_record(zone_id: str, record: FailoverRecordTarget,
 def deploy_dns(targets: Targets, check_type: str = "HTTPS") -> str:
     """Health checks and failover records; returns the hosted zone ID (which moto picks,
     so it differs from the plan's and the zone is found by its domain)."""
-    check_ids = {hc.name_tag: create_health_check(hc.name_tag, check_type)
-                 for hc in targets.health_checks}
+    endpoints = [hc for hc in targets.health_checks if not hc.name_tag.endswith(CALCULATED)]
+    check_ids = {hc.name_tag: create_health_check(hc.name_tag, check_type) for hc in endpoints}
+    for hc in targets.health_checks:
+        if hc.name_tag.endswith(CALCULATED):
+            # The PRIMARY's CALCULATED check over its region's endpoint check (dns.py).
+            endpoint = hc.name_tag.removesuffix(CALCULATED)
+            check_ids[hc.name_tag] = create_calculated_check(hc.name_tag, [check_ids[endpoint]])
     domain = targets.failover_records[0].domain
     zone_id: str = _route53().create_hosted_zone(
         Name=domain, CallerReference="zone")["HostedZone"]["Id"]
@@ -268,8 +286,10 @@ def test_targets_follow_the_prod_plan(targets: Targets) -> None:
     assert by_name["live-artifacts-west"].replica_name == "live-artifacts-east"
     # Access-log buckets carry no HA invariant and need no live name.
     assert set(by_name) == {"live-artifacts-east", "live-artifacts-west"}
+    # The PRIMARY's CALCULATED check (endpoint AND the Region switch plan's) too.
     assert sorted(hc.name_tag for hc in targets.health_checks) == [
         "workflows.workflows.example.com us-east-1",
+        "workflows.workflows.example.com us-east-1 (endpoint and ARC)",
         "workflows.workflows.example.com us-west-2"]
     assert {(r.set_identifier, r.role, r.domain, r.health_checked)
             for r in targets.failover_records} == {
