@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -120,3 +121,41 @@ def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Comple
     """
     out = tmp_path_factory.mktemp("cli-plans")
     return out, run_cli(REPO, "plan", "--all", "--out", str(out))
+
+
+# --- The garbage collector ---------------------------------------------------------------
+# By the end of collection the session holds hundreds of thousands of long-lived objects
+# (the provider SDKs, every test module); CPython's collector would walk all of them in
+# each full collection, a large share of the suite's CPU time. Freezing them moves them out of the
+# collector's generations (they live until exit anyway); what tests allocate afterwards is
+# collected as usual, only with a larger young generation (hastack/plan/collector.py
+# explains the figure), as program runs are.
+def pytest_collection_finish(session: pytest.Session) -> None:
+    import gc
+
+    from hastack.plan.collector import PROGRAM_GC_THRESHOLD
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(PROGRAM_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+# --- botocore's service models, parsed once a session ---------------------------------------
+# moto's `mock_aws` gives every test a fresh boto3 default session, and each new botocore
+# session builds its own loader, which parses the service models (JSON, megabytes for RDS,
+# EC2 and S3) and the endpoint rules again: most of the CPU time of the moto-backed tests.
+# The files never change during a session; one loader per data path serves them all, as
+# one session's loader already serves all of that session's clients.
+def _share_botocore_loader() -> None:
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _share_botocore_loader()
+    # pytest-xdist registers its marker only when it is loaded; with `-p no:xdist` (one
+    # process) the groups still have to pass --strict-markers.
+    config.addinivalue_line(
+        "markers", "xdist_group(name): run on the same pytest-xdist worker as its group")
