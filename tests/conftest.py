@@ -159,3 +159,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # process) the groups still have to pass --strict-markers.
     config.addinivalue_line(
         "markers", "xdist_group(name): run on the same pytest-xdist worker as its group")
+
+
+# --- pytest-xdist groups on pytest 9 --------------------------------------------------------
+# `--dist loadgroup` keeps an `xdist_group`'s tests on one worker by appending "@group" to
+# their node ids; pytest-xdist 3.8 writes the legacy `item._nodeid`, which pytest 9 no longer
+# reads (node ids are structured, `item._id`), so the groups silently fall apart and every
+# worker plans the stacks and starts its own Prefect API server (pytest-dev/pytest-xdist
+# issue #1386, open; PR #1388 sets the structured id, as below). Runs after xdist's hook and
+# does nothing where xdist's own suffix took effect (older pytest) or without loadgroup.
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers only
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest < 9: xdist's own suffix works
+        return
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        suffix = f"@{'_'.join(groups)}"
+        if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(f"{item.nodeid}{suffix}")
