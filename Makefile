@@ -60,15 +60,20 @@ typecheck: setup
 
 # Tests run on every core; the tests sharing one session's stack plans (xdist group
 # "stack-plans", see tests/conftest.py) stay on one worker so each stack is planned once.
+# pytest keeps the test modules it rewrites (for its assertion messages) as bytecode, but
+# not where PYTHONDONTWRITEBYTECODE is set (CI, many containers): then every worker would
+# rewrite and compile every test module on every run, seconds of CPU each. The cache goes
+# to __pycache__ directories, which git ignores.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(RUN) pytest
 PYTEST_WORKERS ?= auto
 unit: setup
-	$(RUN) pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PYTEST) -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck unit
 
 # The inner loop: lint and the unit tests, stopping at the first failure; no mypy.
 test-fast: lint
-	$(RUN) pytest -q -x --ignore=tests/test_golden.py
+	$(PYTEST) -q -x --ignore=tests/test_golden.py
 
 stacks: setup
 	$(RUN) hastack stacks
@@ -84,4 +89,4 @@ clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
 
 golden: setup
-	UPDATE_GOLDEN=1 $(RUN) pytest -q tests/test_golden.py
+	UPDATE_GOLDEN=1 $(PYTEST) -q tests/test_golden.py

@@ -17,7 +17,7 @@ import yaml
 from hastack.config import ConfigError, StackConfig, load_from_engine_values
 from hastack.config.layers import WorkloadsStack, layer_of, load_workloads
 from hastack.config.loader import user_settings
-from hastack.plan.stackfile import StackFile, read_stack, stack_names, stack_path
+from hastack.plan.stackfile import StackFile, read_stack, read_yaml, stack_names, stack_path
 
 Loaded = StackConfig | WorkloadsStack
 
@@ -84,7 +84,7 @@ def load_stack(root: Path, stack: str) -> tuple[StackFile, Loaded]:
 def _raw_settings(root: Path, stack: str) -> dict[str, Any]:
     """The scalar `hastack:` keys of a stack file, or nothing if it cannot be read."""
     try:
-        document = yaml.safe_load(stack_path(root, stack).read_text()) or {}
+        document = read_yaml(stack_path(root, stack)) or {}
     except (OSError, KeyError, yaml.YAMLError):
         return {}
     config = document.get("config") if isinstance(document, dict) else None

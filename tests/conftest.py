@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -120,3 +121,65 @@ def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Comple
     """
     out = tmp_path_factory.mktemp("cli-plans")
     return out, run_cli(REPO, "plan", "--all", "--out", str(out))
+
+
+# --- The garbage collector ---------------------------------------------------------------
+# By the end of collection the session holds hundreds of thousands of long-lived objects
+# (the provider SDKs, every test module); CPython's collector would walk all of them in
+# each full collection, a large share of the suite's CPU time. Freezing them moves them out of the
+# collector's generations (they live until exit anyway); what tests allocate afterwards is
+# collected as usual, only with a larger young generation (hastack/plan/collector.py
+# explains the figure), as program runs are.
+def pytest_collection_finish(session: pytest.Session) -> None:
+    import gc
+
+    from hastack.plan.collector import PROGRAM_GC_THRESHOLD
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(PROGRAM_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+# --- botocore's service models, parsed once a session ---------------------------------------
+# moto's `mock_aws` gives every test a fresh boto3 default session, and each new botocore
+# session builds its own loader, which parses the service models (JSON, megabytes for RDS,
+# EC2 and S3) and the endpoint rules again: most of the CPU time of the moto-backed tests.
+# The files never change during a session; one loader per data path serves them all, as
+# one session's loader already serves all of that session's clients.
+def _share_botocore_loader() -> None:
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _share_botocore_loader()
+    # pytest-xdist registers its marker only when it is loaded; with `-p no:xdist` (one
+    # process) the groups still have to pass --strict-markers.
+    config.addinivalue_line(
+        "markers", "xdist_group(name): run on the same pytest-xdist worker as its group")
+
+
+# --- pytest-xdist groups on pytest 9 --------------------------------------------------------
+# `--dist loadgroup` keeps an `xdist_group`'s tests on one worker by appending "@group" to
+# their node ids; pytest-xdist 3.8 writes the legacy `item._nodeid`, which pytest 9 no longer
+# reads (node ids are structured, `item._id`), so the groups silently fall apart and every
+# worker plans the stacks and starts its own Prefect API server (pytest-dev/pytest-xdist
+# issue #1386, open; PR #1388 sets the structured id, as below). Runs after xdist's hook and
+# does nothing where xdist's own suffix took effect (older pytest) or without loadgroup.
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers only
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest < 9: xdist's own suffix works
+        return
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        suffix = f"@{'_'.join(groups)}"
+        if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(f"{item.nodeid}{suffix}")

@@ -10,32 +10,40 @@ breaks the walk at that hop.
 
 from __future__ import annotations
 
-import tempfile
-from functools import cache
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from components.k8s import prefect
-from hastack.plan.pipeline import plan_environment
+from hastack.plan.pipeline import PlanResult
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording
-from tests.conftest import REPO
+from tests.conftest import STACK_PLANS
+
+# The committed environments' plans are the session's (tests/conftest.py).
+pytestmark = STACK_PLANS
 
 AWS_REGIONS = ("us-east-1", "us-west-2")
 GCP_REGIONS = ("us-central1", "us-east1")
 
 
-@cache
-def _environment(environment: str) -> dict[str, Recording]:
-    """The infrastructure plan (key "") and each region's workloads plan, as `up` runs them."""
-    out = Path(tempfile.mkdtemp(prefix="edge-walk-"))
-    results = plan_environment(REPO, environment, out)
-    plans = {"": results[0].recording}
-    for result in results[1:]:
-        plans[result.stack.removeprefix(f"{environment}-")] = result.recording
-    return plans
+Walk = Callable[[str], dict[str, Recording]]
+
+
+@pytest.fixture(scope="module")
+def recordings(environment_plan: Callable[[str], list[PlanResult]]) -> Walk:
+    """recordings(env): the infrastructure plan (key "") and each region's workloads
+    plan, as `up` runs them."""
+
+    def get(environment: str) -> dict[str, Recording]:
+        results = environment_plan(environment)
+        plans = {"": results[0].recording}
+        for result in results[1:]:
+            plans[result.stack.removeprefix(f"{environment}-")] = result.recording
+        return plans
+
+    return get
 
 
 def _all(recording: Recording, type_token: str, **inputs: Any) -> list[Registration]:
@@ -75,8 +83,9 @@ def _pods_behind(recording: Recording, namespace: str, service: str, port: int,
 
 
 @pytest.mark.parametrize("region", AWS_REGIONS)
-def test_prod_name_reaches_the_pods_through_each_regions_alb(region: str) -> None:
-    env = _environment("prod")
+def test_prod_name_reaches_the_pods_through_each_regions_alb(region: str,
+                                                            recordings: Walk) -> None:
+    env = recordings("prod")
     plan, workloads = env[""], env[region]
     shared = "workflows.workflows.example.com"
     regional = f"workflows-{region}.workflows.example.com"
@@ -132,8 +141,9 @@ def test_prod_name_reaches_the_pods_through_each_regions_alb(region: str) -> Non
 
 
 @pytest.mark.parametrize("region", GCP_REGIONS)
-def test_gcp_prod_name_reaches_the_pods_through_each_regions_gateway(region: str) -> None:
-    env = _environment("gcp-prod")
+def test_gcp_prod_name_reaches_the_pods_through_each_regions_gateway(
+        region: str, recordings: Walk) -> None:
+    env = recordings("gcp-prod")
     plan, workloads = env[""], env[region]
     shared = "workflows.gcp.example.com"
     regional = f"workflows-{region}.gcp.example.com"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ import yaml
 from hastack.check.environment import check_environment
 from hastack.plan.pipeline import PlanResult, plan_environment
 from hastack.stacks import environment_stacks, environments
-from tests.conftest import REPO
+from tests.conftest import REPO, STACK_PLANS
+
+# The committed environments' plans are the session's (tests/conftest.py).
+pytestmark = STACK_PLANS
 
 ENVIRONMENTS = ["dev", "gcp-dev", "gcp-prod", "prod", "staging"]
 TWO_REGION = ["gcp-prod", "prod", "staging"]
@@ -50,9 +54,9 @@ CLUSTER_TYPES = ("aws:eks/", "aws:rds/", "aws:elasticache/", "aws:ec2/vpc:", "gc
 
 
 @pytest.fixture(scope="module")
-def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[PlanResult]]:
-    out = tmp_path_factory.mktemp("plans")
-    return {env: plan_environment(REPO, env, out) for env in ENVIRONMENTS}
+def planned(environment_plan: Callable[[str], list[PlanResult]]
+            ) -> dict[str, list[PlanResult]]:
+    return {env: environment_plan(env) for env in ENVIRONMENTS}
 
 
 def _resources(result: PlanResult, prefix: tuple[str, ...] | str = "") -> list[dict[str, Any]]:

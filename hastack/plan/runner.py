@@ -22,6 +22,7 @@ from pulumi.runtime.mocks import MockEngine, MockSettings
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
+from hastack.plan.collector import fewer_collections
 from hastack.plan.mocks import PlanMocks, StackOutputs
 from hastack.plan.recorder import DuplicateUrnError, RecordingMonitor, Registration
 
@@ -81,7 +82,9 @@ def run_program(
     context = contextvars.copy_context()
     monitor = monitor or RecordingMonitor(
         PlanMocks(default_region, default_project, references=references))
-    return context.run(_run, program, project, stack, config, secret_keys or [], monitor)
+    # The collector runs less often while the program runs (hastack/plan/collector.py).
+    with fewer_collections():
+        return context.run(_run, program, project, stack, config, secret_keys or [], monitor)
 
 
 def _run(

@@ -10,6 +10,7 @@ and the plan shows only the marker.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +57,28 @@ def stack_names(root: Path) -> list[str]:
                   for p in stacks_dir(root).glob("Pulumi.*.yaml"))
 
 
+# libyaml's parser where PyYAML was built with it; the constructor and resolver are the same
+# Python classes either way, so a valid document loads to the same data.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> Any:
+    """`yaml.safe_load` of a file, parsed once per distinct content in a process.
+
+    Planning one environment reads Pulumi.yaml and every stack file dozens of times
+    (stack listing, layer and environment lookups); the text is re-read each time, so an
+    edited file is parsed afresh. The result is shared: callers must not mutate it.
+    """
+    return _parse_yaml(path.read_text())
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_FAST_LOADER)  # a safe loader (SafeLoader or CSafeLoader)
+
+
 def _project_file(root: Path) -> dict[str, Any]:
-    data = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    data = read_yaml(root / "Pulumi.yaml")
     return data if isinstance(data, dict) else {}
 
 
@@ -78,8 +99,9 @@ def read_stack(root: Path, stack: str) -> StackFile:
         raise NoSuchStack(stack, stack_names(root))
     text = path.read_text()
     try:
+        # The pure-Python composer first: its error messages are the ones users see.
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text) or {}
+        document = _parse_yaml(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -17,9 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hastack.plan.stackfile import stack_names, stack_path
+from hastack.plan.stackfile import read_yaml, stack_names, stack_path
 
 LAYERS = ("infrastructure", "workloads")
 TIERS = ("dev", "staging", "prod")
@@ -86,7 +84,7 @@ def _config(root: Path, name: str) -> dict[str, Any]:
     path = stack_path(root, name)
     if not path.is_file():
         return {}
-    document = yaml.safe_load(path.read_text()) or {}
+    document = read_yaml(path) or {}
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         return {}

@@ -8,19 +8,23 @@ where a Prefect API runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from hastack.plan.pipeline import PlanResult, plan_environment
-from tests.conftest import REPO
+from hastack.plan.pipeline import PlanResult
+from tests.conftest import STACK_PLANS
+
+# The committed environments' plans are the session's (tests/conftest.py).
+pytestmark = STACK_PLANS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 @pytest.fixture(scope="module")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> list[PlanResult]:
-    return plan_environment(REPO, "prod", tmp_path_factory.mktemp("plans"))
+def prod(environment_plan: Callable[[str], list[PlanResult]]) -> list[PlanResult]:
+    return environment_plan("prod")
 
 
 def _of(result: PlanResult, type_: str) -> list[dict[str, Any]]:

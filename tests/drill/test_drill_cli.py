@@ -124,15 +124,11 @@ def test_unconfirmed_drill_starts_nothing(project: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def modeled() -> dict[str, Any]:
-    """`hastack assess`'s output for prod, from the committed stacks (planned once)."""
-    import tempfile
-
+def modeled(environment_plan: Callable[[str], list[Any]]) -> dict[str, Any]:
+    """`hastack assess`'s output for prod, from the session's plans of the committed stacks."""
     from hastack.assess.cli import assess_plans
-    from hastack.plan.pipeline import plan_environment
 
-    with tempfile.TemporaryDirectory() as out:
-        return assess_plans([r.plan for r in plan_environment(REPO, "prod", Path(out))])
+    return assess_plans([r.plan for r in environment_plan("prod")])
 
 
 def _fis_template(fis: Any, targets: dict[str, Any], actions: dict[str, Any]) -> str:

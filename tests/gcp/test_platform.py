@@ -12,6 +12,7 @@ import yaml
 from components.gcp.platform import GcpPlatform
 from hastack.config import ConfigError, load_from_engine_values, load_settings
 from hastack.plan.stackfile import read_stack
+from tests.conftest import STACK_PLANS
 from tests.gcp.conftest import (
     PRIMARY,
     PROJECT,
@@ -199,11 +200,10 @@ def test_stack_files_validate_and_plan(name, tier, regions):
     assert sorted(c.inputs["location"] for c in clusters) == sorted(regions)
 
 
-def test_prod_environment_plans_with_the_real_orchestrator(tmp_path):
+@STACK_PLANS
+def test_prod_environment_plans_with_the_real_orchestrator(environment_plan):
     """Integration: each gcp-prod workloads stack gets a Prefect server; no password leaks."""
-    from hastack.plan.pipeline import plan_environment
-
-    results = plan_environment(STACKS.parent, "gcp-prod", tmp_path)
+    results = environment_plan("gcp-prod")
     infrastructure, *workloads = results
     assert [len(of_type(w.recording, "hastack:k8s:PrefectServer")) for w in workloads] == [1, 1]
     password = of_type(infrastructure.recording,

@@ -21,16 +21,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import prefect.settings
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.testing.utilities import prefect_test_harness
 
 from components.k8s import prefect_setup, resilience
 from examples.ai_pipeline import stages
 from hastack_workflows import CorruptCheckpointError
 from tests.workflows import killed_run
 from tests.workflows.conftest import BUCKET, S3Server
+
+# Prefect is imported where it is used: importing its test harness (the API server) costs
+# seconds, and under pytest-xdist every worker collects this module. The module's tests
+# share one API server (the `flows` fixture), so they stay on one worker.
+pytestmark = pytest.mark.xdist_group("prefect-engine")
 
 TIER = "prod"
 DEFAULTS = resilience.for_tier(TIER)
@@ -49,6 +51,8 @@ def platform_env(delays_zero: bool) -> dict[str, str]:
 
 def test_the_configured_defaults_mean_what_they_say_to_prefect(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    import prefect.settings
+
     for name, value in platform_env(delays_zero=False).items():
         monkeypatch.setenv(name, value)
     settings = prefect.settings.Settings()
@@ -61,6 +65,9 @@ def test_the_configured_defaults_mean_what_they_say_to_prefect(
 
 @pytest.fixture(scope="module")
 def flows(s3_server: S3Server) -> Iterator[ModuleType]:
+    import prefect.settings
+    from prefect.testing.utilities import prefect_test_harness
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     updates = {getattr(prefect.settings, name): value
                for name, value in platform_env(delays_zero=True).items()}
@@ -109,6 +116,8 @@ def test_setup_job_program_is_idempotent_and_configures_the_pool(flows: ModuleTy
         prefect_setup.ENV_FLOW_RUN_SA: "prefect-flow-run",
         prefect_setup.ENV_FLOW_RUN_ENV: json.dumps({"HASTACK_CHECKPOINT_URL": CHECKPOINTS}),
     }
+    from prefect.client.orchestration import get_client
+
     prefect_setup.main(env)  # the second run (the fixture ran it once): no error
     with get_client(sync_client=True) as client:
         pool = client.read_work_pool("kubernetes-pool")
@@ -143,6 +152,8 @@ def test_the_retry_limit_is_the_configured_one(flows: ModuleType) -> None:
 
 def test_a_killed_run_is_resumed_without_recomputing_finished_stages(
         flows: ModuleType, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    import prefect.settings
+
     dataset, documents = "killed", 5
     env = {**os.environ, **s3_server.env, **platform_env(delays_zero=True),
            resilience.CHECKPOINT_URL_ENV: CHECKPOINTS, "PYTHONPATH": str(REPO),
