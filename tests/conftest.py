@@ -183,3 +183,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         suffix = f"@{'_'.join(groups)}"
         if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
             item._id = NodeId.parse(f"{item.nodeid}{suffix}")
+
+
+# --- Planning a copied project once per content ---------------------------------------
+#
+# The operation tests (failover, failback) run the real CLI on a copy of the committed
+# project, and the CLI plans the environment on every call. The plan of a stack is a
+# function of the project's files (plans are deterministic: tests/test_golden.py), so
+# the same files are planned once per worker; a test that edits a stack file changes the
+# key and gets a fresh plan. The result's files are copied where the caller asked.
+
+_PLANS_BY_CONTENT: dict[tuple[str, str, bool], PlanResult] = {}
+
+
+def _project_digest(root: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted([root / "Pulumi.yaml", root / "__main__.py",
+                        *(root / "stacks").glob("*.yaml")]):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def plan_once_per_content(monkeypatch: pytest.MonkeyPatch,
+                          tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Make `hastack.plan.pipeline.plan_single` reuse plans of identical project files."""
+    import copy
+    import dataclasses
+
+    from hastack.plan import pipeline
+
+    real = pipeline.plan_single
+
+    def plan_single(root: Path, stack: str, out_dir: Path | None = None,
+                    references: object = None) -> PlanResult:
+        key = (_project_digest(root), stack, references is not None)
+        if key not in _PLANS_BY_CONTENT:
+            _PLANS_BY_CONTENT[key] = real(root, stack, tmp_path_factory.mktemp("plans"),
+                                          references)  # type: ignore[arg-type]
+        cached = _PLANS_BY_CONTENT[key]
+        target = out_dir if out_dir is not None else root / "build" / "plan"
+        target.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for field in ("json_path", "mermaid_path"):
+            source: Path = getattr(cached, field)
+            paths[field] = target / source.name
+            shutil.copyfile(source, paths[field])
+        return dataclasses.replace(cached, plan=copy.deepcopy(cached.plan), **paths)
+
+    monkeypatch.setattr(pipeline, "plan_single", plan_single)

@@ -20,7 +20,7 @@ from tests.conftest import REPO
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, plan_once_per_content: None) -> Path:
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "stacks", tmp_path / "stacks")

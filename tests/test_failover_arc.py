@@ -218,7 +218,7 @@ def test_a_plan_without_a_workflow_for_the_target_is_refused(prod_plan: dict[str
 
 
 def test_cli_failed_execution_keeps_the_stack_file_and_the_rerun_resumes(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], plan_once_per_content: None) -> None:
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "stacks", tmp_path / "stacks")

@@ -307,7 +307,7 @@ def test_a_missing_deployment_is_a_named_failure(kube: FakeKube) -> None:
 # --- the whole command: a failed operation leaves the stack file; a rerun resumes ---
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, plan_once_per_content: None) -> Path:
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "stacks", tmp_path / "stacks")
