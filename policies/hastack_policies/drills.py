@@ -12,9 +12,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from hastack_policies.catalogue import (
     HA_COSTLY,
     HIGH,
@@ -26,16 +23,14 @@ from hastack_policies.catalogue import (
     stack_rule,
 )
 from hastack_policies.graph import StackGraph
+from hastack_policies.service_roles import admin_grants, trust_problems
 from hastack_policies.tokens import (
     FIS_EXPERIMENT_TEMPLATE,
     IAM_ROLE,
-    IAM_ROLE_POLICY,
-    IAM_ROLE_POLICY_ATTACHMENT,
 )
 from hastack_policies.values import is_unknown, items, peek, value
 
 FIS_PRINCIPAL = "fis.amazonaws.com"
-ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 
 
 @resource_rule(
@@ -70,69 +65,6 @@ def fis_template_logged(subject: Subject, report: Report) -> None:
                "it did to which resources.")
 
 
-def _document(raw: Any) -> dict[str, Any] | None:
-    """A policy document, or None when it is not known yet (first preview)."""
-    if is_unknown(raw) or raw is None:
-        return None
-    if isinstance(raw, str):
-        try:
-            loaded = json.loads(raw)
-        except ValueError:
-            return None
-        return loaded if isinstance(loaded, dict) else None
-    return raw if isinstance(raw, dict) else None
-
-
-def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found = document.get("Statement", [])
-    return [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]
-
-
-def _as_list(raw: Any) -> list[Any]:
-    return raw if isinstance(raw, list) else [raw]
-
-
-def _trust_problems(role: Any) -> list[str]:
-    document = _document(peek(role.props, "assumeRolePolicy"))
-    if document is None:
-        return []
-    problems = []
-    for statement in _statements(document):
-        if statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal", {})
-        services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
-        others = ({k for k in principal if k != "Service"} if isinstance(principal, dict)
-                  else {"*"})
-        if others or services != [FIS_PRINCIPAL]:
-            problems.append(f"trusted by {principal}, not only {FIS_PRINCIPAL}")
-        condition = json.dumps(statement.get("Condition", {}))
-        if "aws:SourceAccount" not in condition and "aws:SourceArn" not in condition:
-            problems.append("no aws:SourceAccount/aws:SourceArn condition (confused deputy)")
-    return problems
-
-
-def _admin_problems(graph: StackGraph, role: Any) -> list[str]:
-    problems = []
-    name = peek(role.props, "name")
-
-    def attached(kind: str) -> list[Any]:
-        return graph.referrers(role, "role", [kind], literal=lambda r: name)
-
-    arns = [str(a) for a in items(role.props, "managedPolicyArns")]
-    arns += [str(peek(p.props, "policyArn")) for p in attached(IAM_ROLE_POLICY_ATTACHMENT)]
-    problems += [f"has the managed policy {arn}" for arn in arns
-                 if arn.rsplit("/", 1)[-1] in ADMIN_POLICIES]
-    for policy in attached(IAM_ROLE_POLICY):
-        document = _document(peek(policy.props, "policy"))
-        for statement in _statements(document or {}):
-            actions = [str(a) for a in _as_list(statement.get("Action", []))]
-            if statement.get("Effect") == "Allow" and any(
-                    a == "*" or a.endswith(":*") for a in actions):
-                problems.append(f"{policy.name} allows {actions}")
-    return problems
-
-
 @stack_rule(
     name="fis-role-scoped",
     description="An FIS experiment role is trusted only by FIS for this account and is no "
@@ -156,5 +88,7 @@ def fis_role_scoped(stack: StackSubject, report: Report) -> None:
             report(f"{template.name}: its role is not in this stack; its trust and "
                    "permissions cannot be checked.", template.urn)
         for role in roles:
-            for problem in _trust_problems(role) + _admin_problems(graph, role):
+            problems = (trust_problems(role, FIS_PRINCIPAL, source_conditions=True)
+                        + admin_grants(graph, role))
+            for problem in problems:
                 report(f"{template.name}'s role {role.name}: {problem}.", role.urn)

@@ -7,9 +7,8 @@ role that only ARC can assume and that holds no administrator rights.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource
@@ -26,13 +25,13 @@ from hastack_policies.catalogue import (
     stack_rule,
 )
 from hastack_policies.graph import StackGraph
-from hastack_policies.tokens import IAM_ROLE, IAM_ROLE_POLICY, IAM_ROLE_POLICY_ATTACHMENT
+from hastack_policies.service_roles import admin_grants, trust_problems
+from hastack_policies.tokens import IAM_ROLE
 from hastack_policies.values import _unwrap, is_unknown, items, peek, value
 
 PLAN = "aws:arcregionswitch/plan:Plan"
 AWS_PLATFORM = "hastack:aws:Platform"
 ARC_PRINCIPAL = "arc-region-switch.amazonaws.com"
-ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 # A second region is a paid promise from staging on; dev builds one region.
 TWO_REGION = Levels("advisory", "mandatory", "mandatory")
 # Prod failovers are a human decision; staging drills may run unattended.
@@ -125,46 +124,6 @@ def region_switch_rto_within_target(stack: StackSubject, report: Report) -> None
                    f"{target:g} s ({math.ceil(target / 60)} min).", plan.urn)
 
 
-def _document(raw: Any) -> Mapping[str, Any] | None:
-    raw = _unwrap(raw)
-    if is_unknown(raw):
-        return None
-    if isinstance(raw, str):
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            return None
-        return parsed if isinstance(parsed, Mapping) else None
-    return raw if isinstance(raw, Mapping) else None
-
-
-def _listed(raw: Any) -> list[Any]:
-    raw = _unwrap(raw)
-    return list(raw) if isinstance(raw, (list, tuple)) else [raw]
-
-
-def _trust_problems(trust: Mapping[str, Any]) -> Iterable[str]:
-    for statement in _listed(trust.get("Statement")):
-        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal")
-        services = _listed(principal.get("Service")) if isinstance(principal, Mapping) else []
-        others = {k for k in principal} - {"Service"} if isinstance(principal, Mapping) else {"*"}
-        if others or services != [ARC_PRINCIPAL]:
-            yield f"trusts {json.dumps(principal)}, not only {ARC_PRINCIPAL}"
-
-
-def _admin_actions(policy: Mapping[str, Any]) -> Iterable[str]:
-    for statement in _listed(policy.get("Statement")):
-        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
-            continue
-        for action in _listed(statement.get("Action")):
-            if isinstance(action, str) and (action == "*" or action.endswith(":*")):
-                yield action
-        if "NotAction" in statement:
-            yield "NotAction"
-
-
 @stack_rule(
     name="region-switch-execution-role",
     description="A Region switch plan's execution role is trusted only by "
@@ -186,25 +145,7 @@ def region_switch_execution_role(stack: StackSubject, report: Report) -> None:
 
 
 def _judge_role(graph: StackGraph, role: PolicyResource, report: Report) -> None:
-    trust = _document(peek(role.props, "assumeRolePolicy"))
-    if trust is not None:
-        for problem in _trust_problems(trust):
-            report(f"execution role {problem}.", role.urn)
-    attached = graph.referrers(role, "role", [IAM_ROLE_POLICY, IAM_ROLE_POLICY_ATTACHMENT],
-                               literal=lambda r: peek(r.props, "name"))
-    managed = [peek(a.props, "policyArn") for a in attached
-               if a.resource_type == IAM_ROLE_POLICY_ATTACHMENT]
-    managed += _listed(peek(role.props, "managedPolicyArns")) if peek(
-        role.props, "managedPolicyArns") is not None else []
-    for arn in managed:
-        if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in ADMIN_POLICIES:
-            report(f"execution role has {arn}: ARC needs the blocks' actions, not admin.",
-                   role.urn)
-    documents = [peek(a.props, "policy") for a in attached
-                 if a.resource_type == IAM_ROLE_POLICY]
-    documents += [peek(p, "policy") for p in items(role.props, "inlinePolicies")]
-    for raw in documents:
-        policy = _document(raw)
-        for action in sorted(set(_admin_actions(policy or {}))):
-            report(f"execution role allows '{action}': list the blocks' actions instead.",
-                   role.urn)
+    for problem in trust_problems(role, ARC_PRINCIPAL, source_conditions=False):
+        report(f"execution role {problem}.", role.urn)
+    for grant in admin_grants(graph, role):
+        report(f"execution role {grant}: ARC needs the blocks' actions, not admin.", role.urn)

@@ -100,7 +100,8 @@ def test_an_admin_execution_policy_fails(prod: dict[str, Any], action: str) -> N
     document["Statement"].append({"Effect": "Allow", "Action": action, "Resource": "*"})
     policy["inputs"]["policy"] = json.dumps(document)
     messages = run_stack_rule(rule_named("region-switch-execution-role"), prod).messages
-    assert messages == [f"execution role allows '{action}': list the blocks' actions instead."]
+    assert messages == [f"execution role allows '{action}': ARC needs the blocks' actions, "
+                        "not admin."]
 
 
 def test_an_administrator_attachment_fails(prod: dict[str, Any]) -> None:
