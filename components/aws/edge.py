@@ -11,7 +11,8 @@ What it builds, and why:
   websockets and Argo's log streams, and in prod deletion protection plus access
   logs to a bucket of its own region (ELB writes only to a same-region bucket
   encrypted with SSE-S3; the bucket policy's principal differs by region, see
-  `log_delivery_principal`).
+  `log_delivery_principal`). ARC zonal shift is enabled on every ALB, so an operator
+  (or zonal autoshift) can take an impaired zone out of the edge.
 * HTTP:80 answers with a permanent redirect to HTTPS and nothing else.
 * HTTPS:443 with a TLS 1.3 security policy (TLS 1.2 fallback) and an ACM
   certificate for the shared name `<hostname>.<domain>` and this region's own name
@@ -214,6 +215,10 @@ class RegionalEdge(pulumi.ComponentResource):
             subnets=args.public_subnet_ids,
             security_groups=[alb_sg.id],
             drop_invalid_header_fields=True,
+            # ARC zonal shift / autoshift may move traffic off an impaired zone (off by
+            # default; ALBs support it with cross-zone load balancing on: ARC developer
+            # guide, "Application Load Balancers" under zonal shift resource types).
+            enable_zonal_shift=True,
             idle_timeout=args.idle_timeout,
             enable_deletion_protection=self._protection.deletion_protection,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(

@@ -74,6 +74,8 @@ def test_internet_facing_alb_in_the_public_subnets(prod: Recording) -> None:
     assert inputs["loadBalancerType"] == "application" and inputs["internal"] is False
     assert inputs["subnets"] == ["subnet-a", "subnet-b", "subnet-c"]
     assert inputs["dropInvalidHeaderFields"] is True
+    # A zone can be shifted away from (ARC zonal shift is off unless enabled).
+    assert inputs["enableZonalShift"] is True
     assert inputs["idleTimeout"] == 3600  # websockets / log streams
     assert len(inputs["name"]) <= 32
 
