@@ -18,8 +18,8 @@ from googleapiclient.http import HttpMockSequence
 
 from hastack.failover.cli import failover_main
 from hastack.failover.gcp import GcpSteps, StepFailed, discovery_services, workloads_plans
-from hastack.failover.kube import KubeApi
 from hastack.failover.steps import Step
+from hastack.kube import KubeApi
 from hastack.plan.pipeline import plan_single
 from tests.conftest import REPO
 
@@ -275,7 +275,7 @@ def test_the_standby_orchestrator_is_scaled_through_the_scale_subresource(
 
 
 def test_the_gke_api_is_reached_through_its_dns_endpoint_with_the_caller_s_token() -> None:
-    from hastack.failover.kube import gke_kube_api
+    from hastack.kube import gke_kube_api
 
     class Credentials:
         valid, token = True, "ya29.caller"

@@ -39,8 +39,8 @@ class Runtime:
     gcp: Callable[[], Any] | None = None
     clock: Clock = field(default_factory=Clock)
     assess: Assessor | None = None
-    # kubeconfig text -> hastack.drill.kube.KubeApi (the GCP node drill)
-    kube: Callable[[str], Any] | None = None
+    # () -> hastack.kube.KubeApi of the drilled GKE cluster (the GCP node drill)
+    kube: Callable[[], Any] | None = None
     confirm: Callable[[str], str] = input
 
 
@@ -229,37 +229,41 @@ def _gcp_start(args: argparse.Namespace, root: Path, region: str,
 
 def _gcp_node(args: argparse.Namespace, root: Path, region: str,
               runtime: Runtime) -> Callable[[], dict[str, Any]]:
-    """Cordon and drain one node of the region's pool (hastack/drill/kube.py)."""
-    from hastack.drill import kube
+    """Cordon and drain one node of the region's pool (hastack/drill/kube.py).
+
+    The cluster's API is reached as `hastack failover` reaches it (hastack/kube.py):
+    its DNS-based endpoint, authorised by the caller's Google credentials, so no
+    kubeconfig (a secret output) is needed.
+    """
+    from hastack.drill import gcp, kube
     from hastack.plan.pipeline import plan_single
 
-    kubeconfig = _outputs(args.outputs).get(f"kubeconfig.{region}")
-    if not isinstance(kubeconfig, str) or kubeconfig.startswith("[secret]"):
-        raise DrillError(f"the node drill reaches the cluster's API with the stack's "
-                         f"kubeconfig.{region} output: write the outputs with "
-                         "`pulumi stack output --json --show-secrets`")
     plan = plan_single(root, args.env, root / "build" / "drill" / "plans").plan
-    pools = [e["inputs"].get("name") for e in plan["resources"]
-             if e["type"] == "gcp:container/nodePool:NodePool"
-             and e["inputs"].get("location") == region]
-    if not pools:
-        raise DrillError(f"{args.env} has no node pool in {region}")
-    make_api = runtime.kube or (lambda text: kube.api_from_kubeconfig(text, _google_token()))
+    in_region = [e for e in plan["resources"] if e["inputs"].get("location") == region]
+    pools = [e["inputs"].get("name") for e in in_region
+             if e["type"] == "gcp:container/nodePool:NodePool"]
+    clusters = [e["inputs"].get("name") for e in in_region
+                if e["type"] == "gcp:container/cluster:Cluster"]
+    if not pools or not clusters:
+        raise DrillError(f"{args.env} has no GKE cluster and node pool in {region}")
+    project = gcp.targets_from_plan(plan, region).get("project") or ""
+    make_api = runtime.kube or (lambda: _gke_api(str(project), region, str(clusters[0])))
 
     def drain() -> dict[str, Any]:
-        return kube.drain_one_node(make_api(kubeconfig), str(pools[0]), clock=runtime.clock)
+        return kube.drain_one_node(make_api(), str(pools[0]), clock=runtime.clock)
     return drain
 
 
-def _google_token() -> str:
-    """An OAuth access token of the Application Default Credentials (GKE accepts it)."""
+def _gke_api(project: str, region: str, cluster: str) -> Any:
+    """The cluster's Kubernetes API with the Application Default Credentials."""
     import google.auth
-    import google.auth.transport.requests
 
-    credentials, _ = google.auth.default(
-        scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    credentials.refresh(google.auth.transport.requests.Request())
-    return str(credentials.token)
+    from hastack.failover.gcp import SCOPES, discovery_services
+    from hastack.kube import gke_kube_api
+
+    credentials, _ = google.auth.default(scopes=list(SCOPES))
+    return gke_kube_api(discovery_services(credentials=credentials), credentials, project,
+                        region, cluster)
 
 
 def drill_main(argv: list[str], runtime: Runtime | None = None) -> int:

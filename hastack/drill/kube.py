@@ -11,57 +11,15 @@ client's clock and say so (`source` ... (poll)).
 
 from __future__ import annotations
 
-import base64
-import json
-import ssl
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from hastack.drill.clock import Clock, iso, timed
+from hastack.kube import KubeApi
 
 POOL_LABEL = "cloud.google.com/gke-nodepool"
-
-
-@dataclass
-class KubeApi:
-    """A minimal JSON client of one API server (bearer token, the cluster's CA)."""
-
-    server: str
-    token: str
-    context: ssl.SSLContext | None = None
-
-    def call(self, method: str, path: str, body: Any = None,
-             content_type: str = "application/json") -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.server.rstrip("/") + path, data=data, method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": content_type,
-                     "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(request, context=self.context, timeout=30) as answer:
-                return answer.status, json.loads(answer.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
-
-
-def api_from_kubeconfig(text: str, token: str) -> KubeApi:
-    """Server and CA from a kubeconfig (the stack's `kubeconfig.<region>` output)."""
-    config = yaml.safe_load(text)
-    cluster = config["clusters"][0]["cluster"]
-    context = ssl.create_default_context()
-    authority = cluster.get("certificate-authority-data")
-    if authority:
-        with tempfile.NamedTemporaryFile("wb", suffix=".crt") as ca:
-            ca.write(base64.b64decode(authority))
-            ca.flush()
-            context.load_verify_locations(ca.name)
-    return KubeApi(cluster["server"], token, context)
 
 
 def _evictable(pod: dict[str, Any]) -> bool:
@@ -75,7 +33,7 @@ def _evictable(pod: dict[str, Any]) -> bool:
 
 def _pods_on(api: KubeApi, node: str) -> list[dict[str, Any]]:
     selector = urllib.parse.quote(f"spec.nodeName={node}")
-    status, listed = api.call("GET", f"/api/v1/pods?fieldSelector={selector}")
+    status, listed = api.request("GET", f"/api/v1/pods?fieldSelector={selector}")
     if status != 200:
         raise RuntimeError(f"listing the pods of {node}: HTTP {status} {listed}")
     return [p for p in listed.get("items", []) if _evictable(p)]
@@ -83,13 +41,13 @@ def _pods_on(api: KubeApi, node: str) -> list[dict[str, Any]]:
 
 def drain_one_node(api: KubeApi, pool: str, *, clock: Clock) -> dict[str, Any]:
     selector = urllib.parse.quote(f"{POOL_LABEL}={pool}")
-    status, nodes = api.call("GET", f"/api/v1/nodes?labelSelector={selector}")
+    status, nodes = api.request("GET", f"/api/v1/nodes?labelSelector={selector}")
     names = sorted(n["metadata"]["name"] for n in nodes.get("items", []))
     if status != 200 or not names:
         raise RuntimeError(f"no node of pool {pool} (HTTP {status})")
     node = names[0]
     cordoned = clock.now()
-    status, _ = api.call("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True}},
+    status, _ = api.request("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True}},
                          "application/strategic-merge-patch+json")
     if status != 200:
         raise RuntimeError(f"cordoning {node}: HTTP {status}")
@@ -104,7 +62,7 @@ def drain_one_node(api: KubeApi, pool: str, *, clock: Clock) -> dict[str, Any]:
             meta = pod["metadata"]
             eviction = {"apiVersion": "policy/v1", "kind": "Eviction",
                         "metadata": {"name": meta["name"], "namespace": meta["namespace"]}}
-            code, _ = api.call("POST", f"/api/v1/namespaces/{meta['namespace']}/pods/"
+            code, _ = api.request("POST", f"/api/v1/namespaces/{meta['namespace']}/pods/"
                                        f"{meta['name']}/eviction", eviction)
             if code in (200, 201):
                 evicted.add(f"{meta['namespace']}/{meta['name']}")

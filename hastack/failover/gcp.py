@@ -30,8 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hastack.failover.kube import KubeApi, KubeError, gke_kube_api
 from hastack.failover.steps import FailoverError, Step
+from hastack.kube import KubeApi, KubeError, gke_kube_api
 
 LAG_METRIC = "cloudsql.googleapis.com/database/replication/replica_lag"
 LAG_WINDOW = timedelta(minutes=5)

@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from hastack.drill.clock import Clock
-from hastack.drill.kube import KubeApi, drain_one_node
+from hastack.drill.kube import drain_one_node
+from hastack.kube import KubeApi
 
 
 class FakeApi:
@@ -111,7 +112,7 @@ def test_drain_cordons_one_node_and_evicts_all_but_daemonset_pods(
                  for s in range(0, 600, 20))
     slept: list[float] = []
     clock = Clock(now=lambda: next(ticks), sleep=slept.append, poll_seconds=5, max_polls=10)
-    measured = drain_one_node(KubeApi(url, "tok"), "system", clock=clock)
+    measured = drain_one_node(KubeApi(url, lambda: "tok"), "system", clock=clock)
     assert measured["node"] == "n-a" and state.unschedulable == {"n-a"}
     assert measured["status"] == "completed"
     # The PDB-blocked pod is retried on the next poll; the DaemonSet pod stays.

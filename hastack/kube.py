@@ -1,12 +1,15 @@
-"""The two Kubernetes API calls a failover needs, over plain HTTPS.
+"""A small Kubernetes API client over plain HTTPS, for the operations (failover, drills).
 
-`PATCH /apis/apps/v1/namespaces/<ns>/deployments/<name>/scale` with a JSON merge
-patch `{"spec": {"replicas": N}}` (the Deployment's scale subresource, which is what
-`kubectl scale` uses), and `GET .../deployments/<name>` to follow `status.readyReplicas`.
-On GKE the control plane is reached through its DNS-based endpoint when it admits
-external traffic (components/gcp/gke.py turns that on: publicly trusted certificate,
-authorised by IAM), else through its IP endpoint with the cluster CA; the bearer
-token is the caller's Google access token.
+`hastack failover` scales Deployments through their scale subresource: `PATCH
+/apis/apps/v1/namespaces/<ns>/deployments/<name>/scale` with a JSON merge patch
+`{"spec": {"replicas": N}}` (what `kubectl scale` uses), then follows
+`status.readyReplicas` with `GET .../deployments/<name>`. `hastack drill` cordons and
+drains a node through `request`, which returns the status code (an eviction that a
+PodDisruptionBudget forbids answers 429 and is retried). On GKE the control plane is
+reached through its DNS-based endpoint when it admits external traffic
+(components/gcp/gke.py turns that on: publicly trusted certificate, authorised by
+IAM), else through its IP endpoint with the cluster CA; the bearer token is the
+caller's Google access token.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ class KubeError(RuntimeError):
     pass
 
 
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        loaded = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
 class KubeApi:
     def __init__(self, base_url: str, token: Callable[[], str],
                  context: ssl.SSLContext | None = None, cluster: str = "") -> None:
@@ -32,8 +43,9 @@ class KubeApi:
         self.context = context
         self.cluster = cluster or base_url
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
-              content_type: str = "application/json") -> dict[str, Any]:
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
+        """(status, JSON body) of one call; an unreachable API raises KubeError."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base_url + path, data=data, method=method,
                                          headers={"Authorization": f"Bearer {self.token()}",
@@ -41,19 +53,21 @@ class KubeApi:
                                                   "Content-Type": content_type})
         try:
             with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
-                loaded: dict[str, Any] = json.loads(response.read() or b"{}")
-                return loaded
+                return response.status, _json(response.read())
         except urllib.error.HTTPError as error:
-            try:
-                message = json.loads(error.read()).get("message", "")
-            except ValueError:
-                message = ""
-            hint = (": has the workloads stack of this region been deployed?"
-                    if error.code == 404 else "")
-            raise KubeError(f"Kubernetes API of {self.cluster}: {method} {path}: "
-                            f"{error.code} {message}{hint}") from error
+            return error.code, _json(error.read())
         except (urllib.error.URLError, OSError) as error:
             raise KubeError(f"Kubernetes API of {self.cluster} unreachable: {error}") from error
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
+              content_type: str = "application/json") -> dict[str, Any]:
+        status, answer = self.request(method, path, body, content_type)
+        if status >= 400:
+            hint = (": has the workloads stack of this region been deployed?"
+                    if status == 404 else "")
+            raise KubeError(f"Kubernetes API of {self.cluster}: {method} {path}: "
+                            f"{status} {answer.get('message', '')}{hint}")
+        return answer
 
     @staticmethod
     def _path(namespace: str, name: str) -> str:
