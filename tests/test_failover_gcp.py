@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +20,7 @@ from hastack.failover.steps import Step
 from hastack.kube import KubeApi
 from hastack.plan.pipeline import plan_single
 from tests.conftest import REPO
+from tests.support.fake_http import JsonHandler, serving
 
 PROJECT, REPLICA, PRIMARY = "acme-hastack-prod", "hastack-gcp-prod-us-east1-pg", \
     "hastack-gcp-prod-us-central1-pg"
@@ -189,70 +188,52 @@ def test_a_rerun_after_the_promotion_finished_does_not_promote_again() -> None:
 
 # --- workloads: a fake Kubernetes API server ---------------------------------------
 
-class FakeKube:
+class _KubeHandler(JsonHandler):
     """Deployments in memory; PATCH .../scale sets spec and status (pods start at once)."""
 
-    def __init__(self, deployments: dict[str, int]) -> None:
-        self.deployments = dict(deployments)
-        self.calls: list[tuple[str, str, Any, str | None, str | None]] = []
-        fake = self
+    deployments: dict[str, int]
 
-        class Handler(BaseHTTPRequestHandler):
-            def _reply(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def _key(self) -> str:
+        return self.path.removeprefix("/apis/apps/v1/namespaces/").replace(
+            "/deployments/", "/").removesuffix("/scale")
 
-            def _record(self) -> Any:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                fake.calls.append((self.command, self.path, body,
-                                   self.headers.get("Content-Type"),
-                                   self.headers.get("Authorization")))
-                return body
+    def do_GET(self) -> None:
+        self.read_body()
+        key = self._key()
+        if key not in self.deployments:
+            self.reply(404, {"kind": "Status", "message": f"{key} not found"})
+            return
+        n = self.deployments[key]
+        self.reply(200, {"spec": {"replicas": n}, "status": {
+            "replicas": n, "readyReplicas": n, "updatedReplicas": n}})
 
-            def do_GET(self) -> None:
-                self._record()
-                key = self.path.removeprefix("/apis/apps/v1/namespaces/").replace(
-                    "/deployments/", "/")
-                if key not in fake.deployments:
-                    self._reply(404, {"kind": "Status", "message": f"{key} not found"})
-                    return
-                n = fake.deployments[key]
-                self._reply(200, {"spec": {"replicas": n}, "status": {
-                    "replicas": n, "readyReplicas": n, "updatedReplicas": n}})
+    def do_PATCH(self) -> None:
+        body = self.read_body()
+        key = self._key()
+        if key not in self.deployments:
+            self.reply(404, {"kind": "Status", "message": f"{key} not found"})
+            return
+        self.deployments[key] = body["spec"]["replicas"]
+        self.reply(200, {"kind": "Scale", "spec": body["spec"]})
 
-            def do_PATCH(self) -> None:
-                body = self._record()
-                key = self.path.removeprefix("/apis/apps/v1/namespaces/").replace(
-                    "/deployments/", "/").removesuffix("/scale")
-                if key not in fake.deployments:
-                    self._reply(404, {"kind": "Status", "message": f"{key} not found"})
-                    return
-                fake.deployments[key] = body["spec"]["replicas"]
-                self._reply(200, {"kind": "Scale", "spec": body["spec"]})
 
-            def log_message(self, *_args: Any) -> None:
-                pass
+class FakeKube:
+    """The fake API's state and a client of it."""
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.deployments = _KubeHandler.deployments
+        self.calls = _KubeHandler.calls
 
     def api(self, *_args: Any) -> KubeApi:
-        host, port = self.server.server_address[:2]
-        return KubeApi(f"http://{host!s}:{port}", lambda: "token-1", cluster="fake")
+        return KubeApi(self.url, lambda: "token-1", cluster="fake")
 
 
 @pytest.fixture
 def kube() -> Iterator[FakeKube]:
-    fake = FakeKube({"prefect/prefect-server": 0, "prefect/prefect-worker": 0})
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    _KubeHandler.deployments = {"prefect/prefect-server": 0, "prefect/prefect-worker": 0}
+    with serving(_KubeHandler) as url:
+        yield FakeKube(url)
 
 
 SCALE = [{"namespace": "prefect", "name": "prefect-server", "replicas": 1},

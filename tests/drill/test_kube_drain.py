@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -15,13 +12,14 @@ import pytest
 from hastack.drill.clock import Clock
 from hastack.drill.kube import drain_one_node
 from hastack.kube import KubeApi
+from tests.support.fake_http import JsonHandler, serving
 
 
 class FakeApi:
     """Nodes and pods; an eviction removes a pod, except one a PDB blocks once (429)."""
 
     def __init__(self) -> None:
-        self.requests: list[tuple[str, str, Any, str]] = []
+        self.requests: list[tuple[str, str, Any, str | None, str | None]] = []
         self.unschedulable: set[str] = set()
         self.pods = [
             {"metadata": {"name": "web-1", "namespace": "app"}, "spec": {"nodeName": "n-a"},
@@ -37,72 +35,53 @@ class FakeApi:
         self.blocked_once = {"app/db-proxy"}
 
 
+class _Handler(JsonHandler):
+    state: FakeApi
+
+    def do_GET(self) -> None:
+        self.read_body()
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/api/v1/nodes":
+            assert query["labelSelector"] == ["cloud.google.com/gke-nodepool=system"]
+            self.reply(200, {"items": [{"metadata": {"name": n}} for n in ("n-b", "n-a")]})
+        elif url.path == "/api/v1/pods":
+            node = query["fieldSelector"][0].split("=", 1)[1]
+            self.reply(200, {"items": [p for p in self.state.pods
+                                       if p["spec"]["nodeName"] == node]})
+        else:
+            self.reply(404, {})
+
+    def do_PATCH(self) -> None:
+        body = self.read_body()
+        assert self.headers["Content-Type"] == "application/strategic-merge-patch+json"
+        if body == {"spec": {"unschedulable": True}}:
+            self.state.unschedulable.add(self.path.rsplit("/", 1)[1])
+        self.reply(200, {})
+
+    def do_POST(self) -> None:
+        body = self.read_body()
+        parts = self.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/eviction
+        key = f"{parts[4]}/{parts[6]}"
+        assert body == {"apiVersion": "policy/v1", "kind": "Eviction",
+                        "metadata": {"name": parts[6], "namespace": parts[4]}}
+        state = self.state
+        if key in state.blocked_once:
+            state.blocked_once.discard(key)
+            self.reply(429, {"message": "Cannot evict pod as it would violate the "
+                                        "pod's disruption budget."})
+            return
+        state.pods = [p for p in state.pods
+                      if f"{p['metadata']['namespace']}/{p['metadata']['name']}" != key]
+        self.reply(201, {})
+
+
 @pytest.fixture
 def server() -> Iterator[tuple[str, FakeApi]]:
-    state = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, code: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _record(self) -> Any:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            state.requests.append((self.command, self.path, body,
-                                   self.headers.get("Authorization", "")))
-            return body
-
-        def do_GET(self) -> None:
-            self._record()
-            url = urlparse(self.path)
-            query = parse_qs(url.query)
-            if url.path == "/api/v1/nodes":
-                assert query["labelSelector"] == ["cloud.google.com/gke-nodepool=system"]
-                self._send(200, {"items": [{"metadata": {"name": n}} for n in ("n-b", "n-a")]})
-            elif url.path == "/api/v1/pods":
-                node = query["fieldSelector"][0].split("=", 1)[1]
-                self._send(200, {"items": [p for p in state.pods
-                                           if p["spec"]["nodeName"] == node]})
-            else:
-                self._send(404, {})
-
-        def do_PATCH(self) -> None:
-            body = self._record()
-            assert self.headers["Content-Type"] == "application/strategic-merge-patch+json"
-            state.unschedulable.add(self.path.rsplit("/", 1)[1]) if body == {
-                "spec": {"unschedulable": True}} else None
-            self._send(200, {})
-
-        def do_POST(self) -> None:
-            body = self._record()
-            parts = self.path.split("/")  # /api/v1/namespaces/NS/pods/NAME/eviction
-            key = f"{parts[4]}/{parts[6]}"
-            assert body == {"apiVersion": "policy/v1", "kind": "Eviction",
-                            "metadata": {"name": parts[6], "namespace": parts[4]}}
-            if key in state.blocked_once:
-                state.blocked_once.discard(key)
-                self._send(429, {"message": "Cannot evict pod as it would violate the "
-                                            "pod's disruption budget."})
-                return
-            state.pods = [p for p in state.pods
-                          if f"{p['metadata']['namespace']}/{p['metadata']['name']}" != key]
-            self._send(201, {})
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", state
-    finally:
-        httpd.shutdown()
+    _Handler.state = FakeApi()
+    with serving(_Handler) as url:
+        _Handler.state.requests = _Handler.calls
+        yield url, _Handler.state
 
 
 def test_drain_cordons_one_node_and_evicts_all_but_daemonset_pods(
@@ -117,7 +96,7 @@ def test_drain_cordons_one_node_and_evicts_all_but_daemonset_pods(
     assert measured["status"] == "completed"
     # The PDB-blocked pod is retried on the next poll; the DaemonSet pod stays.
     assert [p["metadata"]["name"] for p in state.pods] == ["fluent", "web-2"]
-    evictions = [path for method, path, _, _ in state.requests if method == "POST"]
+    evictions = [path for method, path, *_ in state.requests if method == "POST"]
     assert evictions == ["/api/v1/namespaces/app/pods/web-1/eviction",
                          "/api/v1/namespaces/app/pods/db-proxy/eviction",
                          "/api/v1/namespaces/app/pods/db-proxy/eviction"]
