@@ -235,19 +235,20 @@ def _gcp_node(args: argparse.Namespace, root: Path, region: str,
     its DNS-based endpoint, authorised by the caller's Google credentials, so no
     kubeconfig (a secret output) is needed.
     """
-    from hastack.drill import gcp, kube
+    from hastack.drill import kube
     from hastack.plan.pipeline import plan_single
 
     plan = plan_single(root, args.env, root / "build" / "drill" / "plans").plan
     in_region = [e for e in plan["resources"] if e["inputs"].get("location") == region]
     pools = [e["inputs"].get("name") for e in in_region
              if e["type"] == "gcp:container/nodePool:NodePool"]
-    clusters = [e["inputs"].get("name") for e in in_region
-                if e["type"] == "gcp:container/cluster:Cluster"]
-    if not pools or not clusters:
-        raise DrillError(f"{args.env} has no GKE cluster and node pool in {region}")
-    project = gcp.targets_from_plan(plan, region).get("project") or ""
-    make_api = runtime.kube or (lambda: _gke_api(str(project), region, str(clusters[0])))
+    clusters = [e["inputs"] for e in in_region if e["type"] == "gcp:container/cluster:Cluster"]
+    if not pools or not clusters or not clusters[0].get("project"):
+        raise DrillError(f"{args.env} has no GKE cluster (with its project) and node pool "
+                         f"in {region}")
+    cluster = clusters[0]
+    make_api = runtime.kube or (lambda: _gke_api(str(cluster["project"]), region,
+                                                 str(cluster["name"])))
 
     def drain() -> dict[str, Any]:
         return kube.drain_one_node(make_api(), str(pools[0]), clock=runtime.clock)
