@@ -276,8 +276,16 @@ class AwsPlatform(pulumi.ComponentResource):
             return None
         endpoint = self.database.database_endpoint
         local = self.database.regions[region]
-        host = (endpoint.host if self._config.role_of(region) == "active"
-                else local.reader_endpoint)
+        # Writers use the global writer endpoint in both regions: it follows a switchover
+        # or failover, so the pods an ARC execution scales up write at once. Only a
+        # standby that runs read-only consumers gets its region's reader endpoint (the
+        # secondary's writer endpoint is inactive): Argo's standby server, which reads
+        # through the controller's database config. Prefect's standby runs no pod until
+        # promotion (components/k8s/prefect.py `_standby_overrides`).
+        reads_on_standby = self._config.orchestrator == "argo"
+        host = (local.reader_endpoint
+                if self._config.role_of(region) == "standby" and reads_on_standby
+                else endpoint.host)
         return {"host": host, "port": endpoint.port, "name": endpoint.database,
                 "username": endpoint.username, "sslMode": endpoint.ssl_mode}
 

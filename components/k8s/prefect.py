@@ -170,11 +170,12 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
 def _standby_overrides(values: dict[str, Any]) -> None:
     """Warm standby: everything installed and wired, nothing that writes is running.
 
-    What the standby connects to: `wiring.database` must be the secondary region's
-    replica endpoint (Aurora global secondary cluster / Cloud SQL cross-region
-    replica), read-only until promoted and writable at the same address after
-    promotion; `wiring.cache` is the secondary region's own Redis (messaging state is
-    ephemeral and not replicated). Prefect cannot serve from a read-only database
+    What the standby connects to: `wiring.database` is an address that is writable
+    once the standby's region is promoted: on AWS the Aurora global writer endpoint
+    (it follows a switchover or failover; nothing connects before, as no pod runs),
+    on GCP the cross-region replica (it keeps its IP when promoted); `wiring.cache`
+    is the secondary region's own Redis (messaging state is ephemeral and not
+    replicated). Prefect cannot serve from a read-only database
     (background services and the migration hook write, the API writes on every run
     state change), so API, background services and workers are scaled to zero and
     the migration hook is off; namespace, Secrets, release, Service, its
