@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hastack_policies.catalogue import (
@@ -26,7 +25,7 @@ from hastack_policies.catalogue import (
     setting,
     stack_rule,
 )
-from hastack_policies.resilience.resources import PLATFORM_TYPES, RECOVERY_PROP
+from hastack_policies.recovery_document import recovery_value
 from hastack_policies.tokens import (
     ALERT_POLICY,
     CLOUD_SQL_INSTANCE,
@@ -143,15 +142,7 @@ def rpo_alarm_within_target(stack: StackSubject, report: Report) -> None:
 
 def _rpo_target_seconds(stack: StackSubject) -> int:
     """The stack's own region RPO target (what the alarm derives from), else the setting."""
-    for resource in stack.resources:
-        if resource.resource_type not in PLATFORM_TYPES:
-            continue
-        recovery = _unwrap(resource.props.get(RECOVERY_PROP))
-        if not isinstance(recovery, Mapping):
-            continue
-        targets = _unwrap(recovery.get("targets")) or {}
-        region = _unwrap(targets.get("regionFailure")) if isinstance(targets, Mapping) else None
-        rpo = _unwrap(region.get("rpoSeconds")) if isinstance(region, Mapping) else None
-        if isinstance(rpo, (int, float)) and not isinstance(rpo, bool):
-            return int(rpo)
+    rpo = recovery_value(stack.resources, "targets", "regionFailure", "rpoSeconds")
+    if isinstance(rpo, (int, float)) and not isinstance(rpo, bool):
+        return int(rpo)
     return int(stack.config["rpoTargetSeconds"])

@@ -25,9 +25,10 @@ from hastack_policies.catalogue import (
     stack_rule,
 )
 from hastack_policies.graph import StackGraph
+from hastack_policies.recovery_document import recovery_document, recovery_value
 from hastack_policies.service_roles import admin_grants, trust_problems
 from hastack_policies.tokens import IAM_ROLE
-from hastack_policies.values import _unwrap, is_unknown, items, peek, value
+from hastack_policies.values import is_unknown, items, peek, value
 
 PLAN = "aws:arcregionswitch/plan:Plan"
 AWS_PLATFORM = "hastack:aws:Platform"
@@ -36,14 +37,6 @@ ARC_PRINCIPAL = "arc-region-switch.amazonaws.com"
 TWO_REGION = Levels("advisory", "mandatory", "mandatory")
 # Prod failovers are a human decision; staging drills may run unattended.
 PROD_ONLY = Levels("disabled", "disabled", "mandatory")
-
-
-def _recovery(graph: StackGraph) -> Mapping[str, Any] | None:
-    for platform in graph.of_type(AWS_PLATFORM):
-        raw = _unwrap(peek(platform.props, "hastackRecovery"))
-        if isinstance(raw, Mapping):
-            return raw
-    return None
 
 
 def _platform_urn(graph: StackGraph) -> str | None:
@@ -62,8 +55,8 @@ def _platform_urn(graph: StackGraph) -> str | None:
 )
 def region_switch_plan_present(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
-    recovery = _recovery(graph)
-    regions = recovery.get("regions", {}) if recovery else {}
+    # Region switch is AWS's: only an AWS platform's roles count.
+    regions = recovery_document(graph.of_type(AWS_PLATFORM)).get("regions", {})
     if not isinstance(regions, Mapping) or not regions.get("secondary"):
         return
     if not graph.of_type(PLAN):
@@ -109,8 +102,8 @@ def region_switch_approval(subject: Subject, report: Report) -> None:
 )
 def region_switch_rto_within_target(stack: StackSubject, report: Report) -> None:
     graph = StackGraph(stack.resources)
-    recovery = _recovery(graph) or {}
-    target = peek(recovery, "targets", "regionFailure", "rtoSeconds")
+    target = recovery_value(graph.of_type(AWS_PLATFORM), "targets", "regionFailure",
+                            "rtoSeconds")
     for plan in graph.of_type(PLAN):
         minutes = peek(plan.props, "recoveryTimeObjectiveMinutes")
         if is_unknown(minutes):

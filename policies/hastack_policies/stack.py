@@ -26,6 +26,7 @@ from hastack_policies.catalogue import (
     stack_rule,
 )
 from hastack_policies.graph import StackGraph, subnet_zone
+from hastack_policies.recovery_document import recovery_value
 from hastack_policies.tokens import (
     BACKUP_VAULT,
     CLOUD_SQL_INSTANCE,
@@ -209,13 +210,8 @@ _DEFAULT_SECRETS_KEY = "alias/aws/secretsmanager"
 
 def _secondary_region(stack: StackSubject) -> str | None:
     """The platform's secondary region (from its hastackRecovery document), if any."""
-    for resource in stack.resources:
-        if resource.resource_type not in ("hastack:aws:Platform", "hastack:gcp:Platform"):
-            continue
-        secondary = value(resource.props, "hastackRecovery", "regions", "secondary")
-        if isinstance(secondary, str) and secondary:
-            return secondary
-    return None
+    secondary = recovery_value(stack.resources, "regions", "secondary")
+    return secondary if isinstance(secondary, str) and secondary else None
 
 
 def _region_local(secret: Any) -> bool:
