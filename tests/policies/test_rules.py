@@ -516,3 +516,22 @@ def test_gcp_data_stores_need_alert_policies_with_channels() -> None:
     builder.set("alert-sql-up", "notificationChannels", [])
     assert run_resource_rule(rule_named("alarm-has-action"), builder.plan(),
                              "alert-sql-up").messages
+
+
+def test_the_rpo_alarm_is_judged_against_the_stacks_own_target() -> None:
+    """The platform's hastackRecovery target wins over the tier setting (60 s in prod)."""
+    rule = rule_named("rpo-alarm-within-target")
+
+    def with_target(rpo_seconds: int | None) -> list[str]:
+        builder = aws_builder()
+        builder.set("alarm-usw2-rpo-lag", "threshold", 120_000)  # 120 s
+        if rpo_seconds is not None:
+            builder.add("hastack:aws:Platform", "platform", {"hastackRecovery": {
+                "targets": {"regionFailure": {"rtoSeconds": 600, "rpoSeconds": rpo_seconds}},
+                "regions": {"primary": "us-east-1", "secondary": "us-west-2"}}},
+                provider=None)
+        return run_stack_rule(rule, builder.plan()).messages
+
+    assert with_target(None)          # the setting: 120 s is above 60 s
+    assert with_target(900) == []     # the stack's 900 s target: within
+    assert any("above the RPO target 60000 ms" in m for m in with_target(60))
