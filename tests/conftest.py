@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
+from tests.support.shared_plans import once, run_directory
+
 if TYPE_CHECKING:
     from hastack.plan.pipeline import PlanResult
 
@@ -80,14 +82,24 @@ def environment_plan(tmp_path_factory: pytest.TempPathFactory
     Infrastructure first, then its workloads stacks, with their written files.
     Read-only: a test that changes a plan deep-copies it first.
     """
-    from hastack.plan.pipeline import plan_environment
+    from unittest import mock
+
+    from hastack.plan import pipeline
 
     out = tmp_path_factory.mktemp("stack-plans")
+    shared = run_directory(tmp_path_factory)
+    # Its infrastructure plan is the one the operation tests' copies of the project reuse.
+    reusing = _reusing_plan_single(pipeline.plan_single, tmp_path_factory)
     results: dict[str, list[PlanResult]] = {}
+
+    def plan(env: str) -> list[PlanResult]:
+        with mock.patch.object(pipeline, "plan_single", reusing):
+            return pipeline.plan_environment(REPO, env, out)
 
     def get(env: str) -> list[PlanResult]:
         if env not in results:
-            results[env] = plan_environment(REPO, env, out)
+            results[env] = once(shared, ("environment", _project_digest(REPO), env),
+                                lambda: plan(env))
         return results[env]
 
     return get
@@ -190,8 +202,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The operation tests (failover, failback) run the real CLI on a copy of the committed
 # project, and the CLI plans the environment on every call. The plan of a stack is a
 # function of the project's files (plans are deterministic: tests/test_golden.py), so
-# the same files are planned once per worker; a test that edits a stack file changes the
-# key and gets a fresh plan. The result's files are copied where the caller asked.
+# the same files are planned once per run (tests/support/shared_plans.py); a test that
+# edits a stack file changes the key and gets a fresh plan. The result's files are copied
+# where the caller asked.
 
 _PLANS_BY_CONTENT: dict[tuple[str, str, bool], PlanResult] = {}
 
@@ -207,23 +220,20 @@ def _project_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-@pytest.fixture
-def plan_once_per_content(monkeypatch: pytest.MonkeyPatch,
-                          tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Make `hastack.plan.pipeline.plan_single` reuse plans of identical project files."""
+def _reusing_plan_single(real: Callable[..., PlanResult],
+                         tmp_path_factory: pytest.TempPathFactory) -> Callable[..., PlanResult]:
+    """`hastack.plan.pipeline.plan_single`, reusing the run's plans of identical files."""
     import copy
     import dataclasses
-
-    from hastack.plan import pipeline
-
-    real = pipeline.plan_single
 
     def plan_single(root: Path, stack: str, out_dir: Path | None = None,
                     references: object = None) -> PlanResult:
         key = (_project_digest(root), stack, references is not None)
         if key not in _PLANS_BY_CONTENT:
-            _PLANS_BY_CONTENT[key] = real(root, stack, tmp_path_factory.mktemp("plans"),
-                                          references)  # type: ignore[arg-type]
+            _PLANS_BY_CONTENT[key] = once(
+                run_directory(tmp_path_factory), ("single", *key),
+                lambda: real(root, stack, tmp_path_factory.mktemp("plans"),
+                             references))  # type: ignore[arg-type]
         cached = _PLANS_BY_CONTENT[key]
         target = out_dir if out_dir is not None else root / "build" / "plan"
         target.mkdir(parents=True, exist_ok=True)
@@ -234,4 +244,14 @@ def plan_once_per_content(monkeypatch: pytest.MonkeyPatch,
             shutil.copyfile(source, paths[field])
         return dataclasses.replace(cached, plan=copy.deepcopy(cached.plan), **paths)
 
-    monkeypatch.setattr(pipeline, "plan_single", plan_single)
+    return plan_single
+
+
+@pytest.fixture
+def plan_once_per_content(monkeypatch: pytest.MonkeyPatch,
+                          tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Make `hastack.plan.pipeline.plan_single` reuse plans of identical project files."""
+    from hastack.plan import pipeline
+
+    monkeypatch.setattr(pipeline, "plan_single",
+                        _reusing_plan_single(pipeline.plan_single, tmp_path_factory))

@@ -13,10 +13,12 @@ import importlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -63,18 +65,72 @@ def test_the_configured_defaults_mean_what_they_say_to_prefect(
     assert settings.results.default_storage_block == "remote-file-system/hastack-results"
 
 
-@pytest.fixture(scope="module")
-def flows(s3_server: S3Server) -> Iterator[ModuleType]:
+def _migrated_database(cache: pytest.Cache | None) -> Path | None:
+    """Where this Prefect release's freshly migrated API database is kept between runs.
+
+    Migrating a new SQLite database is most of the harness server's start-up (some 9 s of
+    CPU: Prefect's whole Alembic history). The result depends only on the release and its
+    migration scripts, so it is snapshotted once (below) and each later run starts its
+    server on a copy: the same schema, no rows of an earlier run.
+    """
+    if cache is None:
+        return None
+    import hashlib
+
+    import prefect
+
+    migrations = Path(prefect.__file__).parent / "server" / "database" / "_migrations"
+    digest = hashlib.sha256()
+    for script in sorted(migrations.rglob("*.py")):
+        digest.update(script.relative_to(migrations).as_posix().encode() + script.read_bytes())
+    return cache.mkdir("prefect-api-db") / f"{prefect.__version__}-{digest.hexdigest()[:16]}.db"
+
+
+@contextmanager
+def _harness(template: Path | None) -> Iterator[None]:
+    """Prefect's test harness (a local API server on SQLite), started from `template`."""
+    import sqlite3
+    import tempfile
+
     import prefect.settings
-    from prefect.testing.utilities import prefect_test_harness
+    import prefect.testing.utilities as harness
+
+    updates: dict[Any, Any] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        if template is not None and template.is_file():
+            # The harness puts its database in a fresh mkdtemp() directory: hand it one
+            # holding a copy of the migrated database, and let the server skip migrating.
+            directory = tempfile.mkdtemp()
+            shutil.copyfile(template, Path(directory) / "prefect-test.db")
+            patch.setattr(harness, "mkdtemp", lambda: directory)
+            updates[prefect.settings.PREFECT_API_DATABASE_MIGRATE_ON_START] = False
+        # The machine is shared and slow: give the harness's API server time to start.
+        with (prefect.settings.temporary_settings(updates=updates),
+              harness.prefect_test_harness(server_startup_timeout=300)):
+            url = prefect.settings.PREFECT_SERVER_DATABASE_CONNECTION_URL.value()
+            database = Path(url.removeprefix("sqlite+aiosqlite:///"))
+            assert database.is_file(), url
+            if template is not None and not template.is_file():
+                # Snapshot before any test writes: SQLite's backup API copies a
+                # consistent image while the server holds the file open.
+                partial = template.with_suffix(".partial")
+                with (closing(sqlite3.connect(database)) as source,
+                      closing(sqlite3.connect(partial)) as copy):
+                    source.backup(copy)
+                partial.replace(template)
+            yield
+
+
+@pytest.fixture(scope="module")
+def flows(s3_server: S3Server, request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    import prefect.settings
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     updates = {getattr(prefect.settings, name): value
                for name, value in platform_env(delays_zero=True).items()}
     previous_url = os.environ.get(resilience.CHECKPOINT_URL_ENV)
     os.environ[resilience.CHECKPOINT_URL_ENV] = CHECKPOINTS
-    # The machine is shared and slow: give the harness's API server time to start.
-    with (prefect_test_harness(server_startup_timeout=300),
+    with (_harness(_migrated_database(getattr(request.config, "cache", None))),
           prefect.settings.temporary_settings(updates=updates)):
         prefect_setup.main({
             prefect_setup.ENV_RESULTS_URL: RESULTS,
