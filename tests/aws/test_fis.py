@@ -9,15 +9,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.aws.fis import (
-    LOGGING,
-    DrillRegion,
-    DrillTemplates,
-    DrillTemplatesArgs,
-    nodegroup_name,
-    trust_policy,
-    zone_statements,
-)
+from components.aws.fis import DrillRegion, DrillTemplates, DrillTemplatesArgs
+from components.aws.fis_roles import LOGGING, nodegroup_name, trust_policy, zone_statements
 from hastack.plan.runner import Recording, run_program
 
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
