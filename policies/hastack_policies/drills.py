@@ -59,10 +59,16 @@ FIS_PRINCIPAL = "fis.amazonaws.com"
                 "components/aws/alarms.py); DrillTemplatesArgs refuses a template without.",
 )
 def fis_template_stop_alarm(subject: Subject, report: Report) -> None:
-    sources = [peek(condition, "source") for condition in items(subject.props, "stopConditions")]
-    if "aws:cloudwatch:alarm" not in sources:
-        report(f"{subject.name} has no CloudWatch alarm stop condition ({sources or 'none'}): "
-               "nothing stops the experiment when it hurts more than planned.")
+    conditions = items(subject.props, "stopConditions")
+    sources = [peek(condition, "source") for condition in conditions]
+    # The FIS API (ExperimentTemplateStopConditionInput): `value`, the alarm's ARN, is
+    # required when the source is aws:cloudwatch:alarm. An unknown value is not missing.
+    alarms = [c for c in conditions if peek(c, "source") == "aws:cloudwatch:alarm"
+              and (is_unknown(peek(c, "value")) or peek(c, "value"))]
+    if not alarms:
+        report(f"{subject.name} has no CloudWatch alarm stop condition ({sources or 'none'}"
+               f"{', an alarm source without its ARN' if 'aws:cloudwatch:alarm' in sources else ''}"
+               "): nothing stops the experiment when it hurts more than planned.")
 
 
 @resource_rule(

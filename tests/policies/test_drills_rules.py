@@ -130,3 +130,11 @@ def test_the_components_zone_and_node_roles_pass() -> None:
         database_cluster_arn=None, cache_group_arn=None)
     node = node_statements("c", "arn:aws:eks:us-east-1:123456789012:nodegroup/c/g/1")
     assert _granting(LOGGING, TAG_READ, *zone, *node) == []
+
+
+def test_an_alarm_stop_condition_without_its_alarm_fails() -> None:
+    b = aws_builder()
+    b.set("drill-writer", "stopConditions", [{"source": "aws:cloudwatch:alarm"}])
+    (message,) = run_resource_rule(rule_named("fis-template-stop-alarm"), b.plan(),
+                                   "drill-writer").messages
+    assert "without its ARN" in message
