@@ -309,6 +309,9 @@ class DrillTemplates(pulumi.ComponentResource):
                 duration=duration, percentage="100"))
         if r.database_cluster_arn is not None:
             # [T] #target-parameters: only a cluster whose writer is in the zone fails over.
+            # [T] says "Availability Zone identifiers" without naming the form; the zone
+            # name is what public renderings of [S] pass. UNCONFIRMED that an AZ ID would
+            # be needed instead (every other zone parameter here takes names or IDs).
             targets.append(_target("Clusters-Target", "aws:rds:cluster",
                                    arns=[r.database_cluster_arn],
                                    parameters={"writerAvailabilityZoneIdentifiers": r.zone}))
