@@ -3,45 +3,66 @@
 `hastack drill ENV --scenario writer|cache|zone|node` starts these templates (their IDs
 are the infrastructure stack's `drillTemplates` output) and times what the cloud does.
 
-Every action ID, target resource type and parameter below is from the FIS actions
-reference (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html)
-and the resource-type table of "Targets for AWS FIS"
-(https://docs.aws.amazon.com/fis/latest/userguide/targets.html#resource-types):
+Sources (README "Drills" lists which template follows which):
 
-* writer: `aws:rds:failover-db-cluster` on `aws:rds:cluster` (target key `Clusters`);
+* [A] FIS actions reference, https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html
+  (action IDs, parameters, permissions; anchors #failover-db-cluster,
+  #replicationgroup-interrupt-az-power, #terminate-nodegroup-instance, #stop-instances,
+  #api-ice, #asg-ice, #disrupt-connectivity, #recovery);
+* [T] "Targets for AWS FIS", https://docs.aws.amazon.com/fis/latest/userguide/targets.html
+  (#resource-types, #target-parameters); action target keys (`Clusters`, `Instances`...)
+  from "Actions for AWS FIS" #action-targets / #example-actions;
+* [S] "AZ Availability: Power Interruption",
+  https://docs.aws.amazon.com/fis/latest/userguide/az-availability-scenario.html;
+* [P] FIS policy examples, "Example: Use condition keys for ec2:InjectApiError",
+  https://docs.aws.amazon.com/fis/latest/userguide/security_iam_id-based-policy-examples.html;
+* [M] the AWS managed policies AWSFaultInjectionSimulator{EC2,Network,RDS,EKS}Access
+  (AWS Managed Policy Reference Guide,
+  https://docs.aws.amazon.com/aws-managed-policy/latest/reference/<name>.html);
+* [R] the Service Authorization Reference (which resource types and condition keys
+  each IAM action has), https://docs.aws.amazon.com/service-authorization/latest/reference/;
+* [L] "Experiment logging for AWS FIS" (#permissions-experiment-logging, schema 2),
+  https://docs.aws.amazon.com/fis/latest/userguide/monitoring-logging.html, and the
+  CloudWatch Logs page it points to ("Logs sent to CloudWatch Logs", AWS-logs-infrastructure-CWL).
+
+The templates:
+
+* writer: `aws:rds:failover-db-cluster` on `aws:rds:cluster` (target key `Clusters`) [A];
 * cache: `aws:elasticache:replicationgroup-interrupt-az-power` on
   `aws:elasticache:replicationgroup` (key `ReplicationGroups`; parameter `duration`;
-  target parameter `availabilityZoneIdentifier`);
+  target parameter `availabilityZoneIdentifier`, a zone name or zone ID) [A][T];
 * node: `aws:eks:terminate-nodegroup-instances` on `aws:eks:nodegroup` (key
-  `Nodegroups`; parameter `instanceTerminationPercentage`);
-* zone: the actions of the scenario library's "AZ Availability: Power Interruption"
-  (https://docs.aws.amazon.com/fis/latest/userguide/az-availability-scenario.html)
-  that have a target here: Stop-Instances (`aws:ec2:stop-instances`, parameters
-  `startInstancesAfterDuration`, `completeIfInstancesTerminated`), Pause-ASG-Scaling
+  `Nodegroups`; parameter `instanceTerminationPercentage`) [A];
+* zone: the actions of [S] that have a target here: Stop-Instances
+  (`aws:ec2:stop-instances`, parameters `startInstancesAfterDuration`,
+  `completeIfInstancesTerminated`), Pause-ASG-Scaling
   (`aws:ec2:asg-insufficient-instance-capacity-error` on `aws:ec2:autoscaling-group`),
   Pause-Instance-Launches (`aws:ec2:api-insufficient-instance-capacity-error` on
   `aws:iam:role`: Karpenter's controller), Pause-network-connectivity
   (`aws:network:disrupt-connectivity` on `aws:ec2:subnet`, `scope` all), Failover-RDS
   (target parameter `writerAvailabilityZoneIdentifiers`: only if the writer is in the
   zone), Pause-ElastiCache, and the recovery action `aws:arc:start-zonal-autoshift` on
-  `aws:arc:zonal-shift-managed-resource` (the EKS cluster, zonal-shift enabled outside
-  dev; parameters `availabilityZoneIdentifier`, `duration`), started after a wait
-  (`aws:fis:wait`) as the scenario does. Pause-EBS-IO is left out: it targets volumes
-  that outlive their instance (DeleteOnTermination false), and node volumes do not.
+  `aws:arc:zonal-shift-managed-resource` (the EKS cluster and the edge ALB, both
+  registered for zonal shift outside dev; parameters `availabilityZoneIdentifier`,
+  `duration`, `zonalAutoshiftStatus`), started after a wait (`aws:fis:wait`) as [S]
+  does. Pause-EBS-IO is left out: it targets volumes that outlive their instance
+  (DeleteOnTermination false), and node volumes do not.
+
+The roles' statements are in components/aws/fis_roles.py.
 
 Guardrails (policies/hastack_policies/drills.py): stop conditions are the region's
 CloudWatch alarms (5xx at the load balancer, Aurora replica lag); each template has
 its own role, trusted only by `fis.amazonaws.com` for this account's experiments in
 this region (the confused-deputy conditions of "IAM roles for AWS FIS experiments"),
 with inline statements scoped to the template's targets. The AWS-managed FIS policies
-(e.g. AWSFaultInjectionSimulatorRDSAccess) allow their actions on every resource of
-the account, so none is attached. Experiments log (schema 2) to a log group
+allow their actions on every resource of the account ([M]: `arn:aws:ec2:*:*:instance/*`
+...), so none is attached; their statements are the model, narrowed to this region,
+account and the template's targets. Experiments log (schema 2) to a log group
 encrypted with its own customer-managed key.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,17 +70,30 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.fis_roles import (
+    CLUSTER_TAG,
+    OWNED,
+    cache_statements,
+    node_statements,
+    ownership_tag,
+    role_policy,
+    trust_policy,
+    writer_statements,
+    zone_statements,
+)
 from components.aws.kms import customer_managed_key, log_group_key_policy
 from components.base import Protection, Tier, child_options, standard_tags, stateful_options
 
 COMPONENT = "Drills"
 TYPE_TOKEN = "hastack:aws:DrillTemplates"
 SCENARIOS = ("writer", "cache", "zone", "node")
-LOG_SCHEMA_VERSION = 2
-# Instances of EKS managed node groups (and their Auto Scaling groups) carry this tag.
-CLUSTER_TAG = "eks:cluster-name"
-# Tag FIS puts on the network ACL that aws:network:disrupt-connectivity creates.
-FIS_ACL_TAG = "managedByFIS"
+LOG_SCHEMA_VERSION = 2  # [L] "Log schema": the current version is 2
+# [A] #recovery: `zonalAutoshiftStatus` defaults to ENABLED, i.e. only resources with
+# zonal *autoshift* on. The cluster and ALB are registered for zonal shift
+# (components/aws/eks.py zonal_shift_config, components/aws/edge.py enable_zonal_shift)
+# but autoshift is not configured, so the default would resolve no target and, with
+# emptyTargetResolutionMode "skip", silently skip the shift.
+AUTOSHIFT_STATUS = "ANY"
 
 
 @dataclass(frozen=True)
@@ -82,6 +116,10 @@ class DrillRegion:
     launch_role_arns: Sequence[pulumi.Input[str]] = ()
     # EKS zonal shift is on (components/aws/eks.py: outside dev): ARC moves traffic.
     zonal_shift: bool = True
+    # Load balancers registered for zonal shift (the edge ALB): shifted with the cluster.
+    load_balancer_arns: Sequence[pulumi.Input[str]] = ()
+    # The VPC of the zone's subnets: FIS creates its deny-all network ACL there.
+    vpc_id: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,119 +148,15 @@ class DrillTemplatesArgs:
             found.append("node_termination_percentage must be 1..100")
         return found
 
-
-def trust_policy(partition: str, account: str, region: str) -> str:
-    """Only FIS, only for this account's experiments in this region, may assume the role."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "fis.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": account},
-            "ArnLike": {"aws:SourceArn": f"arn:{partition}:fis:{region}:{account}:experiment/*"},
-        }}]}, sort_keys=True)
-
-
-def _allow(sid: str, actions: Sequence[str], resources: Any = "*",
-           condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
-                                 "Resource": resources}
-    if condition:
-        statement["Condition"] = dict(condition)
-    return statement
-
-
-# Delivery of experiment logs to CloudWatch Logs ("Experiment logging permissions").
-LOGGING = _allow("ExperimentLogDelivery", ["logs:CreateLogDelivery", "logs:PutResourcePolicy",
-                                           "logs:DescribeResourcePolicies",
-                                           "logs:DescribeLogGroups"])
-TAG_READ = _allow("ResolveTargets", ["tag:GetResources"])
-
-
-def writer_statements(cluster_arn: str) -> list[dict[str, Any]]:
-    # aws:rds:failover-db-cluster: rds:FailoverDBCluster, rds:DescribeDBClusters.
-    return [_allow("FailOverThisCluster", ["rds:FailoverDBCluster", "rds:DescribeDBClusters"],
-                   cluster_arn)]
-
-
-def cache_statements(group_arn: str) -> list[dict[str, Any]]:
-    # aws:elasticache:replicationgroup-interrupt-az-power.
-    return [_allow("InterruptThisGroup", ["elasticache:InterruptClusterAzPower",
-                                          "elasticache:DescribeReplicationGroups"], group_arn)]
-
-
-def node_statements(cluster_name: str, node_group_arn: str) -> list[dict[str, Any]]:
-    # aws:eks:terminate-nodegroup-instances: ec2:DescribeInstances, ec2:TerminateInstances,
-    # eks:DescribeNodegroup.
-    return [
-        _allow("DescribeNodegroup", ["eks:DescribeNodegroup"], node_group_arn),
-        _allow("DescribeInstances", ["ec2:DescribeInstances"]),
-        _allow("TerminateThisClustersNodes", ["ec2:TerminateInstances"], "*",
-               {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster_name}}),
-    ]
-
-
-def zone_statements(*, partition: str, region: str, account: str, cluster_name: str,
-                    cluster_arn: str, subnet_arns: Sequence[str],
-                    database_cluster_arn: str | None, cache_group_arn: str | None
-                    ) -> list[dict[str, Any]]:
-    ec2 = f"arn:{partition}:ec2:{region}:{account}"
-    statements = [
-        # aws:ec2:stop-instances (+ kms:CreateGrant to restart encrypted-volume instances).
-        _allow("DescribeInstances", ["ec2:DescribeInstances"]),
-        _allow("StopStartThisClustersNodes", ["ec2:StopInstances", "ec2:StartInstances"], "*",
-               {"StringEquals": {f"aws:ResourceTag/{CLUSTER_TAG}": cluster_name}}),
-        _allow("RestartEncryptedVolumes", ["kms:CreateGrant"], "*",
-               {"Bool": {"kms:GrantIsForAWSResource": "true"},
-                "StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}}),
-        # aws:ec2:asg-/api-insufficient-instance-capacity-error.
-        _allow("InjectCapacityErrors", ["ec2:InjectApiError"], "*",
-               {"ForAnyValue:StringEquals": {"ec2:FisActionId": [
-                   "aws:ec2:api-insufficient-instance-capacity-error",
-                   "aws:ec2:asg-insufficient-instance-capacity-error"]}}),
-        _allow("DescribeAutoScalingGroups", ["autoscaling:DescribeAutoScalingGroups"]),
-        # aws:network:disrupt-connectivity: FIS creates a deny-all network ACL (tagged
-        # managedByFIS), swaps it onto the zone's subnets, then restores and deletes it.
-        _allow("DescribeNetwork", ["ec2:DescribeManagedPrefixLists", "ec2:DescribeNetworkAcls",
-                                   "ec2:DescribeSubnets", "ec2:DescribeVpcs",
-                                   "ec2:GetManagedPrefixListEntries"]),
-        _allow("CreateFisAcl", ["ec2:CreateNetworkAcl"], [f"{ec2}:network-acl/*", f"{ec2}:vpc/*"]),
-        _allow("TagFisAcl", ["ec2:CreateTags"], f"{ec2}:network-acl/*",
-               {"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl"}}),
-        _allow("ManageFisAcl", ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"],
-               f"{ec2}:network-acl/*",
-               {"StringEquals": {f"aws:ResourceTag/{FIS_ACL_TAG}": "true"}}),
-        _allow("SwapZoneSubnetAcls", ["ec2:ReplaceNetworkAclAssociation"],
-               sorted([*subnet_arns, f"{ec2}:network-acl/*"])),
-        # aws:arc:start-zonal-autoshift on this cluster only.
-        _allow("ShiftThisCluster", ["arc-zonal-shift:StartZonalShift",
-                                    "arc-zonal-shift:GetManagedResource"], "*",
-               {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}}),
-        _allow("FollowZonalShift", ["arc-zonal-shift:UpdateZonalShift",
-                                    "arc-zonal-shift:CancelZonalShift",
-                                    "arc-zonal-shift:ListManagedResources",
-                                    "autoscaling:DescribeTags"]),
-    ]
-    if database_cluster_arn:
-        statements += writer_statements(database_cluster_arn)
-    if cache_group_arn:
-        statements += cache_statements(cache_group_arn)
-    return statements
-
-
-def role_policy(statements: Sequence[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17",
-                       "Statement": [LOGGING, TAG_READ, *statements]}, sort_keys=True)
-
-
 def _target(name: str, resource_type: str, *, arns: pulumi.Input[Sequence[Any]] | None = None,
-            tags: Mapping[str, pulumi.Input[str]] | None = None,
+            tags: Sequence[tuple[pulumi.Input[str], pulumi.Input[str]]] = (),
             filters: Mapping[str, Sequence[pulumi.Input[str]]] | None = None,
             parameters: Mapping[str, pulumi.Input[str]] | None = None,
             ) -> aws.fis.ExperimentTemplateTargetArgs:
     return aws.fis.ExperimentTemplateTargetArgs(
         name=name, resource_type=resource_type, selection_mode="ALL", resource_arns=arns,
         resource_tags=[aws.fis.ExperimentTemplateTargetResourceTagArgs(key=k, value=v)
-                       for k, v in (tags or {}).items()] or None,
+                       for k, v in tags] or None,
         filters=[aws.fis.ExperimentTemplateTargetFilterArgs(path=p, values=list(v))
                  for p, v in (filters or {}).items()] or None,
         parameters=dict(parameters) if parameters else None)
@@ -271,7 +205,10 @@ class DrillTemplates(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{prefix}-log", name=log_name, retention_in_days=args.log_retention_days,
             kms_key_id=key.arn, tags=self._tags, opts=stateful_options(args.protection, opts))
-        self._log_arn = log_group.arn.apply(lambda arn: f"{arn}:*")  # FIS wants the :* form
+        # pulumi_aws fis _inputs.py (logGroupArn): "The ARN must end with `:*`".
+        self._log_arn = log_group.arn.apply(lambda arn: f"{arn}:*")
+        # pulumi_aws fis _inputs.py (StopCondition.source): one of `none`,
+        # `aws:cloudwatch:alarm` (the value: the alarm's ARN).
         stops = ([aws.fis.ExperimentTemplateStopConditionArgs(
                     source="aws:cloudwatch:alarm", value=arn) for arn in r.stop_alarm_arns]
                  or [aws.fis.ExperimentTemplateStopConditionArgs(source="none")])
@@ -303,36 +240,57 @@ class DrillTemplates(pulumi.ComponentResource):
                                     instanceTerminationPercentage=str(
                                         args.node_termination_percentage))], "fail")
         zone_policy = pulumi.Output.all(
-            account, r.cluster_name, r.cluster_arn, r.zone_subnet_ids,
-            r.database_cluster_arn, r.cache_group_arn).apply(
+            account, r.cluster_name, r.zone_subnet_ids, r.database_cluster_arn,
+            r.cache_group_arn, r.vpc_id, pulumi.Output.all(*r.launch_role_arns),
+            self._shift_arns(r)).apply(
             lambda v: zone_statements(
                 partition=args.partition, region=r.region, account=str(v[0]),
-                cluster_name=str(v[1]), cluster_arn=str(v[2]),
+                cluster_name=str(v[1]),
                 subnet_arns=[f"arn:{args.partition}:ec2:{r.region}:{v[0]}:subnet/{s}"
-                             for s in v[3]],
-                database_cluster_arn=v[4], cache_group_arn=v[5]))
+                             for s in v[2]],
+                database_cluster_arn=v[3], cache_group_arn=v[4],
+                vpc_arn=f"arn:{args.partition}:ec2:{r.region}:{v[0]}:vpc/{v[5]}" if v[5]
+                else None,
+                launch_role_arns=[str(a) for a in v[6]],
+                shift_arns=[str(a) for a in v[7]]))
         targets, actions = self._zone(r, account)
         self._template(r, "zone", stops, "AZ Availability: Power Interruption of one zone",
                        zone_policy, targets, actions, "skip")
 
     def _cache_target(self, r: DrillRegion) -> aws.fis.ExperimentTemplateTargetArgs:
+        # [T] #target-parameters: availabilityZoneIdentifier (required) is a zone name,
+        # e.g. us-east-1a, or a zone ID; DrillRegion.zone is a name.
         return _target("ReplicationGroups-Target", "aws:elasticache:replicationgroup",
                        arns=[r.cache_group_arn], parameters={"availabilityZoneIdentifier": r.zone})
+
+    @staticmethod
+    def _shift_arns(r: DrillRegion) -> pulumi.Output[list[Any]]:
+        """What ARC shifts in the zone drill: the cluster and the edge load balancers."""
+        if not r.zonal_shift:
+            return pulumi.Output.from_input([])
+        return pulumi.Output.all(r.cluster_arn, *r.load_balancer_arns)
 
     def _zone(self, r: DrillRegion, account: pulumi.Output[str]) -> tuple[list[Any], list[Any]]:
         args = self._args
         duration = args.interruption
+        # [S] Stop-Instances: running instances in the zone ([T] filters on the
+        # DescribeInstances output); every node of this cluster (ownership_tag).
         in_zone: dict[str, Sequence[pulumi.Input[str]]] = {
             "State.Name": ["running"], "Placement.AvailabilityZone": [r.zone]}
         subnet_arns = pulumi.Output.all(account, r.zone_subnet_ids).apply(
             lambda v: [f"arn:{args.partition}:ec2:{r.region}:{v[0]}:subnet/{s}" for s in v[1]])
+        owned = pulumi.Output.from_input(r.cluster_name).apply(ownership_tag)
         targets = [
-            _target("Instances-Target", "aws:ec2:instance", tags={CLUSTER_TAG: r.cluster_name},
+            _target("Instances-Target", "aws:ec2:instance", tags=[(owned, OWNED)],
                     filters=in_zone),
+            # [S] Pause-ASG-Scaling: the managed node groups' ASGs (Karpenter has none).
             _target("AutoScalingGroups-Target", "aws:ec2:autoscaling-group",
-                    tags={CLUSTER_TAG: r.cluster_name}),
+                    tags=[(CLUSTER_TAG, r.cluster_name)]),
+            # [T]: a target takes ARNs or a filter, not both; these ARNs are the zone's.
             _target("Subnets-Target", "aws:ec2:subnet", arns=subnet_arns),
         ]
+        # [A] #asg-ice / #api-ice: `availabilityZoneIdentifiers` takes zone names or IDs;
+        # `percentage` 1-100; `duration` ISO 8601 (as every duration here, [A]).
         actions = [
             _action("Stop-Instances", "aws:ec2:stop-instances", ("Instances", "Instances-Target"),
                     startInstancesAfterDuration=duration, completeIfInstancesTerminated="true"),
@@ -350,6 +308,10 @@ class DrillTemplates(pulumi.ComponentResource):
                 ("Roles", "Roles-Target"), availabilityZoneIdentifiers=r.zone,  # type: ignore[arg-type]
                 duration=duration, percentage="100"))
         if r.database_cluster_arn is not None:
+            # [T] #target-parameters: only a cluster whose writer is in the zone fails over.
+            # [T] says "Availability Zone identifiers" without naming the form; the zone
+            # name is what public renderings of [S] pass. UNCONFIRMED that an AZ ID would
+            # be needed instead (every other zone parameter here takes names or IDs).
             targets.append(_target("Clusters-Target", "aws:rds:cluster",
                                    arns=[r.database_cluster_arn],
                                    parameters={"writerAvailabilityZoneIdentifiers": r.zone}))
@@ -362,14 +324,17 @@ class DrillTemplates(pulumi.ComponentResource):
                                    ("ReplicationGroups", "ReplicationGroups-Target"),
                                    duration=duration))
         if r.zonal_shift:
+            # [A] #recovery: key `ManagedResources`; `availabilityZoneIdentifier` a zone
+            # name or ID; AUTOSHIFT_STATUS for resources with zonal shift but no autoshift.
             targets.append(_target("ManagedResources-Target",
-                                   "aws:arc:zonal-shift-managed-resource", arns=[r.cluster_arn]))
+                                   "aws:arc:zonal-shift-managed-resource",
+                                   arns=self._shift_arns(r)))
             actions += [
                 _action("Wait-For-Autoshift", "aws:fis:wait", duration=args.shift_after),
                 _action("Start-ARC-Zonal-Autoshift", "aws:arc:start-zonal-autoshift",
                         ("ManagedResources", "ManagedResources-Target"),
                         after=("Wait-For-Autoshift",), availabilityZoneIdentifier=r.zone,  # type: ignore[arg-type]
-                        duration=args.shift_for),
+                        duration=args.shift_for, zonalAutoshiftStatus=AUTOSHIFT_STATUS),
             ]
         return targets, actions
 

@@ -603,7 +603,10 @@ class AwsPlatform(pulumi.ComponentResource):
                     f"arn:aws:elasticache:{name}:", self._account_id(), ":replicationgroup:",
                     region.cache.replication_group_id),
                 launch_role_arns=(karpenter,) if karpenter is not None else (),
-                zonal_shift=config.tier != "dev"))
+                # Both registered for ARC zonal shift outside dev (eks.py, edge.py).
+                zonal_shift=config.tier != "dev",
+                load_balancer_arns=(region.edge.alb_arn,) if region.edge else (),
+                vpc_id=network.vpc_id))
         return DrillTemplates(f"{self._name}-drills", DrillTemplatesArgs(
             name=self._name, tier=config.tier, partition="aws",
             account_id=self._account_id(), regions=drill_regions,

@@ -74,6 +74,15 @@ def trust_problems(role: PolicyResource, principal: str, *,
     return problems
 
 
+def inline_documents(graph: StackGraph, role: PolicyResource) -> list[Mapping[str, Any]]:
+    """The known inline policy documents of `role` (RolePolicy resources, inlinePolicies)."""
+    attached = graph.referrers(role, "role", [IAM_ROLE_POLICY],
+                               literal=lambda r: peek(r.props, "name"))
+    raws = [peek(a.props, "policy") for a in attached]
+    raws += [peek(p, "policy") for p in items(role.props, "inlinePolicies")]
+    return [d for d in map(policy_document, raws) if d is not None]
+
+
 def admin_grants(graph: StackGraph, role: PolicyResource) -> list[str]:
     """Each way `role` is an administrator: an admin managed policy, or a wildcard grant."""
     attached = graph.referrers(role, "role", [IAM_ROLE_POLICY, IAM_ROLE_POLICY_ATTACHMENT],
@@ -84,12 +93,9 @@ def admin_grants(graph: StackGraph, role: PolicyResource) -> list[str]:
         managed += listed(peek(role.props, "managedPolicyArns"))
     found = [f"has the managed policy {arn}" for arn in managed
              if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in ADMIN_POLICIES]
-    documents = [peek(a.props, "policy") for a in attached
-                 if a.resource_type == IAM_ROLE_POLICY]
-    documents += [peek(p, "policy") for p in items(role.props, "inlinePolicies")]
     wildcards: set[str] = set()
-    for raw in documents:
-        for statement in allow_statements(policy_document(raw)):
+    for document in inline_documents(graph, role):
+        for statement in allow_statements(document):
             wildcards.update(a for a in listed(statement.get("Action", []))
                              if isinstance(a, str) and (a == "*" or a.endswith(":*")))
             if "NotAction" in statement:

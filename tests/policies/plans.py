@@ -705,7 +705,7 @@ def _drills(b: PlanBuilder) -> None:
         "targets": [{"name": "Clusters-Target", "resourceType": "aws:rds:cluster",
                      "selectionMode": "ALL", "resourceArns": [ref("db-use1-cluster", "arn")]}],
         "logConfiguration": {"logSchemaVersion": 2, "cloudwatchLogsConfiguration": {
-            "logGroupArn": ref("drill-log", "arn")}}},
+            "logGroupArn": f"{ref('drill-log', 'arn')}:*"}}},
         provider="use1", parent=parent)
 
 
