@@ -176,13 +176,11 @@ def test_the_aws_standby_never_points_at_an_inactive_writer(
         own = next(c for ident, c in clusters.items() if ident.endswith(region))
         assert host != own["endpoint"] or facts["role"] == "active", \
             "the secondary's writer endpoint is inactive"
-        if facts["role"] == "active" or orchestrator == "prefect":
-            # Writers: the global writer endpoint follows a switchover or failover, so
-            # Prefect's standby (no pod until promotion) writes as soon as ARC scales it.
-            assert host == global_cluster.outputs["endpoint"]
-        else:
-            # Argo's standby server reads while the region is standby.
-            assert host == own["readerEndpoint"]
+        # Both orchestrators, both roles: the global writer endpoint follows a
+        # switchover or failover, so the standby's pods (none run until ARC scales
+        # them) write as soon as ARC has started them.
+        assert host == global_cluster.outputs["endpoint"]
+        assert host != own["readerEndpoint"]
 
 
 def test_the_gcp_standby_reads_the_replica(planned: dict[str, list[PlanResult]]) -> None:
