@@ -247,8 +247,9 @@ def _arc_standby_overrides(values: dict[str, Any], cache: CacheEndpoint | None) 
     chart's single-deployment shape would start each of those pods with the
     background services in-process and Prefect's in-memory defaults for messaging,
     lease storage and Docket (`messaging_env`): every pod would schedule its own
-    copy of every perpetual service (Docket de-duplicates a perpetual task by its
-    key only within one Docket: prefect/server/services/perpetual_services.py) and
+    copy of every perpetual service (each is added under its function name as key,
+    prefect/server/services/perpetual_services.py, and pydocket 0.27.2 `Docket.add`
+    skips a key only if it is already scheduled or running in the same Docket) and
     see only its own events and leases. So the API pods start as in the primary
     shape: `prefect server start --no-services` (the chart appends `server.extraArgs`
     to its command; `--no-services` is `webserver_only`, prefect/cli/server.py) with
