@@ -419,11 +419,11 @@ def orchestrator_workload(orchestrator: str, roles: Mapping[str, str]) -> Worklo
     name>` with the chart's `controller.name: workflow-controller` / `server.name:
     server`. Argo's standby runs both at zero (argo.py `_standby_overrides`,
     "global-writer"). Prefect's background services are the chart's Deployment in
-    the active region and the standby's own zero-replica one there (prefect.py
-    `_arc_standby_overrides`), so that entry's name follows the roles: flipping
+    the active region and the standby's own zero-replica one there
+    (prefect_standby.py), so that entry's name follows the roles: flipping
     `activeRegion` updates the plan with the next `pulumi up`.
     """
-    from components.k8s import argo, prefect
+    from components.k8s import argo, prefect, prefect_standby
 
     def everywhere(name: str) -> ScaledDeployment:
         return ScaledDeployment(name, {region: name for region in roles})
@@ -431,7 +431,8 @@ def orchestrator_workload(orchestrator: str, roles: Mapping[str, str]) -> Worklo
     if orchestrator == "prefect":
         background = ScaledDeployment("prefect-background-services", {
             region: prefect.BACKGROUND_DEPLOYMENT if role == "active"
-            else prefect.STANDBY_BACKGROUND_DEPLOYMENT for region, role in roles.items()})
+            else prefect_standby.STANDBY_BACKGROUND_DEPLOYMENT
+            for region, role in roles.items()})
         return Workload(str(_default(prefect.PrefectServerArgs, "namespace")),
                         (everywhere(prefect.SERVER_FULLNAME), background,
                          everywhere(prefect.WORKER_RELEASE)))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -59,37 +59,10 @@ AUTH_SECRET_KEY = "auth-string"
 FLOW_RUN_SA = "prefect-flow-run"
 SETUP_IMAGE = f"prefecthq/prefect:{charts.PREFECT_WORKER_IMAGE_TAG}"
 SERVER_IMAGE = f"prefecthq/prefect:{charts.PREFECT_SERVER_IMAGE_TAG}"
-# The chart's background-services Deployment (`<fullname>-background-services`,
-# rendered only with `runAsSeparateDeployment: true`) and the AWS standby's own one
-# (`PrefectServer._standby_services`), which ARC scales from zero.
+# The chart's background-services Deployment (rendered only with
+# `runAsSeparateDeployment: true`); the AWS standby's own: prefect_standby.py.
 BACKGROUND_DEPLOYMENT = f"{SERVER_FULLNAME}-background-services"
-STANDBY_BACKGROUND_DEPLOYMENT = f"{SERVER_FULLNAME}-standby-services"
 
-
-# Probes of the AWS standby's services pod. Prefect's services serve no health
-# endpoint (`prefect server services start`, prefect/cli/server.py), so:
-# ready = the database and Redis from its own env accept a connection (an ARC
-# execution waits for ready pods, so this is "the services reach the new writer");
-# live = the services process still exists (its hangs have no signal to probe).
-SERVICES_READY_CHECK = """\
-import os, socket
-from sqlalchemy.engine import make_url
-db = make_url(os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"])
-redis = (os.environ["PREFECT_REDIS_MESSAGING_HOST"],
-         int(os.environ["PREFECT_REDIS_MESSAGING_PORT"]))
-for address in ((db.host, db.port or 5432), redis):
-    socket.create_connection(address, timeout=3).close()
-"""
-SERVICES_LIVE_CHECK = """\
-import os, sys
-def services(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"services\\x00start" in f.read()
-    except OSError:
-        return False
-sys.exit(0 if any(services(p) for p in os.listdir("/proc") if p.isdigit()) else 1)
-"""
 
 # The setup Job's program: the module's own source (it imports nothing from here).
 SETUP_PROGRAM = Path(prefect_setup.__file__).read_text()
@@ -106,12 +79,6 @@ def server_pod_labels(release: str = SERVER_RELEASE) -> dict[str, str]:
 
 def background_pod_labels(release: str = SERVER_RELEASE) -> dict[str, str]:
     return {**server_pod_labels(release), "app.kubernetes.io/component": "background-services"}
-
-
-def standby_background_pod_labels(release: str = SERVER_RELEASE) -> dict[str, str]:
-    # Its own component: the chart's Deployment must never select these pods.
-    return {**server_pod_labels(release),
-            "app.kubernetes.io/component": "standby-background-services"}
 
 
 def worker_pod_labels(release: str = WORKER_RELEASE) -> dict[str, str]:
@@ -202,71 +169,10 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
     if wiring.role == "standby":
         _standby_overrides(values)
         if wiring.standby_database == "global-writer":
-            _arc_standby_overrides(values, wiring.cache)
+            # Imported here: prefect_standby builds on this module's names.
+            from components.k8s.prefect_standby import arc_standby_overrides
+            arc_standby_overrides(values, wiring.cache)
     return values
-
-
-def messaging_env(cache: CacheEndpoint) -> list[dict[str, Any]]:
-    """The env the chart gives API and background pods in separate-deployment mode.
-
-    prefect-helm `_helpers.tpl` `backgroundServices.envVars` (chart 2026.8.18172642),
-    for `messaging.broker: prefect_redis.messaging` and our `existingSecret`s: Redis
-    messaging, causal ordering and lease storage, the Docket URL, and no migration on
-    start (the hook Job migrates). Without them Prefect 3.8.3 defaults to in-memory
-    messaging, `prefect.server.concurrency.lease_storage.memory` and Docket
-    `memory://` (settings/models/server/{events,concurrency,docket}.py), each private
-    to one process.
-    """
-    env: list[dict[str, Any]] = [
-        {"name": "PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "value": "false"},
-        {"name": "PREFECT_MESSAGING_BROKER", "value": "prefect_redis.messaging"},
-        {"name": "PREFECT_MESSAGING_CACHE", "value": "prefect_redis.messaging"},
-        {"name": "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING", "value": "prefect_redis.ordering"},
-        {"name": "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE",
-         "value": "prefect_redis.lease_storage"},
-        {"name": "PREFECT_REDIS_MESSAGING_HOST", "value": cache.host},
-        {"name": "PREFECT_REDIS_MESSAGING_PORT",
-         "value": pulumi.Output.from_input(cache.port).apply(str)},
-    ]
-    if cache.tls:
-        env.append({"name": "PREFECT_REDIS_MESSAGING_SSL", "value": "true"})
-    env += [
-        {"name": "PREFECT_REDIS_MESSAGING_DB", "value": "0"},
-        {"name": "PREFECT_REDIS_MESSAGING_PASSWORD", "valueFrom": {"secretKeyRef": {
-            "name": REDIS_SECRET, "key": REDIS_PASSWORD_KEY}}},
-        {"name": "PREFECT_SERVER_DOCKET_URL", "valueFrom": {"secretKeyRef": {
-            "name": REDIS_SECRET, "key": DOCKET_URL_KEY}}},
-    ]
-    return env
-
-
-def _arc_standby_overrides(values: dict[str, Any], cache: CacheEndpoint | None) -> None:
-    """The AWS standby's API pods as ARC starts them: webserver only, shared Redis.
-
-    An ARC execution scales `prefect-server` to the active region's API count. The
-    chart's single-deployment shape would start each of those pods with the
-    background services in-process and Prefect's in-memory defaults for messaging,
-    lease storage and Docket (`messaging_env`): every pod would schedule its own
-    copy of every perpetual service (each is added under its function name as key,
-    prefect/server/services/perpetual_services.py, and pydocket 0.27.2 `Docket.add`
-    skips a key only if it is already scheduled or running in the same Docket) and
-    see only its own events and leases. So the API pods start as in the primary
-    shape: `prefect server start --no-services` (the chart appends `server.extraArgs`
-    to its command; `--no-services` is `webserver_only`, prefect/cli/server.py) with
-    the Redis environment. The one set of services runs in
-    `STANDBY_BACKGROUND_DEPLOYMENT`, which ARC scales from zero. The chart's own
-    background Deployment cannot stand in: its schema's `replicaCount` minimum is 1,
-    and that pod would start before promotion, with no reachable database.
-    """
-    if cache is None:
-        raise ValueError("a Prefect standby on the Aurora global writer endpoint needs "
-                         "wiring.cache: the pods ARC scales up share its Redis")
-    if cache.ca_certificate is not None:
-        # The standby's own services Deployment does not carry the trust bundle.
-        raise ValueError("a Prefect standby on the Aurora global writer endpoint expects "
-                         "a Redis with a public CA (ElastiCache); got a private CA")
-    values["server"]["extraArgs"] = ["--no-services"]
-    values["server"]["env"] = [*values["server"].get("env", []), *messaging_env(cache)]
 
 
 def _standby_overrides(values: dict[str, Any]) -> None:
@@ -285,7 +191,7 @@ def _standby_overrides(values: dict[str, Any]) -> None:
     On GCP `hastack failover` then starts one API pod (this single-deployment shape,
     services in-process: hastack/failover/deployments.py) and the workers; on AWS an
     ARC execution scales the Deployments to the active region's counts, so the API
-    pods start without services (`_arc_standby_overrides`). `pulumi up` with the
+    pods start without services (prefect_standby.py). `pulumi up` with the
     region's role set to primary then renders the primary shape (migrations run).
     """
     values["server"]["replicaCount"] = 0
@@ -427,7 +333,8 @@ class PrefectServer(pulumi.ComponentResource):
         self._server_pdb(name, ns_name, labels, pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[server])))
         if wiring.role == "standby" and wiring.standby_database == "global-writer":
-            self._standby_services(name, ns_name, labels, wiring, after_secrets)
+            from components.k8s.prefect_standby import standby_services
+            standby_services(name, ns_name, labels, wiring, after_secrets)
 
         self.service_hostname = f"{SERVER_FULLNAME}.{args.namespace}.svc.cluster.local"
         self.api_url = in_cluster_api_url(args.namespace)
@@ -520,77 +427,6 @@ class PrefectServer(pulumi.ComponentResource):
                 ),
             ),
             opts=opts)
-
-    def _standby_services(self, name: str, ns_name: pulumi.Input[str],
-                          labels: dict[str, str], wiring: OrchestratorWiring,
-                          opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment:
-        """The AWS standby's background services: zero replicas until ARC scales them.
-
-        The pod the chart's `background-services/deployment.yaml` renders (command,
-        env, security contexts, scratch volumes as its defaults), with the env of
-        `messaging_env`, so its Docket, messaging and leases are the API pods'. ARC
-        names it for this region (region_switch.py `orchestrator_workload`); the
-        primary shape replaces it with the chart's own Deployment.
-        """
-        assert wiring.cache is not None  # _arc_standby_overrides refused it already
-        tier = wiring.tier
-        pod_labels = standby_background_pod_labels()
-        env = [
-            {"name": "HOME", "value": "/home/prefect"},
-            {"name": "PREFECT_DEBUG_MODE", "value": "false"},
-            {"name": "PREFECT_LOGGING_SERVER_LEVEL", "value": "WARNING"},
-            {"name": "PREFECT_UI_ENABLED", "value": "false"},
-            {"name": "PREFECT_SERVER_DATABASE_CONNECTION_URL", "valueFrom": {
-                "secretKeyRef": {"name": DB_SECRET, "key": DB_SECRET_KEY}}},
-            *messaging_env(wiring.cache),
-        ]
-        # The root filesystem is read-only: home and /tmp live on one emptyDir.
-        scratch = [{"mountPath": "/home/prefect", "name": "scratch", "subPathExpr": "home"},
-                   {"mountPath": "/tmp", "name": "scratch", "subPathExpr": "tmp"}]
-        template_metadata: dict[str, Any] = {"labels": pod_labels}
-        if annotations := revision_annotations(wiring):
-            template_metadata["annotations"] = annotations
-        # camelCase dicts, passed through verbatim: the shapes the chart values use.
-        spec: dict[str, Any] = {
-            # Zero until an ARC execution scales it (a Deployment with no replicas is
-            # ready at once, so the first `pulumi up` does not wait on a database).
-            "replicas": 0,
-            "revisionHistoryLimit": 10,
-            "selector": {"matchLabels": pod_labels},
-            "template": {"metadata": template_metadata, "spec": {
-                # The services never call the Kubernetes API.
-                "automountServiceAccountToken": False,
-                "affinity": placement.anti_affinity(pod_labels, tier),
-                "tolerations": placement.eviction_tolerations(),
-                "securityContext": {"runAsUser": 1001, "runAsNonRoot": True,
-                                    "fsGroup": 1001},
-                "containers": [{
-                    "name": "prefect-background-services",
-                    "image": SERVER_IMAGE,
-                    "command": ["/usr/bin/tini", "-g", "--", "/opt/prefect/entrypoint.sh"],
-                    "args": ["prefect", "server", "services", "start"],
-                    "workingDir": "/home/prefect",
-                    "env": env,
-                    "resources": sizing.resources(tier, "background"),
-                    "securityContext": {"runAsUser": 1001, "runAsNonRoot": True,
-                                        "readOnlyRootFilesystem": True,
-                                        "allowPrivilegeEscalation": False},
-                    "volumeMounts": scratch,
-                    "readinessProbe": {
-                        "exec": {"command": ["python", "-c", SERVICES_READY_CHECK]},
-                        "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
-                    "livenessProbe": {
-                        "exec": {"command": ["python", "-c", SERVICES_LIVE_CHECK]},
-                        "periodSeconds": 30, "timeoutSeconds": 5, "failureThreshold": 3},
-                }],
-                "volumes": [{"name": "scratch", "emptyDir": {}}],
-            }},
-        }
-        return k8s.apps.v1.Deployment(
-            f"{name}-standby-services",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=STANDBY_BACKGROUND_DEPLOYMENT,
-                                                namespace=ns_name, labels=labels),
-            spec=cast(Any, spec), opts=opts)
 
     def _server_pdb(self, name: str, ns_name: pulumi.Input[str], labels: dict[str, str],
                     opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.k8s import charts, prefect
+from components.k8s import charts, prefect, prefect_standby
 from components.k8s.secrets import postgres_asyncpg_url, redis_url
 from components.k8s.wiring import CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
 from hastack.plan.recorder import SECRET_MARKER
@@ -260,7 +260,7 @@ def test_aws_standby_has_one_set_of_background_services_for_arc_to_scale(
         recorder: Recorder) -> None:
     recording = recorder("prefect", cloud="aws", role="standby")
     (deployment,) = of_type(recording, DEPLOYMENT)
-    assert deployment.inputs["metadata"]["name"] == prefect.STANDBY_BACKGROUND_DEPLOYMENT
+    assert deployment.inputs["metadata"]["name"] == prefect_standby.STANDBY_BACKGROUND_DEPLOYMENT
     spec = deployment.inputs["spec"]
     assert spec["replicas"] == 0
     labels = spec["template"]["metadata"]["labels"]
@@ -385,11 +385,12 @@ def _python(program: str, *args: str, env: dict[str, str] | None = None) -> int:
 def test_standby_services_probes_check_what_they_claim(recorder: Recorder) -> None:
     (deployment,) = of_type(recorder("prefect", cloud="aws", role="standby"), DEPLOYMENT)
     (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
-    assert container["readinessProbe"]["exec"]["command"][-1] == prefect.SERVICES_READY_CHECK
-    assert container["livenessProbe"]["exec"]["command"][-1] == prefect.SERVICES_LIVE_CHECK
+    ready, live = prefect_standby.SERVICES_READY_CHECK, prefect_standby.SERVICES_LIVE_CHECK
+    assert container["readinessProbe"]["exec"]["command"] == ["python", "-c", ready]
+    assert container["livenessProbe"]["exec"]["command"] == ["python", "-c", live]
     # Live: a process whose command line ends in `services start` (here: the check itself).
-    assert _python(prefect.SERVICES_LIVE_CHECK, "services", "start") == 0
-    assert _python(prefect.SERVICES_LIVE_CHECK) == 1
+    assert _python(prefect_standby.SERVICES_LIVE_CHECK, "services", "start") == 0
+    assert _python(prefect_standby.SERVICES_LIVE_CHECK) == 1
     # Ready: both the database and Redis named in the pod's env accept a connection.
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -399,5 +400,5 @@ def test_standby_services_probes_check_what_they_claim(recorder: Recorder) -> No
                "PREFECT_REDIS_MESSAGING_PORT": str(port),
                "PREFECT_SERVER_DATABASE_CONNECTION_URL":
                    f"postgresql+asyncpg://prefect:p%40ss@127.0.0.1:{port}/prefect"}
-        assert _python(prefect.SERVICES_READY_CHECK, env=env) == 0
-    assert _python(prefect.SERVICES_READY_CHECK, env=env) == 1   # nothing listens now
+        assert _python(prefect_standby.SERVICES_READY_CHECK, env=env) == 0
+    assert _python(prefect_standby.SERVICES_READY_CHECK, env=env) == 1   # nothing listens now
