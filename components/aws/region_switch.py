@@ -16,11 +16,14 @@ Built per two-region environment from the platform's own objects
      out, ungraceful runs would use `behavior` (botocore arc-region-switch
      2022-07-26 `GlobalAuroraConfiguration`, `GlobalAuroraUngraceful`);
   3. `EKSResourceScaling` (`eksResourceScalingConfig`): the orchestrator's Deployments
-     of the activating region to `targetPercent` of the deactivating region's
-     replicas: ARC computes `ceil(percentToMatch * source replica count)` from the
-     replica count it sampled over the last 24 h (`capacityMonitoringApproach`
-     `sampledMaxInLast24Hours`, the only value of the API's enum), so it works when
-     that region is gone, and never scales anything down (see `Workload`);
+     of the activating region to `targetPercent` (API minimum 1, default 100) of the
+     deactivating region's replicas: ARC computes `ceil(percentToMatch * source
+     replica count)` from the maximum it sampled over the last 24 h
+     (`capacityMonitoringApproach` `sampledMaxInLast24Hours`, the only value of the
+     API's enum), so it works when that region is gone; it scales a Deployment only
+     if its ready count is lower, then waits for ready replicas; ungraceful runs go
+     on at `minimumSuccessPercentage` (API range 0..99) of that capacity
+     (r53recovery dg eks-resource-scaling-block "How it works"; see `Workload`);
   4. `Route53HealthCheck` (`route53HealthCheckConfig`): ARC flips the health checks it
      creates for the failover records (record sets mapped explicitly by their set
      identifier, which is the region). See `health_check_ids` for the attachment.
