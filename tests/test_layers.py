@@ -176,13 +176,11 @@ def test_the_aws_standby_never_points_at_an_inactive_writer(
         own = next(c for ident, c in clusters.items() if ident.endswith(region))
         assert host != own["endpoint"] or facts["role"] == "active", \
             "the secondary's writer endpoint is inactive"
-        if facts["role"] == "active" or orchestrator == "prefect":
-            # Writers: the global writer endpoint follows a switchover or failover, so
-            # Prefect's standby (no pod until promotion) writes as soon as ARC scales it.
-            assert host == global_cluster.outputs["endpoint"]
-        else:
-            # Argo's standby server reads while the region is standby.
-            assert host == own["readerEndpoint"]
+        # Both orchestrators, both roles: the global writer endpoint follows a
+        # switchover or failover, so the standby's pods (none run until ARC scales
+        # them) write as soon as ARC has started them.
+        assert host == global_cluster.outputs["endpoint"]
+        assert host != own["readerEndpoint"]
 
 
 def test_the_gcp_standby_reads_the_replica(planned: dict[str, list[PlanResult]]) -> None:
@@ -215,3 +213,54 @@ def test_a_missing_workloads_stack_or_a_second_active_region_fails_the_environme
     (finding,) = check_environment(plans)
     assert finding.rule == "environment-one-active-region"
     assert "us-east-1" in finding.message and "us-west-2" in finding.message
+
+
+def _rendered_deployments(result: PlanResult) -> dict[str, int]:
+    """Deployment name -> replicas, as the workloads plan renders them.
+
+    Our own Deployments directly; the charts' by their templates' names (the same
+    derivation as hastack/failover/deployments.py) and the counts in their values.
+    """
+    found = {r["inputs"]["metadata"]["name"]: r["inputs"]["spec"]["replicas"]
+             for r in _resources(result, "kubernetes:apps/v1:Deployment")}
+    for release in _resources(result, "kubernetes:helm.sh/v3:Release"):
+        values = release["inputs"].get("values") or {}
+        name = values.get("fullnameOverride") or release["inputs"]["name"]
+        chart = release["inputs"]["chart"]
+        if chart == "prefect-server":
+            found[name] = values["server"]["replicaCount"]
+            background = values["backgroundServices"]
+            if background["runAsSeparateDeployment"]:
+                found[f"{name}-background-services"] = background["replicaCount"]
+        elif chart == "prefect-worker":
+            found[name] = values["worker"]["replicaCount"]
+        elif chart == "argo-workflows":
+            found[f"{name}-server"] = values["server"]["replicas"]
+            found[f"{name}-workflow-controller"] = values["controller"]["replicas"]
+    return found
+
+
+@pytest.mark.parametrize("env", ["prod", "staging"])
+def test_the_region_switch_plan_scales_every_standby_deployment_and_no_other(
+        env: str, planned: dict[str, list[PlanResult]]) -> None:
+    infrastructure, *workloads = planned[env]
+    (arc,) = _resources(infrastructure, "aws:arcregionswitch/plan:Plan")
+    roles = {region: facts["role"] for region, facts in
+             infrastructure.plan["outputs"]["workloads"]["regions"].items()}
+    rendered = {result.stack.removeprefix(f"{env}-"): _rendered_deployments(result)
+                for result in workloads}
+    for workflow in arc["inputs"]["workflows"]:
+        (scaling,) = [s for s in workflow["steps"]
+                      if s["executionBlockType"] == "EKSResourceScaling"]
+        listed: dict[str, set[str]] = {region: set() for region in roles}
+        for application in scaling["eksResourceScalingConfigs"][0]["scalingResources"]:
+            for resource in application["resources"]:
+                listed[resource["resourceName"]].add(resource["name"])
+        for region, names in listed.items():
+            # Every name ARC scales exists in that region's cluster ...
+            assert names <= set(rendered[region]), (region, names - set(rendered[region]))
+            if roles[region] == "standby":
+                # ... and the standby runs nothing before promotion: each Deployment
+                # it has is at zero and listed, so ARC starts all of them.
+                assert {n: rendered[region][n] for n in names} == dict.fromkeys(names, 0)
+                assert names == set(rendered[region]), set(rendered[region]) - names

@@ -24,11 +24,12 @@ environment; `activeRegion` decides which region serves and writes. Every resour
 is named, parented and provided by its region, so flipping `activeRegion` changes
 DNS roles and what the workloads stacks run, and replaces nothing.
 
-Which database endpoint each region's orchestrator gets, and why: the active region
-uses the Aurora *global writer endpoint*, which follows a managed switchover or
-failover to whichever cluster is the writer; the standby region gets its own
-cluster's *reader* endpoint (read-only, and local), never its writer endpoint,
-which AWS documents as inactive on a secondary cluster.
+Which database endpoint each region's orchestrator gets, and why: both regions get
+the Aurora *global writer endpoint*, which follows a managed switchover or failover
+to whichever cluster is the writer (never a secondary's own writer endpoint, which
+AWS documents as inactive). So the pods an ARC Region switch execution scales up
+write at once; until then the standby runs no pod that connects, because the
+endpoint resolves to the other region, which it cannot reach.
 """
 
 from __future__ import annotations
@@ -275,18 +276,13 @@ class AwsPlatform(pulumi.ComponentResource):
         if self.database is None:
             return None
         endpoint = self.database.database_endpoint
-        local = self.database.regions[region]
-        # Writers use the global writer endpoint in both regions: it follows a switchover
-        # or failover, so the pods an ARC execution scales up write at once. Only a
-        # standby that runs read-only consumers gets its region's reader endpoint (the
-        # secondary's writer endpoint is inactive): Argo's standby server, which reads
-        # through the controller's database config. Prefect's standby runs no pod until
-        # promotion (components/k8s/prefect.py `_standby_overrides`).
-        reads_on_standby = self._config.orchestrator == "argo"
-        host = (local.reader_endpoint
-                if self._config.role_of(region) == "standby" and reads_on_standby
-                else endpoint.host)
-        return {"host": host, "port": endpoint.port, "name": endpoint.database,
+        # Both regions use the global writer endpoint: it follows a switchover or
+        # failover, so the pods an ARC execution scales up in the new active region
+        # write at once, and nothing ever points at the secondary's inactive writer.
+        # Before promotion it resolves to the other region, which a standby cannot
+        # reach (no cross-region connectivity): the standby runs no pod that connects
+        # (components/k8s/argo.py and prefect.py `_standby_overrides`, "global-writer").
+        return {"host": endpoint.host, "port": endpoint.port, "name": endpoint.database,
                 "username": endpoint.username, "sslMode": endpoint.ssl_mode}
 
     def _artifacts_for(self, region: str) -> dict[str, Any] | None:
@@ -489,7 +485,8 @@ class AwsPlatform(pulumi.ComponentResource):
             # The ARN shape the ARC Aurora sample policy uses (global clusters are regionless).
             global_cluster_arn=self._account_id().apply(
                 lambda account: f"arn:aws:rds::{account}:global-cluster:{identifier}"),
-            workload=orchestrator_workload(config.orchestrator),
+            workload=orchestrator_workload(
+                config.orchestrator, {name: config.role_of(name) for name in self.regions}),
             hosted_zone_id=self.zone.zone_id, record_name=self.dns.fqdn,
             rto_seconds=config.recovery.region_failure.rto_seconds,
             health_alarm_arns=health_alarms,

@@ -3,17 +3,27 @@
 Built per two-region environment from the platform's own objects
 (pulumi-aws `arcregionswitch.Plan`; fields as `_inputs.py` of the pinned SDK names them):
 
-* one `activate` workflow per region (activePassive: ARC's deactivate workflows are
-  for activeActive plans), in this order:
+* one `activate` workflow per region, in this order (an activePassive plan is
+  moved by activating the other region; the API's `workflowTargetAction` enum also
+  has `deactivate` and `postRecovery`, and whether an activePassive plan accepts
+  them is not stated in the model or the pages read: unverified, not used):
   1. prod: a `ManualApproval` step (`executionApprovalConfig.approvalRole`): ARC pauses
      the execution until someone who can use the approval role approves it;
   2. `AuroraGlobalDatabase` (`globalAuroraConfig`): `behavior: switchoverOnly` calls
-     SwitchoverGlobalCluster in graceful (planned) mode, `ungraceful: failover` calls
-     FailoverGlobalCluster with AllowDataLoss in ungraceful (unplanned) mode
-     (API_GlobalAuroraConfiguration, API_GlobalAuroraUngraceful);
+     SwitchoverGlobalCluster (zero data loss) in graceful (planned) mode;
+     `ungraceful.ungraceful: failover` (the enum's only value) calls
+     FailoverGlobalCluster with AllowDataLoss in ungraceful (unplanned) mode; left
+     out, ungraceful runs would use `behavior` (botocore arc-region-switch
+     2022-07-26 `GlobalAuroraConfiguration`, `GlobalAuroraUngraceful`);
   3. `EKSResourceScaling` (`eksResourceScalingConfig`): the orchestrator's Deployments
-     of the activating region to `target_percent` of the deactivating region's
-     sampled maximum of the last 24 h (so it works when that region is gone);
+     of the activating region to `targetPercent` (API minimum 1, default 100) of the
+     deactivating region's replicas: ARC computes `ceil(percentToMatch * source
+     replica count)` from the maximum it sampled over the last 24 h
+     (`capacityMonitoringApproach` `sampledMaxInLast24Hours`, the only value of the
+     API's enum), so it works when that region is gone; it scales a Deployment only
+     if its ready count is lower, then waits for ready replicas; ungraceful runs go
+     on at `minimumSuccessPercentage` (API range 0..99) of that capacity
+     (r53recovery dg eks-resource-scaling-block "How it works"; see `Workload`);
   4. `Route53HealthCheck` (`route53HealthCheckConfig`): ARC flips the health checks it
      creates for the failover records (record sets mapped explicitly by their set
      identifier, which is the region). See `health_check_ids` for the attachment.
@@ -76,11 +86,32 @@ class PlanRegion:
 
 
 @dataclass(frozen=True)
+class ScaledDeployment:
+    """One entry of ARC's `scalingResources`: an application and its Deployment per region.
+
+    The API's shape (botocore `KubernetesScalingApps`): a list of maps, application
+    key -> {Region -> KubernetesScalingResource{namespace, name, hpaName}}; `name` is
+    the Deployment's name in that Region's cluster. The pinned provider spells it
+    `scalingResources[].namespace` (the application key, despite its name) and
+    `resources[].resourceName` (the Region key) with `name`/`namespace` of the
+    object (terraform-provider-aws internal/service/arcregionswitch expand: the
+    outer key from `namespace`, the inner from `resource_name`).
+    """
+
+    key: str
+    names: Mapping[str, str]   # region -> the Deployment's name there
+
+
+@dataclass(frozen=True)
 class Workload:
-    """The Deployments ARC scales up in the activating region (same names in both)."""
+    """The Deployments ARC scales up in the activating region.
+
+    No `hpaName`: ARC would patch that HPA's scale-down off (eks-resource-scaling-
+    block "How it works"), and the standby's worker has no HPA until `pulumi up`.
+    """
 
     namespace: str
-    deployments: Sequence[str]
+    deployments: Sequence[ScaledDeployment]
 
 
 @dataclass(frozen=True)
@@ -103,8 +134,10 @@ class RegionSwitchPlanArgs:
     approval_timeout_minutes: int = 60
     # Capacity of the activating region relative to the deactivating one.
     scale_target_percent: int = 100
-    # Ungraceful (unplanned) runs: go on when this share of the resources scaled.
-    ungraceful_min_success_percent: int = 100
+    # Ungraceful (unplanned) runs: go on once this share of the capacity is ready.
+    # The API's range is 0..99 (`EksResourceScalingUngracefulMinimumSuccessPercentage
+    # Integer`): 99 is as close to "everything" as it accepts.
+    ungraceful_min_success_percent: int = 99
     step_timeout_minutes: int = 30
     recovery_approach: Literal["activePassive"] = "activePassive"
     provider: pulumi.ProviderResource | None = None   # where the plan is managed
@@ -132,11 +165,15 @@ def validate(args: RegionSwitchPlanArgs) -> None:
         raise ValueError(f"rto_seconds must be positive (got {args.rto_seconds})")
     if not args.workload.deployments:
         raise ValueError("workload.deployments is empty: nothing would be scaled up")
+    for deployment in args.workload.deployments:
+        if set(deployment.names) != set(regions):
+            raise ValueError(f"workload deployment {deployment.key!r} names regions "
+                             f"{sorted(deployment.names)}; the plan has {sorted(regions)}")
     if args.scale_target_percent < 1:
         raise ValueError("scale_target_percent must be at least 1 "
                          f"(got {args.scale_target_percent})")
-    if not 1 <= args.ungraceful_min_success_percent <= 100:
-        raise ValueError("ungraceful_min_success_percent must be 1..100 "
+    if not 0 <= args.ungraceful_min_success_percent <= 99:
+        raise ValueError("ungraceful_min_success_percent must be 0..99 (the API's range) "
                          f"(got {args.ungraceful_min_success_percent})")
     unknown = sorted(set(args.health_alarm_arns) - set(regions))
     if unknown:
@@ -322,16 +359,19 @@ class RegionSwitchPlan(pulumi.ComponentResource):
                         aws.arcregionswitch
                         .PlanWorkflowStepEksResourceScalingConfigKubernetesResourceTypeArgs(
                             api_version="apps/v1", kind="Deployment")],
+                    # One application per Deployment; `namespace` here is ARC's
+                    # application key and `resource_name` the Region (ScaledDeployment).
                     scaling_resources=[
                         aws.arcregionswitch
                         .PlanWorkflowStepEksResourceScalingConfigScalingResourceArgs(
-                            namespace=workload.namespace,
+                            namespace=deployment.key,
                             resources=[
                                 aws.arcregionswitch
                                 .PlanWorkflowStepEksResourceScalingConfigScalingResourceResourceArgs(
-                                    resource_name=deployment, name=deployment,
+                                    resource_name=region, name=deployment.names[region],
                                     namespace=workload.namespace)
-                                for deployment in workload.deployments])],
+                                for region in sorted(deployment.names)])
+                        for deployment in workload.deployments],
                     ungracefuls=[
                         aws.arcregionswitch
                         .PlanWorkflowStepEksResourceScalingConfigUngracefulArgs(
@@ -373,23 +413,36 @@ class RegionSwitchPlan(pulumi.ComponentResource):
             if c.record_name.rstrip(".") == record and c.health_check_id})
 
 
-def orchestrator_workload(orchestrator: str) -> Workload:
-    """The orchestrator's Deployments, as the workloads stack names them.
+def orchestrator_workload(orchestrator: str, roles: Mapping[str, str]) -> Workload:
+    """The orchestrator's Deployments per region, as the workloads stacks name them.
 
+    `roles`: region -> "active" | "standby" (the environment's `activeRegion`).
     Names come from the charts' templates: Deployments are `common.names.fullname`
     (prefect-helm), which is our `fullnameOverride`; Argo's are `<fullname>-<component
-    name>` with the chart's `controller.name: workflow-controller` / `server.name: server`.
-    Prefect's separate background-services Deployment is not rendered on a standby
-    (prefect.py `_standby_overrides`), so ARC cannot scale it: the server runs them.
+    name>` with the chart's `controller.name: workflow-controller` / `server.name:
+    server`. Argo's standby runs both at zero (argo.py `_standby_overrides`,
+    "global-writer"). Prefect's background services are the chart's Deployment in
+    the active region and the standby's own zero-replica one there
+    (prefect_standby.py), so that entry's name follows the roles: flipping
+    `activeRegion` updates the plan with the next `pulumi up`.
     """
-    from components.k8s import argo, prefect
+    from components.k8s import argo, prefect, prefect_standby
+
+    def everywhere(name: str) -> ScaledDeployment:
+        return ScaledDeployment(name, {region: name for region in roles})
 
     if orchestrator == "prefect":
+        background = ScaledDeployment("prefect-background-services", {
+            region: prefect.BACKGROUND_DEPLOYMENT if role == "active"
+            else prefect_standby.STANDBY_BACKGROUND_DEPLOYMENT
+            for region, role in roles.items()})
         return Workload(str(_default(prefect.PrefectServerArgs, "namespace")),
-                        (prefect.SERVER_FULLNAME, prefect.WORKER_RELEASE))
+                        (everywhere(prefect.SERVER_FULLNAME), background,
+                         everywhere(prefect.WORKER_RELEASE)))
     if orchestrator == "argo":
         return Workload(str(_default(argo.ArgoWorkflowsArgs, "namespace")),
-                        (f"{argo.FULLNAME}-server", f"{argo.FULLNAME}-workflow-controller"))
+                        (everywhere(f"{argo.FULLNAME}-server"),
+                         everywhere(f"{argo.FULLNAME}-workflow-controller")))
     raise ValueError(f"unknown orchestrator {orchestrator!r}; expected prefect or argo")
 
 

@@ -180,25 +180,32 @@ def argo_values(wiring: OrchestratorWiring, namespace_name: str, *,
         if annotations := revision_annotations(wiring):
             values[section]["podAnnotations"] = annotations
     if wiring.role == "standby":
-        _standby_overrides(values)
+        _standby_overrides(values, wiring.standby_database)
     return values
 
 
-def _standby_overrides(values: dict[str, Any]) -> None:
-    """Warm standby: the server runs read-only, the controller waits for promotion.
+def _standby_overrides(values: dict[str, Any],
+                       database: Literal["replica", "global-writer"]) -> None:
+    """Warm standby: the controller waits for promotion; the server reads if it can.
 
-    What the standby connects to: `wiring.database` is the secondary region's replica
-    endpoint (read-only until promoted, writable at the same address afterwards).
-    The Argo server only *reads* the archive and offloaded node status, so one
-    server replica serves workflow history from the replica during an incident.
     The controller migrates the archive schema at start-up and writes on every
-    workflow completion, and no workflows are submitted to the standby cluster, so
-    it runs zero replicas. CRDs, RBAC, service accounts with the artifact identity,
-    the Service's registration with the region's edge are all in place. Failover = promote the
-    database, set the role to primary, `pulumi up`.
+    workflow completion, and no workflows are submitted to the standby cluster, so it
+    runs zero replicas. The server only *reads* the archive and offloaded node status
+    (it shares the controller's persistence config, so both use one endpoint):
+    * "replica" (GCP): `wiring.database` is the region's replica, readable now and
+      writable at the same address once promoted, so one server replica serves
+      workflow history during an incident; failover = promote, `hastack failover`
+      scales the controller, `pulumi up` renders the primary shape;
+    * "global-writer" (AWS): the Aurora global writer endpoint, which the pods an
+      ARC execution scales up (server and controller, region_switch.py
+      `orchestrator_workload`) write through at once. Before the switchover it
+      resolves to the other region, which is unreachable from here: a server would
+      have no database, so it runs zero replicas too.
+    CRDs, RBAC, service accounts with the artifact identity and the Service's
+    registration with the region's edge are all in place either way.
     """
     values["controller"]["replicas"] = 0
-    values["server"]["replicas"] = 1
+    values["server"]["replicas"] = 1 if database == "replica" else 0
 
 
 # --- component ---------------------------------------------------------------------------

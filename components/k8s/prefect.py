@@ -58,6 +58,10 @@ AUTH_SECRET_KEY = "auth-string"
 # it): the only Prefect identity that may use the artifact bucket.
 FLOW_RUN_SA = "prefect-flow-run"
 SETUP_IMAGE = f"prefecthq/prefect:{charts.PREFECT_WORKER_IMAGE_TAG}"
+SERVER_IMAGE = f"prefecthq/prefect:{charts.PREFECT_SERVER_IMAGE_TAG}"
+# The chart's background-services Deployment (rendered only with
+# `runAsSeparateDeployment: true`); the AWS standby's own: prefect_standby.py.
+BACKGROUND_DEPLOYMENT = f"{SERVER_FULLNAME}-background-services"
 
 
 # The setup Job's program: the module's own source (it imports nothing from here).
@@ -164,6 +168,10 @@ def server_values(wiring: OrchestratorWiring) -> dict[str, Any]:
             values[section]["podAnnotations"] = annotations
     if wiring.role == "standby":
         _standby_overrides(values)
+        if wiring.standby_database == "global-writer":
+            # Imported here: prefect_standby builds on this module's names.
+            from components.k8s.prefect_standby import arc_standby_overrides
+            arc_standby_overrides(values, wiring.cache)
     return values
 
 
@@ -180,8 +188,11 @@ def _standby_overrides(values: dict[str, Any]) -> None:
     state change), so API, background services and workers are scaled to zero and
     the migration hook is off; namespace, Secrets, release, Service, its
     registration with the region's edge (exposure.py) and the PDB are all in place.
-    Failover = promote the database, set the region's role to primary, `pulumi up`
-    (migrations run, pods start).
+    On GCP `hastack failover` then starts one API pod (this single-deployment shape,
+    services in-process: hastack/failover/deployments.py) and the workers; on AWS an
+    ARC execution scales the Deployments to the active region's counts, so the API
+    pods start without services (prefect_standby.py). `pulumi up` with the
+    region's role set to primary then renders the primary shape (migrations run).
     """
     values["server"]["replicaCount"] = 0
     values["backgroundServices"]["runAsSeparateDeployment"] = False
@@ -321,6 +332,9 @@ class PrefectServer(pulumi.ComponentResource):
                               values=server_values(wiring), opts=after_secrets)
         self._server_pdb(name, ns_name, labels, pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[server])))
+        if wiring.role == "standby" and wiring.standby_database == "global-writer":
+            from components.k8s.prefect_standby import standby_services
+            standby_services(name, ns_name, labels, wiring, after_secrets)
 
         self.service_hostname = f"{SERVER_FULLNAME}.{args.namespace}.svc.cluster.local"
         self.api_url = in_cluster_api_url(args.namespace)

@@ -141,6 +141,16 @@ class OrchestratorWiring:
     # whose CRDs the ServiceMonitor needs). A component's depends_on does not reach
     # its children, so the components add these to their Helm releases.
     release_depends_on: tuple[pulumi.Resource, ...] = ()
+    # What `database` is on a standby before its region is promoted (see the
+    # `_standby_overrides` of argo.py and prefect.py):
+    #   "replica": the region's read replica, readable now and writable in place once
+    #       promoted (GCP: the Cloud SQL replica keeps its IP); `hastack failover`
+    #       scales the standby's pods itself;
+    #   "global-writer": the Aurora global writer endpoint, which answers from this
+    #       region only after the switchover (no cross-region connectivity): nothing
+    #       may connect before, and an ARC Region switch execution scales the
+    #       standby's Deployments to the active region's counts in place.
+    standby_database: Literal["replica", "global-writer"] = "replica"
 
 
 REVISION_ANNOTATION = "hastack.io/credentials-revision"

@@ -188,6 +188,9 @@ class ClusterWorkloads(pulumi.ComponentResource):
                                      if n == "kube-prometheus-stack"),
             service_monitor_labels=(dict(SELECTOR_LABELS) if env.monitoring.enabled
                                     else {}),
+            # AWS hands every region the Aurora global writer endpoint (aws/platform.py
+            # `_database_for`); GCP the region's own instance, a replica on the standby.
+            standby_database="global-writer" if env.cloud == "aws" else "replica",
         )
         # The load balancer controller's Service webhook fails closed: the
         # orchestrator's Services must wait for its release; the monitoring stack's

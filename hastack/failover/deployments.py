@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-# On the standby the Prefect API runs its background services in-process (the chart
+# On a GCP standby the Prefect API runs its background services in-process (the chart
 # renders no background-services Deployment there), with in-memory messaging: one
 # such pod is the chart's supported shape, several would each run the schedulers
 # without a shared broker. One pod serves until `pulumi up` of the workloads stack

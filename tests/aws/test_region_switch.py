@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import botocore
 import pulumi
 import pulumi_aws as aws
 import pytest
@@ -20,6 +22,7 @@ from components.aws.region_switch import (
     PlanRegion,
     RegionSwitchPlan,
     RegionSwitchPlanArgs,
+    ScaledDeployment,
     Workload,
     orchestrator_workload,
 )
@@ -28,6 +31,10 @@ from hastack.plan.runner import Recording, run_program
 from tests.conftest import STACK_PLANS
 
 REGIONS = ("us-east-1", "us-west-2")
+ROLES = {"us-east-1": "active", "us-west-2": "standby"}
+# botocore's arc-region-switch model: the documentation strings are AWS's.
+ARC_MODEL = next(Path(botocore.__file__).parent.glob(
+    "data/arc-region-switch/*/service-2.json.gz"))
 HEALTH_CHECKS = "aws:arcregionswitch/getRoute53HealthChecks:getRoute53HealthChecks"
 
 
@@ -39,7 +46,7 @@ def _args(**overrides: Any) -> RegionSwitchPlanArgs:
                     for r in REGIONS],
         "global_cluster_identifier": "hastack-prod-aurora",
         "global_cluster_arn": "arn:aws:rds::123456789012:global-cluster:hastack-prod-aurora",
-        "workload": Workload("prefect", ("prefect-server", "prefect-worker")),
+        "workload": orchestrator_workload("prefect", ROLES),
         "hosted_zone_id": "ZONE1", "record_name": "app.example.com", "rto_seconds": 601,
         "health_alarm_arns": {r: f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:hc-{r}"
                               for r in REGIONS},
@@ -104,8 +111,19 @@ def test_every_region_has_an_ordered_activate_workflow_with_approval_first(
         eks = scaling["eksResourceScalingConfigs"][0]
         assert eks["kubernetesResourceTypes"] == [{"apiVersion": "apps/v1", "kind": "Deployment"}]
         assert eks["capacityMonitoringApproach"] == "sampledMaxInLast24Hours"
-        assert {r["name"] for r in eks["scalingResources"][0]["resources"]} == {
-            "prefect-server", "prefect-worker"}
+        # Application key -> one resource per Region (the provider's `resourceName`
+        # is the Region key of the API's map), named as that region's Deployment.
+        scaled = {app["namespace"]: {r["resourceName"]: (r["namespace"], r["name"])
+                                     for r in app["resources"]}
+                  for app in eks["scalingResources"]}
+        assert scaled == {
+            "prefect-server": {r: ("prefect", "prefect-server") for r in REGIONS},
+            "prefect-background-services": {
+                "us-east-1": ("prefect", "prefect-server-background-services"),
+                "us-west-2": ("prefect", "prefect-server-standby-services")},
+            "prefect-worker": {r: ("prefect", "prefect-worker") for r in REGIONS}}
+        assert eks["ungracefuls"] == [{"minimumSuccessPercentage": 99}]
+        assert "hpaName" not in str(eks)
         route53 = dns["route53HealthCheckConfigs"][0]
         assert route53["recordName"] == "app.example.com"
         assert {(r["recordSetIdentifier"], r["region"]) for r in route53["recordSets"]} == {
@@ -133,7 +151,9 @@ def test_staging_has_no_approval_step_and_prod_cannot_drop_it() -> None:
     ({"primary_region": "eu-west-1"}, "not one of"),
     ({"rto_seconds": 0}, "must be positive"),
     ({"workload": Workload("prefect", ())}, "nothing would be scaled"),
-    ({"ungraceful_min_success_percent": 0}, "1..100"),
+    ({"ungraceful_min_success_percent": 100}, "0..99"),
+    ({"workload": Workload("prefect", (ScaledDeployment("x", {"us-east-1": "x"}),))},
+     "names regions"),
     ({"health_alarm_arns": {"eu-west-1": "arn"}}, "does not have"),
 ])
 def test_impossible_plans_are_refused(overrides: dict[str, Any], message: str) -> None:
@@ -255,14 +275,51 @@ def _chart_values(chart: str) -> dict[str, Any]:
 
 def test_scaled_deployment_names_follow_the_charts() -> None:
     argo = _chart_values("argo-workflows")
-    assert orchestrator_workload("argo") == Workload("argo", (
-        f"argo-workflows-{argo['server']['name']}",
-        f"argo-workflows-{argo['controller']['name']}"))
+    names = (f"argo-workflows-{argo['server']['name']}",
+             f"argo-workflows-{argo['controller']['name']}")
+    assert orchestrator_workload("argo", ROLES) == Workload("argo", tuple(
+        ScaledDeployment(n, {r: n for r in REGIONS}) for n in names))
     _chart_values("prefect-server")
-    assert orchestrator_workload("prefect") == Workload("prefect",
-                                                        ("prefect-server", "prefect-worker"))
+    prefect = orchestrator_workload("prefect", ROLES)
+    assert prefect.namespace == "prefect"
+    # API, background services and worker: every Deployment the standby needs.
+    assert [d.key for d in prefect.deployments] == [
+        "prefect-server", "prefect-background-services", "prefect-worker"]
     with pytest.raises(ValueError, match="unknown orchestrator"):
-        orchestrator_workload("airflow")
+        orchestrator_workload("airflow", ROLES)
+
+
+def test_the_background_services_entry_follows_the_roles() -> None:
+    flipped = orchestrator_workload("prefect", {"us-east-1": "standby",
+                                                "us-west-2": "active"})
+    (background,) = [d for d in flipped.deployments if d.key == "prefect-background-services"]
+    assert background.names == {"us-east-1": "prefect-server-standby-services",
+                                "us-west-2": "prefect-server-background-services"}
+
+
+def _shape(name: str) -> dict[str, Any]:
+    with gzip.open(ARC_MODEL) as model:
+        shape: dict[str, Any] = json.loads(model.read())["shapes"][name]
+    return shape
+
+
+def test_the_fields_we_send_have_the_meaning_and_range_the_api_model_gives() -> None:
+    # scalingResources: [ {application key: {Region: {namespace, name, hpaName}}} ].
+    apps = _shape("KubernetesScalingApps")
+    application = _shape(apps["member"]["shape"])
+    assert application["type"] == "map"
+    regional = _shape(application["value"]["shape"])
+    assert regional["type"] == "map" and regional["key"]["shape"] == "Region"
+    resource = _shape(regional["value"]["shape"])
+    assert set(resource["members"]) == {"namespace", "name", "hpaName"}
+    assert set(resource["required"]) == {"namespace", "name"}
+    assert _shape("EksCapacityMonitoringApproach")["enum"] == ["sampledMaxInLast24Hours"]
+    success = _shape("EksResourceScalingUngracefulMinimumSuccessPercentageInteger")
+    assert (success["min"], success["max"]) == (0, 99)
+    assert _shape("EksResourceScalingConfigurationTargetPercentInteger")["min"] == 1
+    assert "switchoverOnly" in _shape("GlobalAuroraDefaultBehavior")["enum"]
+    assert _shape("GlobalAuroraUngracefulBehavior")["enum"] == ["failover"]
+    assert "activate" in _shape("WorkflowTargetAction")["enum"]
 
 
 @STACK_PLANS

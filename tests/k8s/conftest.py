@@ -100,6 +100,8 @@ def make_wiring(orchestrator: str, *, cloud: str = "aws", tier: Tier = "prod",
                                ca_certificate=PRIVATE_CA if cloud == "gcp" else None),
         "artifacts": artifact_store(cloud),
         "exposure": exposure(cloud),
+        # As the workloads stack sets it (components/workloads/platform.py).
+        "standby_database": "global-writer" if cloud == "aws" else "replica",
     }
     fields.update(overrides)
     return OrchestratorWiring(**fields)

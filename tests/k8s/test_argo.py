@@ -219,10 +219,15 @@ def test_release_and_its_edge_registration(recorder: Recorder) -> None:
     assert recording.outputs["serviceHostname"] == "argo-workflows-server.argo.svc.cluster.local"
 
 
-def test_standby_runs_a_read_only_server_and_no_controller(recorder: Recorder) -> None:
-    values = values_of(recorder("argo", role="standby"))
+@pytest.mark.parametrize(("cloud", "server"), [("gcp", 1), ("aws", 0)])
+def test_standby_runs_no_controller_and_a_server_only_on_a_readable_replica(
+        recorder: Recorder, cloud: str, server: int) -> None:
+    # GCP: the replica is readable before promotion, one server serves history.
+    # AWS: the Aurora global writer endpoint answers only after the switchover;
+    # ARC scales both Deployments up (region_switch.py `orchestrator_workload`).
+    values = values_of(recorder("argo", cloud=cloud, role="standby"))
     assert values["controller"]["replicas"] == 0
-    assert values["server"]["replicas"] == 1
+    assert values["server"]["replicas"] == server
     assert values["controller"]["persistence"]["archive"] is True  # same wiring, ready to promote
 
 

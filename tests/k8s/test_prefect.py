@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.k8s import charts, prefect
+from components.k8s import charts, prefect, prefect_standby
 from components.k8s.secrets import postgres_asyncpg_url, redis_url
 from components.k8s.wiring import CacheEndpoint, DatabaseEndpoint, OrchestratorWiring
 from hastack.plan.recorder import SECRET_MARKER
@@ -31,6 +35,7 @@ from tests.k8s.conftest import (
 Recorder = Callable[..., Recording]
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 TGB = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
 def server_values(recording: Recording) -> dict[str, Any]:
@@ -203,14 +208,87 @@ def test_no_annotation_assumes_ingress_nginx_or_cert_manager(recorder: Recorder)
                     f"{registration.urn}: {path} = {text}"
 
 
-def test_standby_keeps_everything_installed_but_nothing_writing(recorder: Recorder) -> None:
-    recording = recorder("prefect", role="standby")
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_standby_keeps_everything_installed_but_nothing_writing(recorder: Recorder,
+                                                                cloud: str) -> None:
+    recording = recorder("prefect", cloud=cloud, role="standby")
     values = server_values(recording)
     assert values["server"]["replicaCount"] == 0
     assert values["backgroundServices"]["runAsSeparateDeployment"] is False
     assert values["migrations"]["enabled"] is False
     assert worker_values(recording)["worker"]["replicaCount"] == 0
-    assert of_type(recording, PDB) and of_type(recording, TGB)
+    assert of_type(recording, PDB)
+    assert of_type(recording, TGB) or cloud == "gcp"
+    # Nothing runs before promotion: every Deployment of ours is at zero.
+    assert all(d.inputs["spec"]["replicas"] == 0 for d in of_type(recording, DEPLOYMENT))
+
+
+def _env(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in entries}
+
+
+def test_gcp_standby_keeps_the_chart_single_deployment_shape(recorder: Recorder) -> None:
+    # `hastack failover` starts one such API pod there (hastack/failover/deployments.py).
+    recording = recorder("prefect", cloud="gcp", role="standby")
+    server = server_values(recording)["server"]
+    assert "extraArgs" not in server
+    assert "PREFECT_MESSAGING_BROKER" not in _env(server.get("env", []))
+    assert not of_type(recording, DEPLOYMENT)
+
+
+def test_aws_standby_api_pods_start_without_services_on_the_shared_redis(
+        recorder: Recorder) -> None:
+    server = server_values(recorder("prefect", cloud="aws", role="standby"))["server"]
+    assert server["extraArgs"] == ["--no-services"]
+    env = _env(server["env"])
+    # What the chart gives the API pods of the primary shape (backgroundServices.envVars).
+    assert env["PREFECT_MESSAGING_BROKER"] == env["PREFECT_MESSAGING_CACHE"] == \
+        "prefect_redis.messaging"
+    assert env["PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"] == "prefect_redis.lease_storage"
+    assert env["PREFECT_SERVER_EVENTS_CAUSAL_ORDERING"] == "prefect_redis.ordering"
+    assert env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] == "false"
+    assert env["PREFECT_REDIS_MESSAGING_HOST"] == "redis.us-east-1.example.internal"
+    assert env["PREFECT_REDIS_MESSAGING_PORT"] == "6379"
+    assert env["PREFECT_REDIS_MESSAGING_SSL"] == "true"
+    assert env["PREFECT_REDIS_MESSAGING_PASSWORD"] == {"secretKeyRef": {
+        "name": prefect.REDIS_SECRET, "key": prefect.REDIS_PASSWORD_KEY}}
+    assert env["PREFECT_SERVER_DOCKET_URL"] == {"secretKeyRef": {
+        "name": prefect.REDIS_SECRET, "key": prefect.DOCKET_URL_KEY}}
+
+
+def test_aws_standby_has_one_set_of_background_services_for_arc_to_scale(
+        recorder: Recorder) -> None:
+    recording = recorder("prefect", cloud="aws", role="standby")
+    (deployment,) = of_type(recording, DEPLOYMENT)
+    assert deployment.inputs["metadata"]["name"] == prefect_standby.STANDBY_BACKGROUND_DEPLOYMENT
+    spec = deployment.inputs["spec"]
+    assert spec["replicas"] == 0
+    labels = spec["template"]["metadata"]["labels"]
+    assert spec["selector"]["matchLabels"] == labels
+    # Not the API's pods nor the chart's background pods: no selector overlaps.
+    assert labels != prefect.server_pod_labels() and labels != prefect.background_pod_labels()
+    pod = spec["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    (container,) = pod["containers"]
+    assert container["args"] == ["prefect", "server", "services", "start"]
+    assert container["image"] == f"prefecthq/prefect:{charts.PREFECT_SERVER_IMAGE_TAG}"
+    env = _env(container["env"])
+    assert env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] == {"secretKeyRef": {
+        "name": prefect.DB_SECRET, "key": prefect.DB_SECRET_KEY}}
+    # The same Docket, broker and leases as the API pods ARC starts next to it.
+    api = _env(server_values(recording)["server"]["env"])
+    assert {k: env[k] for k in api} == api
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/home/prefect", "/tmp"}
+    # It only waits for the Secrets it reads, not for a database.
+    secrets = {r.urn for r in of_type(recording, "kubernetes:core/v1:Secret")}
+    assert secrets <= set(deployment.dependencies)
+
+
+def test_primary_renders_no_standby_services(recorder: Recorder) -> None:
+    recording = recorder("prefect", cloud="aws", role="primary")
+    assert not of_type(recording, DEPLOYMENT)
+    assert "extraArgs" not in server_values(recording)["server"]
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
@@ -297,3 +375,30 @@ def test_a_credential_rotation_rolls_the_pods_that_read_the_secrets(recorder: Re
     for section in ("server", "backgroundServices"):
         assert after[section]["podAnnotations"] == {
             "hastack.io/credentials-revision": "database=2026-12"}
+
+
+def _python(program: str, *args: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.run([sys.executable, "-c", program, *args], env=env,
+                          stderr=subprocess.DEVNULL, check=False).returncode
+
+
+def test_standby_services_probes_check_what_they_claim(recorder: Recorder) -> None:
+    (deployment,) = of_type(recorder("prefect", cloud="aws", role="standby"), DEPLOYMENT)
+    (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    ready, live = prefect_standby.SERVICES_READY_CHECK, prefect_standby.SERVICES_LIVE_CHECK
+    assert container["readinessProbe"]["exec"]["command"] == ["python", "-c", ready]
+    assert container["livenessProbe"]["exec"]["command"] == ["python", "-c", live]
+    # Live: a process whose command line ends in `services start` (here: the check itself).
+    assert _python(prefect_standby.SERVICES_LIVE_CHECK, "services", "start") == 0
+    assert _python(prefect_standby.SERVICES_LIVE_CHECK) == 1
+    # Ready: both the database and Redis named in the pod's env accept a connection.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        env = {**os.environ, "PREFECT_REDIS_MESSAGING_HOST": "127.0.0.1",
+               "PREFECT_REDIS_MESSAGING_PORT": str(port),
+               "PREFECT_SERVER_DATABASE_CONNECTION_URL":
+                   f"postgresql+asyncpg://prefect:p%40ss@127.0.0.1:{port}/prefect"}
+        assert _python(prefect_standby.SERVICES_READY_CHECK, env=env) == 0
+    assert _python(prefect_standby.SERVICES_READY_CHECK, env=env) == 1   # nothing listens now
