@@ -58,8 +58,9 @@ lint: setup
 typecheck: setup
 	$(RUN) mypy
 
-# Tests run on every core; the tests sharing one session's stack plans (xdist group
-# "stack-plans", see tests/conftest.py) stay on one worker so each stack is planned once.
+# Tests run on every core; each committed stack is planned once per run whichever worker
+# asks first (tests/support/shared_plans.py); the Prefect engine tests, which share one API
+# server, stay on one worker (xdist group "prefect-engine", `--dist loadgroup`).
 # pytest keeps the test modules it rewrites (for its assertion messages) as bytecode, but
 # not where PYTHONDONTWRITEBYTECODE is set (CI, many containers): then every worker would
 # rewrite and compile every test module on every run, seconds of CPU each. The cache goes

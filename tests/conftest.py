@@ -66,12 +66,11 @@ def base_config(**overrides: object) -> dict:
     return config
 
 
-# --- Plans of the committed stacks, once per session ---------------------------------------
+# --- Plans of the committed stacks, once per run ---------------------------------------
 # A plan is a pure function of the stack files (the golden tests prove it), so every test
-# that needs one shares it. Tests using these fixtures carry the xdist group below, so that
-# under `pytest -n` one worker plans each stack once instead of every worker planning it
-# (the Makefile runs `--dist loadgroup`).
-STACK_PLANS = pytest.mark.xdist_group("stack-plans")
+# that needs one shares it: under `pytest -n` the first worker to ask plans the stack and
+# the others read its result (tests/support/shared_plans.py), so the tests that use plans
+# spread over every worker instead of forming one worker's queue.
 
 
 @pytest.fixture(scope="session")
@@ -119,20 +118,18 @@ def stack_plan(environment_plan: Callable[[str], list[PlanResult]]
     return get
 
 
-# The CLI tests' own group: its `plan --all` process runs on another worker than the
-# in-process stack plans, so the two heaviest sets of tests run side by side.
-CLI_PLANS = pytest.mark.xdist_group("cli-plans")
-
-
 @pytest.fixture(scope="session")
 def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CompletedProcess[str]]:
     """One `hastack plan --all --out DIR` process (summaries printed): (DIR, its result).
 
-    The CLI tests that read plan files (diff, check, summary, determinism) share these.
-    Use with CLI_PLANS.
+    The CLI tests that read plan files (diff, check, summary, determinism) share these,
+    whichever worker they run on (one process per run). Read-only.
     """
-    out = tmp_path_factory.mktemp("cli-plans")
-    return out, run_cli(REPO, "plan", "--all", "--out", str(out))
+    def plan_all() -> tuple[Path, CompletedProcess[str]]:
+        out = tmp_path_factory.mktemp("cli-plans")
+        return out, run_cli(REPO, "plan", "--all", "--out", str(out))
+
+    return once(run_directory(tmp_path_factory), ("plan --all", _project_digest(REPO)), plan_all)
 
 
 # --- The garbage collector ---------------------------------------------------------------

@@ -7,12 +7,11 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 from hastack.plan.stackfile import stack_names
-from tests.conftest import CLI_PLANS, REPO, base_config, run_cli, write_stack
+from tests.conftest import REPO, base_config, run_cli, write_stack
 
 PlanAll = tuple[Path, CompletedProcess[str]]
 
 
-@CLI_PLANS
 def test_plan_all_plans_every_stack(cli_plan_all: PlanAll) -> None:
     out, result = cli_plan_all
     assert result.returncode == 0, result.stderr
@@ -24,7 +23,6 @@ def test_plan_all_plans_every_stack(cli_plan_all: PlanAll) -> None:
     assert all(f"hastack plan · stack {stack} · " in result.stdout for stack in planned)
 
 
-@CLI_PLANS
 def test_plan_prints_a_readable_summary(cli_plan_all: PlanAll) -> None:
     plans, result = cli_plan_all
     assert result.returncode == 0, result.stderr
@@ -36,7 +34,6 @@ def test_plan_prints_a_readable_summary(cli_plan_all: PlanAll) -> None:
     assert str(plans / "prod.json") in out
 
 
-@CLI_PLANS
 def test_diff_between_two_stacks(cli_plan_all: PlanAll) -> None:
     plans, planned = cli_plan_all
     assert planned.returncode == 0, planned.stderr
@@ -52,7 +49,6 @@ def test_diff_between_two_stacks(cli_plan_all: PlanAll) -> None:
     assert "protect: false → true" in out
 
 
-@CLI_PLANS
 def test_check_reports_and_exit_status(tmp_path: Path, cli_plan_all: PlanAll) -> None:
     plans, planned = cli_plan_all
     assert planned.returncode == 0, planned.stderr

@@ -19,10 +19,8 @@ from components.k8s import prefect
 from hastack.plan.pipeline import PlanResult
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording
-from tests.conftest import STACK_PLANS
 
 # The committed environments' plans are the session's (tests/conftest.py).
-pytestmark = STACK_PLANS
 
 AWS_REGIONS = ("us-east-1", "us-west-2")
 GCP_REGIONS = ("us-central1", "us-east1")

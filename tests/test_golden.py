@@ -18,13 +18,12 @@ import pytest
 from hastack.plan.pipeline import PlanResult
 from hastack.plan.render import plan_json
 from hastack.plan.stackfile import stack_names
-from tests.conftest import CLI_PLANS, REPO, STACK_PLANS, run_cli
+from tests.conftest import REPO, run_cli
 
 GOLDEN = REPO / "tests" / "golden"
 STACKS = stack_names(REPO)
 
 
-@STACK_PLANS
 @pytest.mark.parametrize("stack", STACKS)
 def test_plan_matches_golden(stack: str, stack_plan: Callable[[str], PlanResult]) -> None:
     result = stack_plan(stack)
@@ -49,7 +48,6 @@ def test_every_golden_has_a_stack() -> None:
     assert not stale, f"golden plans without a stack file: {stale}"
 
 
-@CLI_PLANS
 def test_two_processes_give_byte_identical_plans(
         tmp_path: Path, cli_plan_all: tuple[Path, CompletedProcess[str]],
         environment_plan: Callable[[str], list[PlanResult]]) -> None:
@@ -67,7 +65,6 @@ def test_two_processes_give_byte_identical_plans(
             assert (first / name).read_bytes() == in_process.read_bytes(), name
 
 
-@STACK_PLANS
 def test_readme_diagram_is_the_prod_plan(stack_plan: Callable[[str], PlanResult]) -> None:
     """The architecture diagram in the README is the one the prod plan draws."""
     from hastack.plan.render import mermaid

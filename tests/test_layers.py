@@ -22,10 +22,9 @@ import yaml
 from hastack.check.environment import check_environment
 from hastack.plan.pipeline import PlanResult, plan_environment
 from hastack.stacks import environment_stacks, environments
-from tests.conftest import REPO, STACK_PLANS
+from tests.conftest import REPO
 
 # The committed environments' plans are the session's (tests/conftest.py).
-pytestmark = STACK_PLANS
 
 ENVIRONMENTS = ["dev", "gcp-dev", "gcp-prod", "prod", "staging"]
 TWO_REGION = ["gcp-prod", "prod", "staging"]

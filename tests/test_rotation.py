@@ -12,7 +12,7 @@ import yaml
 from components.k8s.wiring import REVISION_ANNOTATION
 from hastack.failover.stackfile_edit import StackFileEditError
 from hastack.rotation import bump, main
-from tests.conftest import REPO, STACK_PLANS
+from tests.conftest import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "rotate-credentials.yml"
 
@@ -80,7 +80,6 @@ def test_the_workflow_bumps_monthly_and_opens_a_pull_request() -> None:
     assert "${{ inputs" not in runs
 
 
-@STACK_PLANS
 def test_a_bumped_label_rotates_the_secrets_and_rolls_the_pods(
         tmp_path: Path, environment_plan: Any) -> None:
     from hastack.plan.pipeline import plan_environment

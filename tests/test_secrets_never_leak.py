@@ -16,9 +16,7 @@ import pytest
 from hastack.plan.recorder import SECRET_MARKER
 from hastack.plan.render import mermaid, plan_json, summary
 from hastack.stacks import environments
-from tests.conftest import REPO, STACK_PLANS
-
-pytestmark = STACK_PLANS
+from tests.conftest import REPO
 
 GENERATED = {
     "random:index/randomPassword:RandomPassword": "result",

@@ -13,10 +13,9 @@ import pytest
 
 from hastack.check.analyzer import check_plan
 from hastack.plan.stackfile import stack_names
-from tests.conftest import REPO, STACK_PLANS
+from tests.conftest import REPO
 
 POLICIES = REPO / "policies"
-pytestmark = STACK_PLANS
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import pytest
 from components.aws.kms import customer_managed_key, key_deletion_window
 from components.base import Protection, Tier
 from hastack.plan.runner import run_program
-from tests.conftest import STACK_PLANS
 
 
 @pytest.mark.parametrize(("tier", "window", "protected"),
@@ -30,7 +29,6 @@ def test_key_defaults_per_tier(tier: Tier, window: int, protected: bool) -> None
     assert key.protect is protected and key.retain_on_delete is protected
 
 
-@STACK_PLANS
 def test_every_platform_key_uses_the_helper(stack_plan: Any) -> None:
     """All keys of the prod plan share the helper's settings (no hand-rolled keys)."""
     recording = stack_plan("prod").recording

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from hastack.plan.pipeline import PlanResult
-from tests.conftest import STACK_PLANS
 
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -15,7 +14,6 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 VPC = "aws:ec2/vpc:Vpc"
 
 
-@STACK_PLANS
 def test_prod_exports_a_template_per_scenario_and_region(
         stack_plan: Callable[[str], PlanResult]) -> None:
     plan = stack_plan("prod").plan
@@ -34,7 +32,6 @@ def test_prod_exports_a_template_per_scenario_and_region(
                                f"hastack-prod-alarms-{region}-aurora-replica-lag"}, name
 
 
-@STACK_PLANS
 def test_dev_has_no_drill_templates_by_default(stack_plan: Callable[[str], PlanResult]) -> None:
     plan = stack_plan("dev").plan
     assert not [r for r in plan["resources"] if r["type"] == TEMPLATE]
@@ -47,7 +44,6 @@ def _statements(plan: dict[str, Any], role_policy: str) -> dict[str, dict[str, A
     return {s["Sid"]: s for s in json.loads(policy["inputs"]["policy"])["Statement"]}
 
 
-@STACK_PLANS
 def test_prod_zone_roles_are_scoped_to_their_templates_targets(
         stack_plan: Callable[[str], PlanResult]) -> None:
     """The IAM scope of each zone role is exactly what its template targets, per region."""

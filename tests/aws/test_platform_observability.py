@@ -14,10 +14,8 @@ from typing import Any
 import pytest
 
 from hastack.plan.pipeline import PlanResult
-from tests.conftest import STACK_PLANS
 
 # The committed environments' plans are the session's (tests/conftest.py).
-pytestmark = STACK_PLANS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -28,7 +28,6 @@ from components.aws.region_switch import (
 )
 from hastack.plan import mocks
 from hastack.plan.runner import Recording, run_program
-from tests.conftest import STACK_PLANS
 
 REGIONS = ("us-east-1", "us-west-2")
 ROLES = {"us-east-1": "active", "us-west-2": "standby"}
@@ -322,7 +321,6 @@ def test_the_fields_we_send_have_the_meaning_and_range_the_api_model_gives() -> 
     assert "activate" in _shape("WorkflowTargetAction")["enum"]
 
 
-@STACK_PLANS
 @pytest.mark.parametrize(("stack", "expected"), [("prod", True), ("staging", True),
                                                  ("dev", False)])
 def test_two_region_aws_environments_export_their_plan(

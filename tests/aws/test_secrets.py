@@ -19,7 +19,6 @@ from components.aws.secrets import (
 )
 from components.base import Protection, Tier
 from hastack.plan.runner import Recording, run_program
-from tests.conftest import STACK_PLANS
 
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -85,7 +84,6 @@ def test_a_replica_in_the_same_region_is_refused() -> None:
         run_program(program, project="hastack", stack="test", config={})
 
 
-@STACK_PLANS
 def test_the_platform_stores_the_orchestrator_credentials(stack_plan: Any) -> None:
     plan = stack_plan("prod").plan
     (secret,) = [r for r in plan["resources"] if r["type"] == SECRET

@@ -21,7 +21,7 @@ from moto import mock_aws
 
 from hastack.drill.cli import Runtime, drill_main
 from hastack.drill.clock import Clock
-from tests.conftest import REPO, STACK_PLANS
+from tests.conftest import REPO
 
 T0 = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -140,7 +140,6 @@ def _fis_template(fis: Any, targets: dict[str, Any], actions: dict[str, Any]) ->
     return str(created["experimentTemplate"]["id"])
 
 
-@STACK_PLANS
 @mock_aws
 def test_writer_drill_on_moto_writes_a_report_beside_the_model(
         project: Path, modeled: dict[str, Any]) -> None:

@@ -25,9 +25,6 @@ from components.gcp.binauthz import (
     BinaryAuthorizationArgs,
     docker_hub_patterns,
 )
-from tests.conftest import STACK_PLANS
-
-pytestmark = STACK_PLANS
 
 POLICY = "gcp:binaryauthorization/policy:Policy"
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -12,7 +12,6 @@ import yaml
 from components.gcp.platform import GcpPlatform
 from hastack.config import ConfigError, load_from_engine_values, load_settings
 from hastack.plan.stackfile import read_stack
-from tests.conftest import STACK_PLANS
 from tests.gcp.conftest import (
     PRIMARY,
     PROJECT,
@@ -200,7 +199,6 @@ def test_stack_files_validate_and_plan(name, tier, regions):
     assert sorted(c.inputs["location"] for c in clusters) == sorted(regions)
 
 
-@STACK_PLANS
 def test_prod_environment_plans_with_the_real_orchestrator(environment_plan):
     """Integration: each gcp-prod workloads stack gets a Prefect server; no password leaks."""
     results = environment_plan("gcp-prod")

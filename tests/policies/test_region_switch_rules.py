@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 from hastack_policies.catalogue import rule_named
 
-from tests.conftest import STACK_PLANS
 from tests.policies.runner import run_resource_rule, run_stack_rule
 
-pytestmark = STACK_PLANS
 PLAN = "aws:arcregionswitch/plan:Plan"
 
 

@@ -21,7 +21,6 @@ from pulumi_policy.policy import EnforcementLevel, _PolicyAnalyzerServicer
 
 from hastack.check.analyzer import configure_request, load_tier_config
 from hastack.check.protocol import PlanIndex
-from tests.conftest import STACK_PLANS
 from tests.policies.conftest import POLICIES
 from tests.policies.plans import aws_builder, broken_builder, gcp_builder
 
@@ -69,7 +68,6 @@ def test_same_answers_as_the_sdk_servicer(name: str, builder: Any, tier: str,
         assert reported > 0, name
 
 
-@STACK_PLANS
 def test_same_answers_on_the_committed_prod_stack(stack_plan: Any) -> None:
     plan = stack_plan("prod").plan
     _assert_same_answers(plan, "prod", preview_unknowns=True)
