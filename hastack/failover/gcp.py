@@ -156,6 +156,8 @@ class GcpSteps:
         self.sleep = sleep
         self.now = now
         self._waited = 0.0
+        # The last Cloud SQL operation followed to DONE (a drill times it).
+        self.last_operation: Mapping[str, Any] | None = None
 
     def run(self, step: Step) -> str:
         from google.auth.exceptions import GoogleAuthError
@@ -299,6 +301,7 @@ class GcpSteps:
             operation = self._sql().operations().get(project=project,
                                                      operation=operation["name"]).execute()
         self._waited = waited
+        self.last_operation = operation
         errors = (operation.get("error") or {}).get("errors") or []
         if errors:
             raise StepFailed(f"operation {operation.get('name')} "
