@@ -24,8 +24,9 @@ the active region.
 GCP versus the AWS platform: one global VPC instead of a VPC per region (no
 peering), Cloud NAT per region instead of NAT gateways per zone, a Cloud SQL
 read replica instead of an Aurora global database (Advanced DR switchover / replica
-failover, or a one-way promotion on Enterprise, instead of managed failover), a dual-region bucket instead of S3 cross-region replication, and
-Workload Identity instead of IRSA.
+failover, or a one-way promotion on Enterprise, instead of managed failover), a
+dual-region bucket instead of S3 cross-region replication, and Workload Identity
+instead of IRSA.
 """
 
 from __future__ import annotations
