@@ -10,7 +10,8 @@ infrastructure stack's `drillTemplates` output, read from `--outputs`, the file
 failover; `region` runs the planned failover to the standby (an Advanced DR switchover,
 hastack/failover/), after which `hastack failback ENV` returns. Writes
 build/drill/ENV-SCENARIO-<UTC time>.{json,md}: each measured term from the cloud's
-timestamps beside the modeled figures of `hastack assess` and the stack's targets. `--dry-run` prints the ordered phases and calls nothing.
+timestamps beside the modeled figures of `hastack assess` and the stack's targets.
+`--dry-run` prints the ordered phases and calls nothing.
 Exit: 0 the drill completed; 1 it ran but did not complete; 2 refused (nothing started).
 """
 
