@@ -27,12 +27,11 @@ What the component builds, and why:
 
 Names: keyed by region, never by role
 -------------------------------------
-The instance of the home region (`primary_region`) is the logical name
-`<name>-primary` and the Cloud SQL instance `<name>-<home region>-pg`; the other
-region's is `<name>-replica` / `<name>-<other region>-pg`. The suffixes are the
-names the stacks were first deployed with; they name a *region*, not the current
-role, and neither changes when `active_region` flips. Which one writes is decided
-by `active_region` (the stack's `hastack:activeRegion`).
+Each instance is the logical name `<component>-<region>` and the Cloud SQL instance
+`<name>-<region>-pg`; neither changes when `active_region` flips. Which one writes
+is decided by `active_region` (the stack's `hastack:activeRegion`). Stacks deployed
+before carry the role names `<component>-primary` (home region) and `-replica`: each
+instance declares that name as a Pulumi alias, so the rename is a no-op for them.
 
 ENTERPRISE_PLUS: Advanced DR, failover and failback by construction
 -------------------------------------------------------------------
@@ -257,8 +256,8 @@ class CloudSqlPostgresArgs:
 class CloudSqlPostgres(pulumi.ComponentResource):
     """Primary + optional cross-region replica, database, user and password secret.
 
-    `primary` is the home region's instance and `replica` the other region's (names
-    by region); `writer` is whichever of them `active_region` makes the primary.
+    `primary` is the home region's instance and `replica` the other region's (by
+    region); `writer` is whichever of them `active_region` makes the primary.
     """
 
     primary: gcp.sql.DatabaseInstance
@@ -379,6 +378,19 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             user_labels=labels,
         )
 
+    def _instance_options(self, resource_name: str, args: CloudSqlPostgresArgs,
+                          protection: Protection, provider: pulumi.ProviderResource | None,
+                          region: str, depends_on: Sequence[pulumi.Resource],
+                          ignore_changes: Sequence[str] | None = None
+                          ) -> pulumi.ResourceOptions:
+        # The role name the stacks were first deployed with, as an alias: renaming to
+        # the region's name replaces nothing.
+        legacy = "primary" if region == args.primary_region else "replica"
+        return stateful_options(
+            protection, child_options(self, provider,
+                                      aliases=[pulumi.Alias(name=f"{resource_name}-{legacy}")]),
+            ignore_changes=ignore_changes, depends_on=depends_on)
+
     def _availability(self, args: CloudSqlPostgresArgs, region: str) -> str:
         # By region, not by role: each region keeps its shape across a flip.
         regional = (args.high_availability if region == args.primary_region
@@ -391,7 +403,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                  provider: pulumi.ProviderResource | None) -> gcp.sql.DatabaseInstance:
         key = self._key(resource_name, args, args.primary_region, agent, protection, provider)
         return gcp.sql.DatabaseInstance(
-            f"{resource_name}-primary",
+            f"{resource_name}-{args.primary_region}",
             name=args.instance_name(args.primary_region),
             project=args.project,
             region=args.primary_region,
@@ -403,8 +415,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 availability=self._availability(args, args.primary_region),
                 backups=True, maintenance=True,
                 backup_location=args.backup_location or args.replica_region),
-            opts=stateful_options(protection, child_options(self, provider),
-                                  depends_on=[*key.grants, *args.depends_on]),
+            opts=self._instance_options(resource_name, args, protection, provider,
+                                        args.primary_region, [*key.grants, *args.depends_on]),
         )
 
     def _replica(self, resource_name: str, args: CloudSqlPostgresArgs, version: str,
@@ -421,7 +433,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         ignored = ["replicaConfiguration"] if promoted else [
             *PROMOTION_FIELDS, "settings.backupConfiguration"]
         return gcp.sql.DatabaseInstance(
-            f"{resource_name}-replica",
+            f"{resource_name}-{region}",
             name=args.instance_name(region),
             project=args.project,
             region=region,
@@ -435,9 +447,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 availability=self._availability(args, region),
                 backups=promoted, maintenance=promoted,
                 backup_location=args.primary_region if promoted else None),
-            opts=stateful_options(protection, child_options(self, provider),
-                                  ignore_changes=ignored,
-                                  depends_on=[*key.grants, *args.depends_on]),
+            opts=self._instance_options(resource_name, args, protection, provider, region,
+                                        [*key.grants, *args.depends_on], ignored),
         )
 
     def _dr_pair(self, resource_name: str, args: CloudSqlPostgresArgs, version: str,
@@ -454,7 +465,6 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         assert other is not None
         writer_region = args.writer_region
         reader_region = other if writer_region == home else home
-        suffix = {home: "primary", other: "replica"}
         built: dict[str, gcp.sql.DatabaseInstance] = {}
         for region in (writer_region, reader_region):
             provider = providers.get(region)
@@ -462,7 +472,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             writes = region == writer_region
             peer = reader_region if writes else writer_region
             built[region] = gcp.sql.DatabaseInstance(
-                f"{resource_name}-{suffix[region]}",
+                f"{resource_name}-{region}",
                 name=args.instance_name(region),
                 project=args.project,
                 region=region,
@@ -480,9 +490,9 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                     availability=self._availability(args, region),
                     backups=writes, maintenance=writes,
                     backup_location=(args.backup_location or peer) if writes else None),
-                opts=stateful_options(protection, child_options(self, provider),
-                                      ignore_changes=list(PROMOTION_FIELDS),
-                                      depends_on=[*key.grants, *args.depends_on]),
+                opts=self._instance_options(resource_name, args, protection, provider, region,
+                                            [*key.grants, *args.depends_on],
+                                            list(PROMOTION_FIELDS)),
             )
         return built[home], built[other]
 

@@ -32,7 +32,7 @@ INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
 @pytest.mark.parametrize("tier", ["dev", "prod"])
 def test_primary_is_regional_with_pitr_private_ip_and_tls_only(plans, tier):
     plan = plans(tier)
-    primary = only(plan, INSTANCE, "primary")
+    primary = only(plan, INSTANCE, PRIMARY)
     settings = primary.inputs["settings"]
     assert primary.inputs["databaseVersion"] == "POSTGRES_17"
     assert primary.inputs["region"] == PRIMARY == provider_region(plan, primary)
@@ -62,7 +62,7 @@ def test_primary_is_regional_with_pitr_private_ip_and_tls_only(plans, tier):
 def test_primary_waits_for_private_service_access(plans):
     plan = plans("prod")
     connection = only(plan, "gcp:servicenetworking/connection:Connection")
-    assert connection.urn in only(plan, INSTANCE, "primary").dependencies
+    assert connection.urn in only(plan, INSTANCE, PRIMARY).dependencies
 
 
 @pytest.mark.parametrize(("tier", "strict"), [("dev", False), ("prod", True)])
@@ -91,8 +91,8 @@ def test_every_instance_uses_a_key_in_its_own_region_granted_to_cloud_sql(plans,
 
 def test_prod_replica_lives_in_the_secondary_region_with_its_own_key(plans):
     plan = plans("prod")
-    primary = only(plan, INSTANCE, "primary")
-    replica = only(plan, INSTANCE, "replica")
+    primary = only(plan, INSTANCE, PRIMARY)
+    replica = only(plan, INSTANCE, SECONDARY)
     assert replica.inputs["region"] == SECONDARY == provider_region(plan, replica)
     assert replica.inputs["masterInstanceName"] == primary.outputs["name"]
     assert replica.inputs["encryptionKeyName"] != primary.inputs["encryptionKeyName"]
@@ -114,7 +114,7 @@ def test_prod_replica_lives_in_the_secondary_region_with_its_own_key(plans):
 
 
 def test_dev_has_no_replica(plans):
-    assert [i.name for i in of_type(plans("dev"), INSTANCE)] == ["hastack-postgres-primary"]
+    assert [i.name for i in of_type(plans("dev"), INSTANCE)] == ["hastack-postgres-us-central1"]
 
 
 def _args(**changes) -> CloudSqlPostgresArgs:
@@ -194,7 +194,7 @@ def _plan_component(args: CloudSqlPostgresArgs):
 def test_enterprise_a_promoted_replica_is_updated_in_place_not_replaced():
     before = _plan_component(_args())
     after = _plan_component(_args(active_region=SECONDARY))
-    old, new = only(before, INSTANCE, "replica"), only(after, INSTANCE, "replica")
+    old, new = only(before, INSTANCE, SECONDARY), only(after, INSTANCE, SECONDARY)
     assert old.urn == new.urn
     assert "masterInstanceName" not in new.inputs
     assert new.inputs["instanceType"] == "CLOUD_SQL_INSTANCE"
@@ -204,7 +204,7 @@ def test_enterprise_a_promoted_replica_is_updated_in_place_not_replaced():
     # Enterprise has no Advanced DR: no DR replica is designated, and the former
     # primary stays as it was (a stale standalone, protected).
     assert "replicationCluster" not in new.inputs
-    old_primary, new_primary = only(before, INSTANCE, "primary"), only(after, INSTANCE, "primary")
+    old_primary, new_primary = only(before, INSTANCE, PRIMARY), only(after, INSTANCE, PRIMARY)
     assert old_primary.inputs == new_primary.inputs
 
 
@@ -241,7 +241,7 @@ def test_endpoints_carry_the_password_as_a_secret():
 
     plan = run(program)
     assert plan.output_secrets == ["password"]
-    assert plan.outputs["host"] == only(plan, INSTANCE, "primary").outputs["privateIpAddress"]
+    assert plan.outputs["host"] == only(plan, INSTANCE, PRIMARY).outputs["privateIpAddress"]
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -266,7 +266,7 @@ def test_version_mapping_pins_the_major():
     assert postgres_version("17") == "POSTGRES_17"
 
 
-@pytest.mark.parametrize("which", ["primary", "replica"])
+@pytest.mark.parametrize("which", [PRIMARY, SECONDARY])
 def test_statement_and_audit_logging_flags(plans, which):
     settings = only(plans("prod"), INSTANCE, which).inputs["settings"]
     flags = {f["name"]: f["value"] for f in settings["databaseFlags"]}
@@ -278,9 +278,9 @@ def test_statement_and_audit_logging_flags(plans, which):
 
 
 def test_backups_are_stored_in_the_other_region(plans):
-    backups = only(plans("prod"), INSTANCE, "primary").inputs["settings"]["backupConfiguration"]
+    backups = only(plans("prod"), INSTANCE, PRIMARY).inputs["settings"]["backupConfiguration"]
     assert backups["location"] == SECONDARY
-    promoted = only(_plan_component(_args(active_region=SECONDARY)), INSTANCE, "replica")
+    promoted = only(_plan_component(_args(active_region=SECONDARY)), INSTANCE, SECONDARY)
     assert promoted.inputs["settings"]["backupConfiguration"]["location"] == PRIMARY
 
 
@@ -296,3 +296,15 @@ def test_database_and_user_stay_on_the_home_instance_and_the_secret_waits_for_th
     # new password first: the password secret waits for the user.
     secret = only(plan, "gcp:secretmanager/secret:Secret", "password")
     assert user.urn in secret.dependencies
+
+
+@pytest.mark.parametrize("edition", ["ENTERPRISE", "ENTERPRISE_PLUS"])
+def test_instances_are_named_by_region_and_alias_their_first_role_names(edition):
+    args = _plus() if edition == "ENTERPRISE_PLUS" else _args()
+    instances = _by_region(_plan_component(args))
+    assert {r: i.name for r, i in instances.items()} == {PRIMARY: f"db-{PRIMARY}",
+                                                          SECONDARY: f"db-{SECONDARY}"}
+    # Stacks deployed under the role names keep their instances: a rename, not a
+    # replacement (each name is an alias of the region's instance).
+    assert instances[PRIMARY].aliases == ["db-primary"]
+    assert instances[SECONDARY].aliases == ["db-replica"]
