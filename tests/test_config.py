@@ -84,6 +84,8 @@ BAD_CONFIGS = {
                                "kubernetes.gpu.acceleratorType", "only for cloud: gcp"),
     "gpu not a gpu type": ({"kubernetes": {"gpu": {"instanceType": "m6i.large"}}},
                            "kubernetes.gpu.instanceType", "GPU instance type"),
+    "Cloud SQL edition on aws": ({"database": {"edition": "ENTERPRISE_PLUS"}},
+                                 "database.edition", "only for cloud: gcp"),
     "worker HPA below its minimum": ({"workflows": {"workerReplicas": 5,
                                                     "workerMaxReplicas": 3}},
                                      "workflows.workerMaxReplicas", ">= workflows.workerReplicas"),
@@ -97,6 +99,42 @@ def test_bad_config_names_key_and_allowed_values(case: str) -> None:
     matching = [message for path, message in problems if path == key]
     assert matching, f"no problem reported for {key}: {problems}"
     assert any(phrase in message for message in matching), matching
+
+
+GCP_EDITION_CASES = {
+    "plus on a custom tier": ({"instanceClass": "db-custom-8-30720"}, "database.instanceClass",
+                              "needs edition ENTERPRISE;"),
+    "enterprise on a perf tier": ({"edition": "ENTERPRISE"}, "database.instanceClass",
+                                  "needs edition ENTERPRISE_PLUS"),
+    "edition typo": ({"edition": "ENTERPRISE_PLS"}, "database.edition",
+                     "'ENTERPRISE' or 'ENTERPRISE_PLUS'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GCP_EDITION_CASES))
+def test_gcp_edition_and_tier_must_match(case: str) -> None:
+    from tests.gcp.conftest import stack_settings
+
+    database, key, phrase = GCP_EDITION_CASES[case]
+    with pytest.raises(ConfigError) as caught:
+        load_settings(stack_settings("prod", database=database), SOURCE)
+    matching = [m for path, m in caught.value.problems if path == key]
+    assert any(phrase in m for m in matching), caught.value.problems
+    assert SOURCE in str(caught.value) and f"hastack:{key}" in str(caught.value)
+
+
+def test_gcp_tier_defaults_prod_enterprise_plus_dev_and_staging_enterprise() -> None:
+    from tests.gcp.conftest import config_for
+
+    editions = {tier: (config_for(tier).database.edition, config_for(tier).database.instance_class)
+                for tier in ("dev", "staging", "prod")}
+    assert editions == {"dev": ("ENTERPRISE", "db-custom-2-7680"),
+                        "staging": ("ENTERPRISE", "db-custom-4-15360"),
+                        "prod": ("ENTERPRISE_PLUS", "db-perf-optimized-N-8")}
+    # An Enterprise prod stays possible: edition and tier set together.
+    config = config_for("prod", database={"edition": "ENTERPRISE",
+                                          "instanceClass": "db-custom-8-30720"})
+    assert config.database.edition == "ENTERPRISE"
 
 
 def test_every_problem_is_reported_at_once() -> None:

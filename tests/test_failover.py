@@ -69,7 +69,9 @@ def test_dry_run_is_complete_and_ordered(project: Path, env: str, to: str, mode:
         lag_checks = [s for s in document["steps"] if "AuroraGlobalDBRPOLag" in s["action"]]
         assert bool(lag_checks) == (mode == "unplanned")
     else:
-        assert "promoteReplica" in database["action"]
+        # gcp-prod is Enterprise Plus with a designated DR replica: Advanced DR.
+        assert ("promoteReplica hastack-gcp-prod-us-east1-pg failover=true" if mode == "unplanned"
+                else "instances.switchover hastack-gcp-prod-us-east1-pg") in database["action"]
     # A dry run changes nothing and leaves no journal.
     assert (project / "stacks" / f"Pulumi.{env}.yaml").read_text() == before
     assert not (project / "build" / "failover" / f"{env}.json").exists()

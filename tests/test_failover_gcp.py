@@ -35,13 +35,21 @@ def _json(body: Any, status: str = "200") -> tuple[dict[str, str], str]:
 
 
 def _replica(**extra: Any) -> tuple[dict[str, str], str]:
+    """A DR replica as instances.get returns it: the primary as "project:instance"."""
+    return _json({"name": REPLICA, "instanceType": "READ_REPLICA_INSTANCE",
+                  "masterInstanceName": f"{PROJECT}:{PRIMARY}", "state": "RUNNABLE",
+                  "region": "us-east1", "settings": {"edition": "ENTERPRISE_PLUS"},
+                  "replicationCluster": {"drReplica": True}, **extra})
+
+
+def _enterprise_replica() -> tuple[dict[str, str], str]:
     return _json({"name": REPLICA, "instanceType": "READ_REPLICA_INSTANCE",
                   "masterInstanceName": PRIMARY, "state": "RUNNABLE", "region": "us-east1",
-                  "settings": {"edition": "ENTERPRISE"}, **extra})
+                  "settings": {"edition": "ENTERPRISE"}})
 
 
-def _standalone() -> tuple[dict[str, str], str]:
-    return _json({"name": REPLICA, "instanceType": "CLOUD_SQL_INSTANCE",
+def _standalone(name: str = REPLICA) -> tuple[dict[str, str], str]:
+    return _json({"name": name, "instanceType": "CLOUD_SQL_INSTANCE",
                   "state": "RUNNABLE", "region": "us-east1"})
 
 
@@ -51,10 +59,11 @@ def _lag(*values: float) -> tuple[dict[str, str], str]:
     return _json({"timeSeries": [{"points": points}]} if points else {})
 
 
-def _operation(status: str, errors: list[dict[str, str]] | None = None
+def _operation(status: str, errors: list[dict[str, str]] | None = None,
+               operation_type: str = "PROMOTE_REPLICA", **times: str
                ) -> tuple[dict[str, str], str]:
     body: dict[str, Any] = {"kind": "sql#operation", "name": "op-1", "status": status,
-                            "operationType": "PROMOTE_REPLICA"}
+                            "operationType": operation_type, **times}
     if errors:
         body["error"] = {"kind": "sql#operationErrors", "errors": errors}
     return _json(body)
@@ -85,17 +94,40 @@ def _uri(uri: str) -> tuple[str, dict[str, list[str]]]:
 
 # --- preflight -----------------------------------------------------------------------
 
+def _state(advanced: bool) -> Step:
+    return Step("preflight", "", "us-east1", {"check": "replica-state", **BASE,
+                                              "advancedDr": advanced})
+
+
 def test_the_target_replica_must_still_replicate_from_the_source() -> None:
-    ok = Recorded([_replica()])
-    assert "RUNNABLE replica of" in ok.steps.run(
-        Step("preflight", "", "us-east1", {"check": "replica-state", **BASE}))
+    ok = Recorded([_enterprise_replica()])
+    assert "RUNNABLE replica of" in ok.steps.run(_state(False))
     assert [(m, _uri(u)[0]) for m, u, _ in ok.requests] == [
         ("GET", f"{SQL}/instances/{REPLICA}")]
-    # After a promotion the old primary is a stale standalone: failing back onto it
-    # would serve old data, so it is refused with what to do.
+    # Enterprise: after a promotion the old primary is a stale standalone; failing back
+    # onto it would serve old data, so it is refused with what to do.
     stale = Recorded([_standalone()])
-    with pytest.raises(StepFailed, match=r"standalone primary .* rebuild it as a replica"):
-        stale.steps.run(Step("preflight", "", "us-east1", {"check": "replica-state", **BASE}))
+    with pytest.raises(StepFailed, match=r"standalone primary .*one-way.* rebuild it as a "
+                                         "replica"):
+        stale.steps.run(_state(False))
+    other = Recorded([_enterprise_replica()])
+    wrong = {**BASE, "sourceInstance": "hastack-gcp-prod-elsewhere-pg"}
+    with pytest.raises(StepFailed, match="replicates from hastack-gcp-prod-us-central1-pg, "
+                                         "not hastack-gcp-prod-elsewhere-pg"):
+        other.steps.run(Step("preflight", "", "us-east1", {"check": "replica-state", **wrong}))
+
+
+def test_advanced_dr_needs_the_target_to_be_the_designated_dr_replica() -> None:
+    # The API names the primary "project:instance": still the source.
+    assert "RUNNABLE DR replica of" in Recorded([_replica()]).steps.run(_state(True))
+    undesignated = Recorded([_replica(replicationCluster={})])
+    with pytest.raises(StepFailed, match=r"not its DR replica .*pulumi up --refresh"):
+        undesignated.steps.run(_state(True))
+    # After a replica failover the old primary rejoins as a replica only once its
+    # region is back: until then a failback is refused with what to wait for.
+    not_back = Recorded([_standalone()])
+    with pytest.raises(StepFailed, match="re-attaches the old primary as a replica"):
+        not_back.steps.run(_state(True))
 
 
 def test_the_lag_is_read_from_cloud_monitoring_for_the_replica() -> None:
@@ -136,7 +168,7 @@ def _database(operation: str = "promoteReplica", **extra: Any) -> Step:
 def test_promote_replica_is_followed_until_done() -> None:
     recorded = Recorded([_replica(), _operation("PENDING"), _operation("RUNNING"),
                          _operation("DONE")])
-    assert "promoteReplica done after 10 s" in recorded.steps.run(_database())
+    assert "promoteReplica done, followed 10 s" in recorded.steps.run(_database())
     assert [(m, _uri(u)[0], b) for m, u, b in recorded.requests] == [
         ("GET", f"{SQL}/instances/{REPLICA}", None),
         ("POST", f"{SQL}/instances/{REPLICA}/promoteReplica", None),
@@ -150,10 +182,14 @@ def test_replica_failover_and_switchover_use_their_own_calls() -> None:
     failover.steps.run(_database(replicaFailover=True))
     assert _uri(failover.requests[1][1]) == (f"{SQL}/instances/{REPLICA}/promoteReplica",
                                              {"failover": ["true"]})
-    switchover = Recorded([_replica(), _operation("DONE")])
-    assert "switchover done" in switchover.steps.run(_database("switchover"))
-    assert (switchover.requests[1][0], _uri(switchover.requests[1][1])[0]) == (
-        "POST", f"{SQL}/instances/{REPLICA}/switchover")
+    switchover = Recorded([_replica(), _operation(
+        "DONE", operation_type="SWITCHOVER", startTime="2026-12-02T01:00:02.500Z",
+        endTime="2026-12-02T01:01:44.500Z")])
+    # Timed by the operation's own startTime/endTime, not by the polling.
+    assert "switchover done, 102 s by the operation's startTime/endTime" in \
+        switchover.steps.run(_database("switchover"))
+    assert (switchover.requests[1][0], _uri(switchover.requests[1][1])) == (
+        "POST", (f"{SQL}/instances/{REPLICA}/switchover", {}))
 
 
 def test_a_planned_promotion_waits_for_zero_lag_first() -> None:
@@ -319,11 +355,15 @@ def test_unplanned_gcp_failover_fails_halfway_and_resumes(
     assert failover_main(args, cloud_runner=second.steps.run) == 0
     assert [_uri(u)[0].rsplit("/", 1)[-1] for _m, u, _b in second.requests] == [
         REPLICA, "promoteReplica"]  # the preflight is not run again
+    # gcp-prod is Enterprise Plus with a DR replica: a replica failover, which
+    # re-attaches the old primary as a replica when its region is back.
+    assert _uri(second.requests[1][1])[1] == {"failover": ["true"]}
     assert kube.deployments == {"prefect/prefect-server": 1, "prefect/prefect-worker": 3}
     assert stack_file.read_text() == before.replace("hastack:activeRegion: us-central1",
                                                     "hastack:activeRegion: us-east1")
     out = capsys.readouterr().out
-    assert "pulumi up --stack gcp-prod" in out
+    # Refreshed first: the API swapped the roles, the state must read them.
+    assert "pulumi up --refresh --stack gcp-prod" in out
 
     # The next plan keeps us-east1 the writer and its orchestrator at the active shape:
     # nothing the `pulumi up` that follows does demotes it.
@@ -337,12 +377,71 @@ def test_unplanned_gcp_failover_fails_halfway_and_resumes(
     assert "masterInstanceName" not in east_db["inputs"]
     assert east_db["inputs"]["instanceType"] == "CLOUD_SQL_INSTANCE"
     assert east_db["inputs"]["settings"]["backupConfiguration"]["pointInTimeRecoveryEnabled"]
+    assert east_db["inputs"]["replicationCluster"]["failoverDrReplicaName"] == (
+        f"{PROJECT}:{PRIMARY}")
     east = workloads_plans(project, infrastructure, project / "out")["us-east1"]
     server = next(r["inputs"]["values"] for r in east["resources"]
                   if r["type"] == "kubernetes:helm.sh/v3:Release"
                   and r["inputs"]["chart"] == "prefect-server")
     assert server["server"]["replicaCount"] == 3
     assert server["backgroundServices"]["runAsSeparateDeployment"] is True
+
+
+def _home_replica() -> tuple[dict[str, str], str]:
+    """After the failover: the home instance is a DR replica of the us-east1 primary."""
+    return _json({"name": PRIMARY, "instanceType": "READ_REPLICA_INSTANCE",
+                  "masterInstanceName": f"{PROJECT}:{REPLICA}", "state": "RUNNABLE",
+                  "region": "us-central1", "settings": {"edition": "ENTERPRISE_PLUS"},
+                  "replicationCluster": {"drReplica": True}})
+
+
+def test_failback_after_a_failover_is_a_switchover_to_the_home_region(
+        project: Path, kube: FakeKube, capsys: pytest.CaptureFixture[str]) -> None:
+    stack_file = project / "stacks" / "Pulumi.gcp-prod.yaml"
+    committed = stack_file.read_text()
+    stack_file.write_text(committed.replace("hastack:activeRegion: us-central1",
+                                            "hastack:activeRegion: us-east1"))
+    recorded = Recorded([
+        _json({"name": "hastack-gcp-prod-us-central1", "status": "RUNNING"}),
+        _home_replica(),                                   # preflight: DR replica
+        _home_replica(),                                   # database: not yet primary
+        _operation("RUNNING", operation_type="SWITCHOVER"),
+        _operation("DONE", operation_type="SWITCHOVER")], kube=kube.api)
+    code = failover_main(["gcp-prod", "--yes", "--root", str(project)], failback=True,
+                         cloud_runner=recorded.steps.run)
+    assert code == 0, capsys.readouterr().err
+    central = "https://container.googleapis.com/v1/projects/acme-hastack-prod/locations/" \
+              "us-central1/clusters/hastack-gcp-prod-us-central1"
+    assert [(m, _uri(u)) for m, u, _b in recorded.requests] == [
+        ("GET", (central, {})),
+        ("GET", (f"{SQL}/instances/{PRIMARY}", {})),
+        ("GET", (f"{SQL}/instances/{PRIMARY}", {})),
+        ("POST", (f"{SQL}/instances/{PRIMARY}/switchover", {})),
+        ("GET", (f"{SQL}/operations/op-1", {}))]
+    # A switchover loses nothing: no lag gate and no Monitoring call, and the home
+    # region's orchestrator is scaled up once the database moved.
+    assert kube.deployments == {"prefect/prefect-server": 1, "prefect/prefect-worker": 3}
+    assert stack_file.read_text() == committed
+
+
+def test_failback_on_enterprise_is_refused_while_the_old_primary_is_standalone(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack_file = project / "stacks" / "Pulumi.gcp-prod.yaml"
+    text = stack_file.read_text().replace("hastack:activeRegion: us-central1",
+                                          "hastack:activeRegion: us-east1")
+    stack_file.write_text(text.replace("    backupRetentionDays: 21", "    backupRetentionDays: "
+                                       "21\n    edition: ENTERPRISE\n    instanceClass: "
+                                       "db-custom-8-30720"))
+    before = stack_file.read_text()
+    recorded = Recorded([_json({"name": "hastack-gcp-prod-us-central1", "status": "RUNNING"}),
+                         _standalone(PRIMARY)])
+    code = failover_main(["gcp-prod", "--yes", "--root", str(project)], failback=True,
+                         cloud_runner=recorded.steps.run)
+    err = capsys.readouterr().err
+    assert code == 1 and "one-way" in err and "Traceback" not in err
+    assert "switchover" not in [_uri(u)[0].rsplit("/", 1)[-1] for _m, u, _b in
+                                recorded.requests]
+    assert stack_file.read_text() == before
 
 
 def test_without_google_credentials_the_run_is_refused_cleanly(
@@ -365,16 +464,17 @@ def _golden(name: str) -> dict[str, Any]:
 
 
 def _gcp_plan(mode: str, advanced: bool = False) -> list[Step]:
+    """gcp-prod's committed plan (Enterprise Plus, DR replica designated), or with
+    `advanced=False` the same pair as Enterprise without a DR replica."""
     from hastack.failover.steps import build_steps
 
     infrastructure = _golden("gcp-prod")
-    if advanced:
-        for instance in infrastructure["resources"]:
-            if instance["type"] == "gcp:sql/databaseInstance:DatabaseInstance":
-                instance["inputs"]["settings"]["edition"] = "ENTERPRISE_PLUS"
-                if instance["region"] == "us-central1":
-                    instance["inputs"]["replicationCluster"] = {
-                        "failoverDrReplicaName": REPLICA}
+    for instance in infrastructure["resources"]:
+        if instance["type"] == "gcp:sql/databaseInstance:DatabaseInstance":
+            assert instance["inputs"]["settings"]["edition"] == "ENTERPRISE_PLUS"
+            if not advanced:
+                instance["inputs"]["settings"]["edition"] = "ENTERPRISE"
+                instance["inputs"].pop("replicationCluster", None)
     workloads = {region: _golden(f"gcp-prod-{region}") for region in ("us-central1",
                                                                       "us-east1")}
     return list(build_steps(infrastructure, "us-east1", mode,  # type: ignore[arg-type]

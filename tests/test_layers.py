@@ -42,11 +42,17 @@ STATEFUL_TYPES = {
 }
 # Inputs that a role change may update in place, by type, with the reason.
 ROLE_FIELDS: dict[str, set[str]] = {
-    # Promotion of the Cloud SQL replica: the provider's in-place promotion path
-    # (instance_type CLOUD_SQL_INSTANCE without a master; components/gcp/cloudsql.py),
-    # and backups/PITR turned on on the new writer.
+    # Cloud SQL (components/gcp/cloudsql.py): backups/PITR and the maintenance window
+    # follow the writer (`settings`), the new primary designates the old one as its DR
+    # replica (`replicationCluster`, Enterprise Plus). The roles themselves
+    # (`instanceType`, `masterInstanceName`, `replicaConfiguration`) may differ only
+    # where the resource ignores them: the API swaps them, never `pulumi up`.
+    "gcp:sql/databaseInstance:DatabaseInstance": {"settings", "replicationCluster"},
+}
+# Role inputs that must be in the resource's ignoreChanges whenever they change.
+IGNORED_ROLE_FIELDS: dict[str, set[str]] = {
     "gcp:sql/databaseInstance:DatabaseInstance": {"instanceType", "masterInstanceName",
-                                                  "replicaConfiguration", "settings"},
+                                                  "replicaConfiguration"},
 }
 CLUSTER_TYPES = ("aws:eks/", "aws:rds/", "aws:elasticache/", "aws:ec2/vpc:", "gcp:container/",
                  "gcp:sql/", "gcp:redis/", "gcp:compute/network:")
@@ -148,7 +154,11 @@ def test_flipping_the_active_region_replaces_and_moves_nothing_stateful(
         new = after[urn]
         assert (new["provider"], new["parent"], new["protect"]) == (
             old["provider"], old["parent"], old["protect"]), urn
-        allowed = ROLE_FIELDS.get(old["type"], set())
+        ignored = IGNORED_ROLE_FIELDS.get(old["type"], set())
+        # A role field may change only where both plans ignore it (no replacement,
+        # no provider-driven switchover; the API did the swap).
+        allowed = ROLE_FIELDS.get(old["type"], set()) | (
+            ignored & set(old["ignoreChanges"]) & set(new["ignoreChanges"]))
         changed = {key for key in set(old["inputs"]) | set(new["inputs"])
                    if old["inputs"].get(key) != new["inputs"].get(key)}
         assert changed <= allowed, f"{urn}: {sorted(changed - allowed)} changed"
@@ -157,6 +167,34 @@ def test_flipping_the_active_region_replaces_and_moves_nothing_stateful(
     assert roles[secondary]["role"] == "active"
     by_stack = {r.stack: r for r in flipped}
     assert by_stack[f"{env}-{secondary}"].plan["outputs"]["role"] == "primary"
+    if env == "gcp-prod":
+        _assert_cloud_sql_roles_swapped(before, after, committed[0].plan["regions"])
+
+
+def _assert_cloud_sql_roles_swapped(before: dict[str, dict[str, Any]],
+                                    after: dict[str, dict[str, Any]],
+                                    regions: dict[str, str]) -> None:
+    """gcp-prod (Enterprise Plus, Advanced DR): the DR pair's roles are reversed."""
+    def by_region(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {r["inputs"]["region"]: r["inputs"] for r in resources.values()
+                if r["type"] == "gcp:sql/databaseInstance:DatabaseInstance"}
+
+    old, new = by_region(before), by_region(after)
+    home, other = regions["primary"], regions["secondary"]
+    project = old[home]["project"]
+    assert old[home]["settings"]["edition"] == "ENTERPRISE_PLUS"
+    assert (old[home]["instanceType"], old[other]["instanceType"]) == (
+        "CLOUD_SQL_INSTANCE", "READ_REPLICA_INSTANCE")
+    assert (new[home]["instanceType"], new[other]["instanceType"]) == (
+        "READ_REPLICA_INSTANCE", "CLOUD_SQL_INSTANCE")
+    assert old[other]["masterInstanceName"] == old[home]["name"]
+    assert new[home]["masterInstanceName"] == new[other]["name"]
+    assert "masterInstanceName" not in new[other]
+    assert new[other]["replicationCluster"]["failoverDrReplicaName"] == (
+        f"{project}:{new[home]['name']}")
+    assert new[home]["replicationCluster"]["failoverDrReplicaName"] == ""
+    assert new[other]["settings"]["backupConfiguration"]["pointInTimeRecoveryEnabled"] is True
+    assert new[home]["settings"]["backupConfiguration"]["enabled"] is False
 
 
 @pytest.mark.parametrize("env", ["prod", "staging"])

@@ -1,14 +1,16 @@
-"""Cloud SQL for PostgreSQL: a regional HA primary and a cross-region read replica.
+"""Cloud SQL for PostgreSQL: a regional HA primary and a cross-region replica.
 
 What the component builds, and why:
 
-* The primary is `availability_type=REGIONAL`: a synchronous standby in another
+* The writer is `availability_type=REGIONAL`: a synchronous standby in another
   zone takes over automatically on a zone failure (RPO 0, about a minute of RTO).
 * Backups with point-in-time recovery (`point_in_time_recovery_enabled`,
   `transaction_log_retention_days`, `retained_backups`) cover the "bad write" case
-  that replication faithfully copies.
+  that replication faithfully copies. Enterprise keeps at most 7 days of WAL,
+  Enterprise Plus up to 35 (the provider's `transaction_log_retention_days`).
 * Private IP only (`ipv4_enabled=False` + `private_network` via private service
-  access) and `ssl_mode=ENCRYPTED_ONLY`: no public address, no plaintext.
+  access) and `ssl_mode=ENCRYPTED_ONLY` on both instances (Advanced DR wants the
+  same SSL configuration on the DR replica): no public address, no plaintext.
 * CMEK: each instance's disks are encrypted with a key *in its own region* (a
   Cloud SQL requirement); the Cloud SQL service agent is created explicitly and
   granted each key before the instance is created.
@@ -19,34 +21,77 @@ What the component builds, and why:
 * Deletion protection twice: `deletion_protection` stops Pulumi from deleting the
   instance, `settings.deletion_protection_enabled` stops every other client (API,
   console, gcloud). In prod the resources are also `protect`ed and retained.
-* The edition is pinned to ENTERPRISE: PostgreSQL 16+ defaults to ENTERPRISE_PLUS,
-  which rejects the `db-custom-*` tiers the tiers table uses.
+* The edition is explicit (`edition`): ENTERPRISE takes `db-custom-*` and the
+  shared-core tiers, ENTERPRISE_PLUS the `db-perf-optimized-N-*` tiers (it rejects
+  `db-custom-*`; PostgreSQL 16+ would default to it).
 
-Cross-region replica and promotion
-----------------------------------
-The replica (`master_instance_name` = primary) runs in the secondary region with
-its own region-local CMEK; it is asynchronous, so a region failover loses at most
-the replication lag. Regional failover is a *promotion*, a one-way operation:
+Names: keyed by region, never by role
+-------------------------------------
+Each instance is the logical name `<component>-<region>` and the Cloud SQL instance
+`<name>-<region>-pg`; neither changes when `active_region` flips. Which one writes
+is decided by `active_region` (the stack's `hastack:activeRegion`). Stacks deployed
+before carry the role names `<component>-primary` (home region) and `-replica`: each
+instance declares that name as a Pulumi alias, so the rename is a no-op for them.
 
-1. Emergency (primary region down): `gcloud sql instances promote-replica
-   <replica>`. The replica becomes a standalone primary and keeps its private IP,
-   so the standby region's orchestrator (already wired to that IP) can write.
-   Cloud SQL drops `masterInstanceName`/`replicaConfiguration` and changes
-   `instanceType` on the promoted instance. Both are force-new in the provider,
-   so the replica is registered with `ignore_changes` on them: the next
-   `pulumi up` does *not* plan to delete and re-create the promoted database.
-   Backups are likewise ignored on the replica so that enabling them after
-   promotion is not reverted.
-2. Then set `replica_promoted=True`: the component declares the instance as
-   `instance_type=CLOUD_SQL_INSTANCE` without a master (the provider's in-place
-   promotion path, which also works as a *planned* promotion when the primary is
-   healthy), turns on backups and PITR there, and stops ignoring backup settings.
-   The logical name (URN) is unchanged, so this is an update, never a replacement.
-3. Rebuilding a new replica in the old region is a new stack change (swap the
-   regions); the old primary stays protected until an operator removes it.
+ENTERPRISE_PLUS: Advanced DR, failover and failback by construction
+-------------------------------------------------------------------
+With a replica region, the instance in `active_region` is the primary
+(`instance_type=CLOUD_SQL_INSTANCE`, backups + PITR on, maintenance window) and
+designates the other as its DR replica (`replication_cluster.failover_dr_replica_name
+= "<project>:<other instance>"`); the other is a direct cross-region
+`READ_REPLICA_INSTANCE` of it (`master_instance_name`), backups off,
+`failover_dr_replica_name = ""`. That is the end state Google's switchover samples
+show for both directions (terraform-docs-samples, cloud_sql/postgres_instance_switchover).
 
-Advanced DR (switchover/replica failover back and forth) needs ENTERPRISE_PLUS;
-it is not used here.
+The role swap is done by the Cloud SQL Admin API (`hastack failover` / `failback`:
+`instances.switchover` planned, `instances.promoteReplica?failover=true` unplanned),
+never by Pulumi. Why `ignore_changes` holds exactly these fields on both instances:
+
+* `masterInstanceName`: force-new in the provider (a `ForceNewIf` that only spares
+  the provider's own switchover path). Declared only for creation; never diffed,
+  so the flip can never plan a replacement of either database.
+* `instanceType`: the provider's Update calls `instances.switchover` (or
+  `promoteReplica`) itself when it sees READ_REPLICA_INSTANCE -> CLOUD_SQL_INSTANCE.
+  Ignored, a `pulumi up` never starts a switchover of its own.
+* `replicaConfiguration`: Cloud SQL rewrites it on a role change; nothing here
+  sets it.
+
+Not ignored, so that `pulumi up --refresh` after the flip converges *in place*:
+`settings.backupConfiguration` (backups and PITR follow the writer; PITR is an
+Advanced DR requirement on the primary), the maintenance window, and
+`replicationCluster` (the new primary designates the old one as its DR replica,
+which also re-designates after a replica failover once the old primary is back as
+a replica). Always refresh first (`--refresh`): the provider's Update sends the
+state's `instanceType`, and only a refreshed state has the API's new roles.
+`replication_cluster` is sent only on Update, never on create ("can be set only
+after both the primary and replica are created"), so a new stack designates its DR
+replica on the second `pulumi up`.
+
+ENTERPRISE: one-way promotion (kept for stacks on ENTERPRISE)
+------------------------------------------------------------
+Enterprise has no switchover: regional failover is `instances.promoteReplica`, a
+one-way operation. With `active_region` on the replica region the component
+declares that instance a standalone primary (`instance_type=CLOUD_SQL_INSTANCE`,
+no master, backups and PITR on; the provider's in-place promotion path, which also
+serves as a planned promotion when the primary is healthy) and leaves the former
+primary as it is: a stale standalone instance, protected until an operator
+removes it. Before promotion the replica ignores `masterInstanceName`,
+`replicaConfiguration`, `instanceType` (Cloud SQL rewrites them on promotion; the
+first is force-new) and its backup settings (so enabling them after promotion is
+not reverted). Rebuilding a replica in the old region is a manual change (README,
+Runbook: failover and failback, On GCP).
+
+The database and the user
+-------------------------
+`gcp.sql.Database` and `gcp.sql.User` stay bound to the home-region instance in
+both editions: replication copies roles and databases to the other instance, and
+re-pointing `instance` would replace, i.e. drop and re-create, them. While the home
+instance is a replica (after a switchover or replica failover), Cloud SQL refuses
+user changes on it (`errorReplicaInvalidOperation`, "The requested operation is not
+valid for a replica instance"): a password rotation (`credentials_rotation`) then
+fails at `pulumi up`, and the password secret's new version may already be written.
+Rotate only while the home region writes (fail back first). A `pulumi up` that
+changes nothing about the user does not touch it.
 """
 
 from __future__ import annotations
@@ -54,7 +99,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_gcp as gcp
@@ -72,13 +116,22 @@ from components.gcp.kms import RegionalKey, RegionalKeyArgs
 from components.gcp.secrets import SecretManagerKeys, stored_secret
 from components.gcp.service_agents import cloudsql_agent
 from components.k8s.wiring import DatabaseEndpoint
-from hastack.config.versions import CLOUD_SQL_POSTGRESQL_MAJORS, DEFAULT_POSTGRESQL
+from hastack.config.versions import (
+    CLOUD_SQL_EDITIONS,
+    CLOUD_SQL_POSTGRESQL_MAJORS,
+    DEFAULT_POSTGRESQL,
+    MAX_LOG_RETENTION_DAYS,
+    CloudSqlEdition,
+    tier_edition_problem,
+)
 
 TYPE_TOKEN = "hastack:gcp:CloudSqlPostgres"
 POSTGRES_PORT = 5432
 SUPPORTED_MAJORS = CLOUD_SQL_POSTGRESQL_MAJORS
-# Fields Cloud SQL rewrites when a replica is promoted outside Pulumi.
+# Fields Cloud SQL rewrites when a replica is promoted or the roles are switched outside
+# Pulumi (the module docstring says why each is ignored).
 PROMOTION_FIELDS = ("masterInstanceName", "replicaConfiguration", "instanceType")
+
 # The CIS benchmark's Cloud SQL PostgreSQL logging flags, plus IAM database login and
 # pgAudit (DDL and role changes). Changing `cloudsql.enable_pgaudit` restarts the
 # instance; run `CREATE EXTENSION pgaudit;` once in the database to start auditing.
@@ -119,7 +172,7 @@ class CloudSqlPostgresArgs:
     replica_region: str | None = None
     engine_version: str = DEFAULT_POSTGRESQL
     machine_tier: str = "db-custom-2-7680"
-    edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] = "ENTERPRISE"
+    edition: CloudSqlEdition = "ENTERPRISE"
     # Zone-redundant primary (required in prod).
     high_availability: bool = True
     # A regional (HA) replica: after promotion the new primary is zone-redundant too.
@@ -138,8 +191,10 @@ class CloudSqlPostgresArgs:
     backup_location: str | None = None
     # A new label rotates the generated password (components.base.rotation_keepers).
     credentials_rotation: str | None = None
-    # Set after the replica was promoted (see the module docstring).
-    replica_promoted: bool = False
+    # The region that writes (`hastack:activeRegion`); None: the primary region. With
+    # ENTERPRISE_PLUS the roles follow it both ways, with ENTERPRISE the replica region
+    # means "promoted" (one way; see the module docstring).
+    active_region: str | None = None
     # Sunday 03:00 UTC; Cloud SQL days are 1 (Monday) .. 7 (Sunday).
     maintenance_day: int = 7
     maintenance_hour: int = 3
@@ -152,18 +207,44 @@ class CloudSqlPostgresArgs:
         version = postgres_version(self.engine_version)
         if self.tier == "prod" and not self.high_availability:
             raise ValueError("CloudSqlPostgres: prod needs high_availability=True (REGIONAL)")
-        if self.edition == "ENTERPRISE_PLUS" and self.machine_tier.startswith("db-custom-"):
-            raise ValueError(f"CloudSqlPostgres: tier '{self.machine_tier}' needs edition "
-                             f"ENTERPRISE; ENTERPRISE_PLUS uses db-perf-optimized-* tiers")
+        if self.edition not in CLOUD_SQL_EDITIONS:
+            raise ValueError(f"CloudSqlPostgres: edition '{self.edition}'; allowed: "
+                             f"{', '.join(CLOUD_SQL_EDITIONS)}")
+        problem = tier_edition_problem(self.machine_tier, self.edition)
+        if problem:
+            raise ValueError(f"CloudSqlPostgres: {problem}")
         if self.replica_region == self.primary_region:
             raise ValueError("CloudSqlPostgres: replica_region must differ from primary_region")
-        if self.replica_promoted and self.replica_region is None:
-            raise ValueError("CloudSqlPostgres: replica_promoted needs a replica_region")
+        if self.writer_region not in (self.primary_region, self.replica_region):
+            raise ValueError(f"CloudSqlPostgres: active_region '{self.active_region}' must be "
+                             f"the primary_region or the replica_region")
         if not 1 <= self.backup_retention_days <= 365:
             raise ValueError("CloudSqlPostgres: backup_retention_days must be 1..365")
         if not (1 <= self.maintenance_day <= 7 and 0 <= self.maintenance_hour <= 23):
             raise ValueError("CloudSqlPostgres: maintenance_day is 1..7, maintenance_hour 0..23")
         return version
+
+    @property
+    def writer_region(self) -> str:
+        return self.active_region or self.primary_region
+
+    @property
+    def advanced_dr(self) -> bool:
+        """A primary/DR replica pair whose roles follow `active_region` both ways."""
+        return self.edition == "ENTERPRISE_PLUS" and self.replica_region is not None
+
+    @property
+    def replica_promoted(self) -> bool:
+        """ENTERPRISE only: the replica region writes, its instance was promoted (one way)."""
+        return (not self.advanced_dr and self.replica_region is not None
+                and self.writer_region == self.replica_region)
+
+    @property
+    def log_retention_days(self) -> int:
+        return min(MAX_LOG_RETENTION_DAYS[self.edition], self.backup_retention_days)
+
+    def instance_name(self, region: str) -> str:
+        return f"{self.name}-{region}-pg"
 
     @property
     def secret_locations(self) -> list[str]:
@@ -173,10 +254,16 @@ class CloudSqlPostgresArgs:
 
 
 class CloudSqlPostgres(pulumi.ComponentResource):
-    """Primary + optional cross-region replica, database, user and password secret."""
+    """Primary + optional cross-region replica, database, user and password secret.
+
+    `primary` is the home region's instance and `replica` the other region's (by
+    region); `writer` is whichever of them `active_region` makes the primary.
+    """
 
     primary: gcp.sql.DatabaseInstance
     replica: gcp.sql.DatabaseInstance | None
+    writer: gcp.sql.DatabaseInstance
+    reader: gcp.sql.DatabaseInstance | None
     endpoint: DatabaseEndpoint
     replica_endpoint: DatabaseEndpoint | None
     password_secret_id: pulumi.Output[str]
@@ -191,12 +278,22 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         labels = standard_labels(args.tier, "CloudSqlPostgres", args.labels)
         primary_provider = providers.get(args.primary_region)
         agent = cloudsql_agent(resource_name, args.project, self, primary_provider)
-        self.primary = self._primary(resource_name, args, version, protection, labels,
-                                     agent, primary_provider)
         self.replica = None
-        if args.replica_region is not None:
-            self.replica = self._replica(resource_name, args, version, protection, labels,
-                                         agent, providers.get(args.replica_region))
+        if args.advanced_dr:
+            self.primary, self.replica = self._dr_pair(resource_name, args, version, protection,
+                                                       labels, agent, providers)
+        else:
+            self.primary = self._primary(resource_name, args, version, protection, labels,
+                                         agent, primary_provider)
+            if args.replica_region is not None:
+                self.replica = self._replica(resource_name, args, version, protection, labels,
+                                             agent, providers.get(args.replica_region))
+        self.writer = (self.replica if self.replica is not None
+                       and args.writer_region == args.replica_region else self.primary)
+        # The instance that replicates from the writer (ENTERPRISE after a promotion:
+        # none; the former primary is a stale standalone).
+        self.reader = None if self.replica is None or args.replica_promoted else (
+            self.primary if self.writer is self.replica else self.replica)
         password = random.RandomPassword(
             f"{resource_name}-password",
             length=32,
@@ -207,9 +304,10 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             keepers=rotation_keepers(args.credentials_rotation),
             opts=child_options(self),
         )
-        self._database_and_user(resource_name, args, protection, password, primary_provider)
+        user = self._database_and_user(resource_name, args, protection, password,
+                                       primary_provider)
         self.password_secret_id = self._password_secret(
-            resource_name, args, protection, labels, password, primary_provider)
+            resource_name, args, protection, labels, password, user, primary_provider)
         secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         self.endpoint = DatabaseEndpoint(
             host=self.primary.private_ip_address, port=POSTGRES_PORT,
@@ -261,8 +359,7 @@ class CloudSqlPostgres(pulumi.ComponentResource):
                 # Backups in the other region: a regional disaster (or a mistake in
                 # this region's project resources) does not take them with it.
                 location=backup_location,
-                # Enterprise keeps at most 7 days of WAL for PITR.
-                transaction_log_retention_days=min(7, args.backup_retention_days),
+                transaction_log_retention_days=args.log_retention_days,
                 backup_retention_settings=S.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
                     retained_backups=args.backup_retention_days, retention_unit="COUNT"),
             ) if backups else S.DatabaseInstanceSettingsBackupConfigurationArgs(enabled=False),
@@ -281,14 +378,33 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             user_labels=labels,
         )
 
+    def _instance_options(self, resource_name: str, args: CloudSqlPostgresArgs,
+                          protection: Protection, provider: pulumi.ProviderResource | None,
+                          region: str, depends_on: Sequence[pulumi.Resource],
+                          ignore_changes: Sequence[str] | None = None
+                          ) -> pulumi.ResourceOptions:
+        # The role name the stacks were first deployed with, as an alias: renaming to
+        # the region's name replaces nothing.
+        legacy = "primary" if region == args.primary_region else "replica"
+        return stateful_options(
+            protection, child_options(self, provider,
+                                      aliases=[pulumi.Alias(name=f"{resource_name}-{legacy}")]),
+            ignore_changes=ignore_changes, depends_on=depends_on)
+
+    def _availability(self, args: CloudSqlPostgresArgs, region: str) -> str:
+        # By region, not by role: each region keeps its shape across a flip.
+        regional = (args.high_availability if region == args.primary_region
+                    else args.replica_high_availability)
+        return "REGIONAL" if regional else "ZONAL"
+
     def _primary(self, resource_name: str, args: CloudSqlPostgresArgs, version: str,
                  protection: Protection, labels: dict[str, str],
                  agent: gcp.projects.ServiceIdentity,
                  provider: pulumi.ProviderResource | None) -> gcp.sql.DatabaseInstance:
         key = self._key(resource_name, args, args.primary_region, agent, protection, provider)
         return gcp.sql.DatabaseInstance(
-            f"{resource_name}-primary",
-            name=f"{args.name}-{args.primary_region}-pg",
+            f"{resource_name}-{args.primary_region}",
+            name=args.instance_name(args.primary_region),
             project=args.project,
             region=args.primary_region,
             database_version=version,
@@ -296,17 +412,18 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             deletion_protection=protection.deletion_protection,
             settings=self._settings(
                 args, labels, protection,
-                availability="REGIONAL" if args.high_availability else "ZONAL",
+                availability=self._availability(args, args.primary_region),
                 backups=True, maintenance=True,
                 backup_location=args.backup_location or args.replica_region),
-            opts=stateful_options(protection, child_options(self, provider),
-                                  depends_on=[*key.grants, *args.depends_on]),
+            opts=self._instance_options(resource_name, args, protection, provider,
+                                        args.primary_region, [*key.grants, *args.depends_on]),
         )
 
     def _replica(self, resource_name: str, args: CloudSqlPostgresArgs, version: str,
                  protection: Protection, labels: dict[str, str],
                  agent: gcp.projects.ServiceIdentity,
                  provider: pulumi.ProviderResource | None) -> gcp.sql.DatabaseInstance:
+        """ENTERPRISE: the replica, or after the one-way promotion a standalone primary."""
         region = args.replica_region
         assert region is not None
         key = self._key(resource_name, args, region, agent, protection, provider)
@@ -316,8 +433,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
         ignored = ["replicaConfiguration"] if promoted else [
             *PROMOTION_FIELDS, "settings.backupConfiguration"]
         return gcp.sql.DatabaseInstance(
-            f"{resource_name}-replica",
-            name=f"{args.name}-{region}-pg",
+            f"{resource_name}-{region}",
+            name=args.instance_name(region),
             project=args.project,
             region=region,
             database_version=version,
@@ -327,40 +444,84 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             deletion_protection=protection.deletion_protection,
             settings=self._settings(
                 args, labels, protection,
-                availability="REGIONAL" if args.replica_high_availability else "ZONAL",
+                availability=self._availability(args, region),
                 backups=promoted, maintenance=promoted,
                 backup_location=args.primary_region if promoted else None),
-            opts=stateful_options(protection, child_options(self, provider),
-                                  ignore_changes=ignored,
-                                  depends_on=[*key.grants, *args.depends_on]),
+            opts=self._instance_options(resource_name, args, protection, provider, region,
+                                        [*key.grants, *args.depends_on], ignored),
         )
+
+    def _dr_pair(self, resource_name: str, args: CloudSqlPostgresArgs, version: str,
+                 protection: Protection, labels: dict[str, str],
+                 agent: gcp.projects.ServiceIdentity,
+                 providers: Mapping[str, pulumi.ProviderResource]
+                 ) -> tuple[gcp.sql.DatabaseInstance, gcp.sql.DatabaseInstance]:
+        """ENTERPRISE_PLUS: the active region's primary designating the other as DR replica.
+
+        Returns (home-region instance, other-region instance). The writer is declared
+        first: the replica's `master_instance_name` is the writer's name output.
+        """
+        home, other = args.primary_region, args.replica_region
+        assert other is not None
+        writer_region = args.writer_region
+        reader_region = other if writer_region == home else home
+        built: dict[str, gcp.sql.DatabaseInstance] = {}
+        for region in (writer_region, reader_region):
+            provider = providers.get(region)
+            key = self._key(resource_name, args, region, agent, protection, provider)
+            writes = region == writer_region
+            peer = reader_region if writes else writer_region
+            built[region] = gcp.sql.DatabaseInstance(
+                f"{resource_name}-{region}",
+                name=args.instance_name(region),
+                project=args.project,
+                region=region,
+                database_version=version,
+                instance_type="CLOUD_SQL_INSTANCE" if writes else "READ_REPLICA_INSTANCE",
+                master_instance_name=None if writes else built[writer_region].name,
+                replication_cluster=gcp.sql.DatabaseInstanceReplicationClusterArgs(
+                    # "project:instance", the format Cloud SQL stores (DR replica docs).
+                    failover_dr_replica_name=(f"{args.project}:{args.instance_name(peer)}"
+                                              if writes else "")),
+                encryption_key_name=key.key_id,
+                deletion_protection=protection.deletion_protection,
+                settings=self._settings(
+                    args, labels, protection,
+                    availability=self._availability(args, region),
+                    backups=writes, maintenance=writes,
+                    backup_location=(args.backup_location or peer) if writes else None),
+                opts=self._instance_options(resource_name, args, protection, provider, region,
+                                            [*key.grants, *args.depends_on],
+                                            list(PROMOTION_FIELDS)),
+            )
+        return built[home], built[other]
 
     def _database_and_user(self, resource_name: str, args: CloudSqlPostgresArgs,
                            protection: Protection, password: random.RandomPassword,
-                           provider: pulumi.ProviderResource | None) -> None:
-        # Both stay bound to the original primary even after a promotion: the
-        # promoted replica already holds them (replication copies roles and
-        # databases), and re-pointing `instance` would replace, i.e. drop, them.
-        writer = self.primary
+                           provider: pulumi.ProviderResource | None) -> gcp.sql.User:
+        # Both stay bound to the home-region instance whatever the roles (module
+        # docstring): replication copies roles and databases, and re-pointing
+        # `instance` would replace, i.e. drop, them.
+        home = self.primary
         gcp.sql.Database(
             f"{resource_name}-database",
             name=args.database_name,
             project=args.project,
-            instance=writer.name,
+            instance=home.name,
             opts=stateful_options(protection, child_options(self, provider)),
         )
-        gcp.sql.User(
+        return gcp.sql.User(
             f"{resource_name}-user",
             name=args.username,
             project=args.project,
-            instance=writer.name,
+            instance=home.name,
             password=password.result,
             opts=child_options(self, provider),
         )
 
     def _password_secret(self, resource_name: str, args: CloudSqlPostgresArgs,
                          protection: Protection, labels: dict[str, str],
-                         password: random.RandomPassword,
+                         password: random.RandomPassword, user: gcp.sql.User,
                          provider: pulumi.ProviderResource | None) -> pulumi.Output[str]:
         keys = args.secret_keys
         secret = stored_secret(
@@ -370,6 +531,8 @@ class CloudSqlPostgres(pulumi.ComponentResource):
             replicas={location: keys.key_ids.get(location) if keys else None
                       for location in args.secret_locations},
             protection=protection, labels=labels, opts=child_options(self, provider),
-            depends_on=keys.grants if keys else (),
+            # After the user: a rotation Cloud SQL refuses (the home instance is a
+            # replica) stops before a new password is stored.
+            depends_on=[*(keys.grants if keys else ()), user],
             version_name=f"{resource_name}-password-version")
         return secret.id

@@ -15,14 +15,18 @@ What runs where:
 
 The orchestrators are installed by one workloads stack per region
 (components/workloads/), which reads the `workloads`/`workloadsSecrets` outputs.
-`activeRegion` decides the roles: the replica is promoted (`replica_promoted`) once
-the secondary is active, and the DNS failover policy prefers the active region.
+`activeRegion` decides the roles: with Cloud SQL Enterprise Plus (prod) the active
+region's instance is the primary and designates the other as its DR replica, both
+ways (the API swaps them: `hastack failover`/`failback`); with Enterprise the replica
+is promoted once the secondary is active (one way). The DNS failover policy prefers
+the active region.
 
 GCP versus the AWS platform: one global VPC instead of a VPC per region (no
 peering), Cloud NAT per region instead of NAT gateways per zone, a Cloud SQL
-read replica instead of an Aurora global database (promotion instead of managed
-failover), a dual-region bucket instead of S3 cross-region replication, and
-Workload Identity instead of IRSA.
+read replica instead of an Aurora global database (Advanced DR switchover / replica
+failover, or a one-way promotion on Enterprise, instead of managed failover), a
+dual-region bucket instead of S3 cross-region replication, and Workload Identity
+instead of IRSA.
 """
 
 from __future__ import annotations
@@ -181,6 +185,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 primary_region=self.primary, replica_region=self.config.regions.secondary,
                 network=self.network.network.id,
                 engine_version=db.engine_version, machine_tier=db.instance_class,
+                edition=db.edition or "ENTERPRISE",
                 high_availability=db.instances_per_region >= 2,
                 # Two or more secondary instances = an HA replica (a standby zone too).
                 replica_high_availability=db.secondary_instances >= 2,
@@ -188,9 +193,8 @@ class GcpPlatform(pulumi.ComponentResource):
                 credentials_rotation=db.credentials_rotation,
                 database_name=db.database_name, username=db.master_username,
                 secret_regions=self.regions, secret_keys=self.secret_keys,
-                # The replica is the writer once the secondary region is active.
-                replica_promoted=(self.config.regions.secondary is not None
-                                  and self.config.active == self.config.regions.secondary),
+                # The writer follows the active region (both ways on ENTERPRISE_PLUS).
+                active_region=self.config.active,
                 labels=self.config.tags, protection=self.protection,
                 depends_on=[self.network.private_service_access, self.services],
             ),
@@ -302,11 +306,15 @@ class GcpPlatform(pulumi.ComponentResource):
         writer = replica if (replica and self.config.active == secondary) else endpoint
         if self.config.role_of(region) == "active":
             chosen = writer
+        elif self.database.reader is not None:
+            # Each region reads its own instance: the standby's is the replica (with
+            # Advanced DR in either direction).
+            chosen = replica if (replica and region == secondary) else endpoint
         else:
-            # The standby reads its local replica while the primary is active; once the
-            # replica is promoted the old primary is stale, so it gets the writer (one
-            # global VPC: reachable from every region) and runs nothing that writes.
-            chosen = replica if (replica and region == secondary) else writer
+            # ENTERPRISE after the one-way promotion: the old primary is stale, so the
+            # standby gets the writer (one global VPC: reachable from every region) and
+            # runs nothing that writes.
+            chosen = writer
         return {"host": chosen.host, "port": chosen.port, "name": chosen.database,
                 "username": chosen.username, "sslMode": chosen.ssl_mode}
 
@@ -371,8 +379,9 @@ class GcpPlatform(pulumi.ComponentResource):
             tier=config.tier, project=self.project, thresholds=thresholds(config),
             emails=tuple(config.alerts.emails),
             https_endpoints=tuple(config.alerts.https_endpoints),
-            database_primary=db.primary.name if db else None,
-            database_replica=db.replica.name if db and db.replica is not None else None,
+            # By role: "up" watches the writer, the lag alert the instance replicating.
+            database_primary=db.writer.name if db else None,
+            database_replica=db.reader.name if db and db.reader is not None else None,
             caches={region: cache.instance.name for region, cache in self.caches.items()},
             public_host=(f"{config.dns.hostname}.{config.dns.domain}"
                          if self.edges else None),

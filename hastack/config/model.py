@@ -22,7 +22,12 @@ from pydantic.alias_generators import to_camel
 from hastack.config.namespaces import did_you_mean
 from hastack.config.regions import AWS_AZ_ID, REGION_ZONES, known_zone_ids
 from hastack.config.tiers import profile
-from hastack.config.versions import cache_problem, kubernetes_problem, postgresql_problem
+from hastack.config.versions import (
+    cache_problem,
+    kubernetes_problem,
+    postgresql_problem,
+    tier_edition_problem,
+)
 
 # A rotation label such as "2026-12" or "r7": any change triggers a new credential.
 ROTATION_LABEL = r"^[A-Za-z0-9._-]{1,32}$"
@@ -141,6 +146,9 @@ class DatabaseSettings(_Section):
     # Changing this label rotates the generated master password at the next
     # `pulumi up` (unset: the password of the first deployment is kept).
     credentials_rotation: Annotated[str | None, Field(pattern=ROTATION_LABEL)] = None
+    # GCP only: the Cloud SQL edition. ENTERPRISE_PLUS with a secondary region builds
+    # an Advanced DR pair (switchover and failback); the tier defaults set it per tier.
+    edition: Literal["ENTERPRISE", "ENTERPRISE_PLUS"] | None = None
 
     @field_validator("engine_version")
     @classmethod
@@ -623,6 +631,9 @@ def _aws_sizes(config: StackConfig) -> list[Problem]:
                          "must be an ElastiCache node type such as 'cache.r7g.large'"))
     if config.gcp is not None:
         problems.append(("gcp", "only for cloud: gcp"))
+    if config.database.edition is not None:
+        problems.append(("database.edition",
+                         "only for cloud: gcp (the Cloud SQL edition); Aurora has none"))
     gpu = config.kubernetes.gpu
     if gpu.accelerator_type is not None:
         problems.append(("kubernetes.gpu.acceleratorType",
@@ -640,9 +651,17 @@ def _gcp_sizes(config: StackConfig) -> list[Problem]:
     if not re.match(r"^[a-z][a-z0-9]*-[a-z0-9-]+$", config.kubernetes.node_instance_type):
         problems.append(("kubernetes.nodeInstanceType",
                          "must be a GCE machine type such as 'n2-standard-4'"))
-    if not re.match(r"^db-(custom-\d+-\d+|[a-z0-9-]+)$", config.database.instance_class):
+    if not re.match(r"^db-(custom-\d+-\d+|perf-optimized-N-\d+|[a-z0-9-]+)$",
+                    config.database.instance_class):
         problems.append(("database.instanceClass",
-                         "must be a Cloud SQL tier such as 'db-custom-4-15360'"))
+                         "must be a Cloud SQL tier such as 'db-custom-4-15360' (ENTERPRISE) "
+                         "or 'db-perf-optimized-N-8' (ENTERPRISE_PLUS)"))
+    else:
+        edition = config.database.edition or "ENTERPRISE"
+        problem = tier_edition_problem(config.database.instance_class, edition)
+        if problem:
+            problems.append(("database.instanceClass", f"{problem} (database.edition is "
+                             f"{edition}; allowed: ENTERPRISE, ENTERPRISE_PLUS)"))
     gpu = config.kubernetes.gpu
     if gpu.enabled and not gpu.accelerator_type:
         problems.append(("kubernetes.gpu.acceleratorType",

@@ -205,21 +205,24 @@ CLOUD_SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "kubernetes": {"nodeInstanceType": "e2-standard-4",
                            "gpu": {"instanceType": "g2-standard-4",
                                    "acceleratorType": "nvidia-l4"}},
-            "database": {"instanceClass": "db-custom-2-7680"},
+            "database": {"instanceClass": "db-custom-2-7680", "edition": "ENTERPRISE"},
             "cache": {"nodeType": "1"},
         },
         "staging": {
             "kubernetes": {"nodeInstanceType": "n2-standard-4",
                            "gpu": {"instanceType": "g2-standard-4",
                                    "acceleratorType": "nvidia-l4"}},
-            "database": {"instanceClass": "db-custom-4-15360"},
+            "database": {"instanceClass": "db-custom-4-15360", "edition": "ENTERPRISE"},
             "cache": {"nodeType": "5"},
         },
         "prod": {
             "kubernetes": {"nodeInstanceType": "n2-standard-8",
                            "gpu": {"instanceType": "g2-standard-4",
                                    "acceleratorType": "nvidia-l4"}},
-            "database": {"instanceClass": "db-custom-8-30720"},
+            # Enterprise Plus: Advanced DR (switchover both ways, replica failover that
+            # re-attaches the old primary) and the 99.99 % SLA; 8 vCPUs as before.
+            "database": {"instanceClass": "db-perf-optimized-N-8",
+                         "edition": "ENTERPRISE_PLUS"},
             "cache": {"nodeType": "5"},
         },
     },

@@ -49,6 +49,32 @@ GKE_RELEASE_CHANNEL: Literal["REGULAR"] = "REGULAR"
 # (Cloud SQL picks the minor), any minor of it is accepted and recorded.
 AURORA_POSTGRESQL: tuple[str, ...] = ("17.5", "17.6", "17.7")
 CLOUD_SQL_POSTGRESQL_MAJORS: tuple[int, ...] = (16, 17)
+
+# --- Cloud SQL editions and their machine tiers ---------------------------------------
+CloudSqlEdition = Literal["ENTERPRISE", "ENTERPRISE_PLUS"]
+CLOUD_SQL_EDITIONS: tuple[CloudSqlEdition, ...] = ("ENTERPRISE", "ENTERPRISE_PLUS")
+# Days of PITR transaction logs each edition keeps at most (provider:
+# transaction_log_retention_days "1-7 ... For PostgreSQL Enterprise Plus instances, 1 to 35").
+MAX_LOG_RETENTION_DAYS = {"ENTERPRISE": 7, "ENTERPRISE_PLUS": 35}
+# Tier families of one edition only (Cloud SQL editions intro: Enterprise offers shared-
+# core and dedicated-core (db-custom-*) machines, Enterprise Plus its own machine
+# series, e.g. Google's Advanced DR sample uses db-perf-optimized-N-2 with
+# ENTERPRISE_PLUS; the provider doc: ENTERPRISE_PLUS rejects db-custom-*).
+ENTERPRISE_ONLY_TIERS = ("db-custom-", "db-f1-micro", "db-g1-small")
+ENTERPRISE_PLUS_ONLY_TIERS = ("db-perf-optimized-",)
+
+
+def tier_edition_problem(tier: str, edition: str) -> str | None:
+    """Why `tier` cannot run on `edition` (the config layer and the component share it)."""
+    if edition == "ENTERPRISE_PLUS" and tier.startswith(ENTERPRISE_ONLY_TIERS):
+        return (f"tier '{tier}' needs edition ENTERPRISE; ENTERPRISE_PLUS uses "
+                "db-perf-optimized-N-* tiers")
+    if edition == "ENTERPRISE" and tier.startswith(ENTERPRISE_PLUS_ONLY_TIERS):
+        return (f"tier '{tier}' needs edition ENTERPRISE_PLUS; ENTERPRISE uses db-custom-* "
+                "(or shared-core) tiers")
+    return None
+
+
 # A version both services offer.
 DEFAULT_POSTGRESQL = "17.7"
 # Prefect's migrations need PostgreSQL >= 14.9.

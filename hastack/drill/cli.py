@@ -7,9 +7,11 @@ AWS: starts the FIS experiment template of the scenario and region (the
 infrastructure stack's `drillTemplates` output, read from `--outputs`, the file
 `pulumi stack output --json` writes); `region` starts the ARC Region switch plan
 (`regionSwitchPlanArn`) in planned (graceful) mode. GCP: calls Cloud SQL / Memorystore
-failover. Writes build/drill/ENV-SCENARIO-<UTC time>.{json,md}: each measured term
-from the cloud's timestamps beside the modeled figures of `hastack assess` and the
-stack's targets. `--dry-run` prints the ordered phases and calls nothing.
+failover; `region` runs the planned failover to the standby (an Advanced DR switchover,
+hastack/failover/), after which `hastack failback ENV` returns. Writes
+build/drill/ENV-SCENARIO-<UTC time>.{json,md}: each measured term from the cloud's
+timestamps beside the modeled figures of `hastack assess` and the stack's targets.
+`--dry-run` prints the ordered phases and calls nothing.
 Exit: 0 the drill completed; 1 it ran but did not complete; 2 refused (nothing started).
 """
 
@@ -41,6 +43,8 @@ class Runtime:
     assess: Assessor | None = None
     # () -> hastack.kube.KubeApi of the drilled GKE cluster (the GCP node drill)
     kube: Callable[[], Any] | None = None
+    # (project, region, cluster) -> KubeApi: the clusters a GCP region drill scales
+    gke: Callable[[str, str, str], Any] | None = None
     confirm: Callable[[str], str] = input
 
 
@@ -126,6 +130,11 @@ def _run(args: argparse.Namespace, root: Path, runtime: Runtime) -> int:
                          f"{', '.join(environments(root))}")
     config = load_environment(root, args.env)
     steps = phases(config.cloud, args.scenario, config.multi_region)
+    if config.cloud == "gcp" and args.scenario == "region" and not (
+            config.database.enabled and config.database.edition == "ENTERPRISE_PLUS"):
+        from hastack.drill.scenarios import GCP_REGION_NEEDS
+
+        raise DrillError(GCP_REGION_NEEDS.format(edition=config.database.edition))
     region = _region(config, args.scenario, args.region)
     print(f"{args.scenario} drill of {args.env} in {region} ({config.cloud}):")
     for index, phase in enumerate(steps, 1):
@@ -209,6 +218,8 @@ def _gcp_start(args: argparse.Namespace, root: Path, region: str,
 
     if args.scenario == "node":
         return _gcp_node(args, root, region, runtime)
+    if args.scenario == "region":
+        return _gcp_region(args, root, region, runtime)
     plan = plan_single(root, args.env, root / "build" / "drill" / "plans").plan
     found = gcp.targets_from_plan(plan, region)
     key = "redisInstance" if args.scenario == "cache" else "sqlInstance"
@@ -253,6 +264,66 @@ def _gcp_node(args: argparse.Namespace, root: Path, region: str,
     def drain() -> dict[str, Any]:
         return kube.drain_one_node(make_api(), str(pools[0]), clock=runtime.clock)
     return drain
+
+
+def _gcp_region(args: argparse.Namespace, root: Path, region: str,
+                runtime: Runtime) -> Callable[[], dict[str, Any]]:
+    """The planned failover to the standby (hastack/failover/), timed by the switchover.
+
+    The same steps, journal and stack-file edit as `hastack failover ENV --to REGION
+    --mode planned`; refused unless its database step is an Advanced DR switchover.
+    """
+    from hastack.drill.clock import timed
+    from hastack.failover.cli import _plan, run_failover
+    from hastack.failover.gcp import GcpSteps
+    from hastack.failover.journal import Journal
+    from hastack.failover.steps import FailoverError
+
+    try:
+        plan, config = _plan(root, args.env, region, "planned")
+        journal = Journal(root / "build" / "failover" / f"{plan.stack}.json", plan)
+    except FailoverError as error:
+        raise DrillError(str(error)) from error
+    database = next(step for step in plan.steps if step.kind == "database")
+    if database.details.get("operation") != "switchover":
+        raise DrillError(f"{args.env}: {database.details['instance']} is not designated as "
+                         "the DR replica of the active instance in the plan, so a planned "
+                         "move would be a one-way promotion, not a drill")
+    for index, step in enumerate(plan.steps, 1):
+        print(f"  step {index:2}. {step.kind:9} {step.region:14} {step.action}")
+    target = config.recovery.region_failure
+
+    def switchover() -> dict[str, Any]:
+        from hastack.drill import gcp
+
+        services = (runtime.gcp or gcp.google_services)()
+        steps = GcpSteps(services, runtime.gke or _gke_factory(),
+                         target.rpo_seconds if target else None, accept_data_loss=False,
+                         poll_seconds=runtime.clock.poll_seconds, sleep=runtime.clock.sleep,
+                         now=runtime.clock.now)
+        code = run_failover(plan, journal, root, steps.run)
+        operation = steps.last_operation or {}
+        term = timed("database-switchover", "sqladmin:operations.get",
+                     operation.get("startTime"), operation.get("endTime"),
+                     resource=database.details["instance"], operation=operation.get("name"),
+                     operationType=operation.get("operationType"))
+        return {"phases": [term], "terms": [term],
+                "status": "completed" if code == 0 else "failed",
+                "followUp": f"hastack failback {args.env} (and the pulumi up steps it prints)"
+                            f": {region} stays the active region until then"}
+    return switchover
+
+
+def _gke_factory() -> Callable[[str, str, str], Any]:
+    import google.auth
+
+    from hastack.failover.gcp import SCOPES, discovery_services
+    from hastack.kube import gke_kube_api
+
+    credentials, _ = google.auth.default(scopes=list(SCOPES))
+    services = discovery_services(credentials=credentials)
+    return lambda project, region, cluster: gke_kube_api(services, credentials, project,
+                                                         region, cluster)
 
 
 def _gke_api(project: str, region: str, cluster: str) -> Any:

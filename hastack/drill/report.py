@@ -32,6 +32,8 @@ def document(*, environment: str, cloud: str, scenario: str, region: str, starte
                     "terms": modeled.get("terms", [])},
         "targets": {"rtoSeconds": target_rto, "rpoSeconds": modeled.get("targetRpoSeconds")},
         "rtoMet": None if rto is None or target_rto is None else rto <= target_rto,
+        # What the operator runs next (a GCP region drill leaves the standby active).
+        "followUp": measured.get("followUp"),
     }
 
 
@@ -57,6 +59,7 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         f"RPO: {doc['measured']['rpoNote']}.",
         "",
+        *([f"**Next:** run `{doc['followUp']}`.", ""] if doc.get("followUp") else []),
         "## Measured terms",
         "",
         "| term | seconds | from | to | source |",

@@ -83,7 +83,24 @@ GCP_PHASES: dict[str, tuple[Phase, ...]] = {
     "node": (Phase("cordon", "kubernetes:nodes (poll)", "cordon one node of the pool"),
              Phase("drain", "kubernetes:pods/eviction (poll)",
                    "evict its pods (PodDisruptionBudgets respected) until none is left"),),
+    # `hastack failover ENV --to STANDBY --mode planned` run as a drill: Advanced DR.
+    "region": (
+        Phase("preflight", "container:clusters.get, sqladmin:instances.get",
+              "the standby's GKE cluster is RUNNING, its Cloud SQL instance a RUNNABLE DR "
+              "replica of the active one"),
+        Phase("database-switchover", _SQL,
+              "Cloud SQL instances.switchover of the DR replica (no data loss; the old "
+              "primary becomes its DR replica)"),
+        Phase("scale-up", "kubernetes:deployments/scale (poll)",
+              "the standby's orchestrator scaled to the active counts"),
+        Phase("config", "stack file",
+              "hastack:activeRegion set to the standby; run `hastack failback ENV` after"),
+    ),
 }
+GCP_REGION_NEEDS = ("the GCP region drill is a planned Advanced DR switchover (Cloud SQL "
+                    "Enterprise Plus, the standby designated as DR replica): this environment "
+                    "has database.edition {edition}. On Enterprise a region move is a one-way "
+                    "promotion, not a drill: `hastack failover ENV --to REGION --mode planned`")
 
 
 def phases(cloud: str, scenario: str, multi_region: bool) -> tuple[Phase, ...]:
@@ -93,10 +110,5 @@ def phases(cloud: str, scenario: str, multi_region: bool) -> tuple[Phase, ...]:
     if scenario == "region" and not multi_region:
         raise DrillError("the region drill needs a second region; this environment has one")
     if cloud == "gcp":
-        if scenario == "region":
-            raise DrillError(
-                "GCP has no Region switch service to drill a region with and measure it; "
-                "rehearse a region loss with `hastack failover ENV --to REGION --mode "
-                "planned` (and back with `hastack failback ENV`)")
         return GCP_PHASES[scenario]
     return AWS_PHASES[scenario]

@@ -120,7 +120,10 @@ def run_failover(plan: FailoverPlan, journal: Journal, root: Path,
 
 def _follow_up(step: Step, plan: FailoverPlan) -> str:
     if step.kind == "dns":
-        return f"pulumi up --stack {plan.stack}"
+        # GCP: the roles were swapped by the Cloud SQL API; the state must read them
+        # before the update (components/gcp/cloudsql.py).
+        refresh = "--refresh " if plan.cloud == "gcp" else ""
+        return f"pulumi up {refresh}--stack {plan.stack}"
     if step.kind == "workloads":
         return " ; ".join(f"pulumi up --stack {stack}" for stack in step.details["stacks"])
     return f"hastack verify --plan build/plan/{plan.stack}.json --outputs <outputs.json>"

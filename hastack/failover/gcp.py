@@ -3,10 +3,12 @@
 GCP has no managed region-switch service, so the steps are done here directly:
 
 * preflight: the target GKE cluster is RUNNING (container API `clusters.get`); the
-  target Cloud SQL instance is RUNNABLE and still a replica of the source (after a
-  promotion the old primary is a stale standalone: failing back onto it would serve
-  old data, so it is refused); the replica's `replica_lag` (Cloud Monitoring, in
-  seconds) is known and within the region RPO target, unless `--accept-data-loss`.
+  target Cloud SQL instance is RUNNABLE and still a replica of the source and, with
+  Advanced DR, its designated DR replica (`replicationCluster.drReplica`). On
+  Enterprise, after a promotion the old primary is a stale standalone: failing back
+  onto it would serve old data, so it is refused. The replica's `replica_lag` (Cloud
+  Monitoring, in seconds) is known and within the region RPO target, unless
+  `--accept-data-loss`.
 * database: `instances.switchover` (planned, Enterprise Plus with the target designated
   as DR replica), else `instances.promoteReplica` (with `failover=true` for a
   replica failover to a DR replica); the returned operation is followed with
@@ -30,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hastack.failover.steps import FailoverError, Step
+from hastack.failover.steps import FailoverError, Step, instance_id
 from hastack.kube import KubeApi, KubeError, gke_kube_api
 
 LAG_METRIC = "cloudsql.googleapis.com/database/replication/replica_lag"
@@ -112,6 +114,20 @@ def latest_replica_lag(services: ServiceFactory, project: str, instance: str,
     return float(newest.get("doubleValue", newest.get("int64Value", 0)))
 
 
+def rfc3339(value: str) -> datetime:
+    """Cloud SQL's RFC 3339 timestamps ("2012-11-15T16:19:00.094Z")."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def operation_seconds(operation: Mapping[str, Any]) -> float | None:
+    """How long the operation ran, from its own `startTime` and `endTime` (sqladmin v1
+    Operation), or None when either is missing."""
+    start, end = operation.get("startTime"), operation.get("endTime")
+    if not start or not end:
+        return None
+    return (rfc3339(str(end)) - rfc3339(str(start))).total_seconds()
+
+
 def _api_error(error: Exception) -> str:
     """`HttpError` -> "403 PERMISSION_DENIED: ..." (the API's own words)."""
     content = getattr(error, "content", b"") or b""
@@ -139,6 +155,9 @@ class GcpSteps:
         self.timeout_seconds = timeout_seconds
         self.sleep = sleep
         self.now = now
+        self._waited = 0.0
+        # The last Cloud SQL operation followed to DONE (a drill times it).
+        self.last_operation: Mapping[str, Any] | None = None
 
     def run(self, step: Step) -> str:
         from google.auth.exceptions import GoogleAuthError
@@ -192,19 +211,37 @@ class GcpSteps:
     def _replica_state(self, step: Step) -> str:
         d = step.details
         found = self._instance(d["project"], d["instance"])
+        edition = (found.get("settings") or {}).get("edition", "?")
         if found.get("instanceType") != "READ_REPLICA_INSTANCE":
+            if d.get("advancedDr"):
+                raise StepFailed(
+                    f"{d['instance']} is a standalone primary ({found.get('instanceType')}), "
+                    f"not a replica of {d['sourceInstance']}. After a replica failover Cloud "
+                    "SQL re-attaches the old primary as a replica once its region is back: "
+                    "wait until `gcloud sql instances describe` shows READ_REPLICA_INSTANCE, "
+                    "run `pulumi up --refresh` (it designates the DR replica), then rerun")
             raise StepFailed(
                 f"{d['instance']} is a standalone primary ({found.get('instanceType')}), not a "
                 f"replica of {d['sourceInstance']}: it was promoted before, or was the primary"
-                " before the last failover. Failing over onto that copy would serve stale data"
-                "; rebuild it as a replica first (README, Runbook: failback on GCP)")
-        if found.get("masterInstanceName") not in (None, d["sourceInstance"]):
-            raise StepFailed(f"{d['instance']} replicates from "
-                             f"{found.get('masterInstanceName')}, not {d['sourceInstance']}")
+                " before the last failover (Enterprise edition: a promotion is one-way). "
+                "Failing over onto that copy would serve stale data; rebuild it as a replica "
+                "first, or move to Enterprise Plus with Advanced DR (README, Runbook: failover "
+                "and failback, On GCP)")
+        # Cloud SQL names the primary "project:instance"; the plan names the instance.
+        master = found.get("masterInstanceName")
+        if master and instance_id(master) != d["sourceInstance"]:
+            raise StepFailed(f"{d['instance']} replicates from {master}, not "
+                             f"{d['sourceInstance']}")
         if found.get("state") != "RUNNABLE":
             raise StepFailed(f"{d['instance']} is {found.get('state')}, not RUNNABLE")
-        edition = (found.get("settings") or {}).get("edition", "?")
-        return f"{d['instance']} is a RUNNABLE replica of {d['sourceInstance']} ({edition})"
+        if d.get("advancedDr") and not (found.get("replicationCluster") or {}).get("drReplica"):
+            raise StepFailed(
+                f"{d['instance']} replicates from {d['sourceInstance']} but is not its DR "
+                "replica (replicationCluster.drReplica is not true): run `pulumi up --refresh` "
+                "of the infrastructure stack (the plan designates it with "
+                "replication_cluster.failover_dr_replica_name), then rerun")
+        kind = "DR replica" if d.get("advancedDr") else "replica"
+        return f"{d['instance']} is a RUNNABLE {kind} of {d['sourceInstance']} ({edition})"
 
     def latest_lag(self, project: str, instance: str) -> float | None:
         return latest_replica_lag(self.services, project, instance, self.now())
@@ -243,11 +280,16 @@ class GcpSteps:
                                                  failover=True).execute()
         else:
             operation = instances.promoteReplica(project=project, instance=name).execute()
-        waited = self._follow(project, operation)
-        return f"{name} is the primary ({d['operation']} done after {waited:.0f} s)"
+        done = self.follow(project, operation)
+        took = operation_seconds(done)
+        timing = (f"{took:.0f} s by the operation's startTime/endTime" if took is not None
+                  else f"followed {self._waited:.0f} s")
+        return f"{name} is the primary ({d['operation']} done, {timing})"
 
-    def _follow(self, project: str, operation: Mapping[str, Any]) -> float:
-        """Poll `operations.get` until DONE; raise with the operation's own errors."""
+    def follow(self, project: str, operation: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Poll `operations.get` until DONE; raise with the operation's own errors.
+
+        Returns the finished operation (its `startTime`/`endTime` time the change)."""
         waited = 0.0
         while operation.get("status") != "DONE":
             if waited >= self.timeout_seconds:
@@ -258,12 +300,14 @@ class GcpSteps:
             waited += self.poll_seconds
             operation = self._sql().operations().get(project=project,
                                                      operation=operation["name"]).execute()
+        self._waited = waited
+        self.last_operation = operation
         errors = (operation.get("error") or {}).get("errors") or []
         if errors:
             raise StepFailed(f"operation {operation.get('name')} "
                              f"({operation.get('operationType')}) failed: " + "; ".join(
                                  f"{e.get('code')}: {e.get('message')}" for e in errors))
-        return waited
+        return operation
 
     def _wait(self, done: Callable[[], bool], what: str) -> float:
         waited = 0.0

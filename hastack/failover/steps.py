@@ -86,9 +86,10 @@ def build_steps(infrastructure: dict[str, Any], target: str, mode: Mode,
         else _gcp_steps(infrastructure, env, source, target, mode, workloads or {})
     dns = (f"pulumi up {env}: the failover records and health policy now prefer {target}"
            if cloud == "aws" else
-           f"pulumi up {env}: the Cloud DNS primary/backup policy names {target} primary "
-           f"(until then Cloud DNS already answers with {target} whenever {source}'s health "
-           "check fails; nothing to call)")
+           f"pulumi up --refresh {env}: the Cloud DNS primary/backup policy names {target} "
+           f"primary (until then Cloud DNS already answers with {target} whenever {source}'s "
+           "health check fails; nothing to call), and Cloud SQL's new roles get their "
+           "backups, PITR and DR replica designation (refreshed first: the API swapped them)")
     follow_ups = [
         Step("config", f"set hastack:activeRegion: {target} in {stack_file}", target,
              {"stackFile": stack_file, "key": "hastack:activeRegion", "value": target}),
@@ -171,13 +172,19 @@ def _instance(plan: dict[str, Any], region: str, env: str) -> dict[str, Any]:
     return found[0]
 
 
+def instance_id(name: str | None) -> str:
+    """"project:instance" (how Cloud SQL stores references) or "instance" -> "instance"."""
+    return (name or "").rsplit(":", 1)[-1]
+
+
 def _advanced_dr(source: dict[str, Any], target: dict[str, Any]) -> bool:
     """Switchover / replica failover need Enterprise Plus and the target designated
     as the primary's DR replica (Cloud SQL "Use advanced disaster recovery")."""
     settings = target["inputs"].get("settings") or {}
     cluster = source["inputs"].get("replicationCluster") or {}
+    designated = instance_id(cluster.get("failoverDrReplicaName"))
     return (settings.get("edition") == "ENTERPRISE_PLUS"
-            and cluster.get("failoverDrReplicaName") == target["inputs"].get("name"))
+            and bool(designated) and designated == target["inputs"].get("name"))
 
 
 def _gcp_steps(plan: dict[str, Any], env: str, source: str, target: str, mode: Mode,
@@ -198,10 +205,12 @@ def _gcp_steps(plan: dict[str, Any], env: str, source: str, target: str, mode: M
         Step("preflight", f"GKE cluster {cluster['cluster']} in {target} is RUNNING (its "
                           "warm-standby endpoint has no pods to answer a health probe yet)",
              target, {"check": "target-health", **cluster}),
-        Step("preflight", f"Cloud SQL {name} is RUNNABLE and a replica of {source_name}",
-             target, {"check": "replica-state", **base}),
     ]
     advanced = _advanced_dr(source_db, target_db)
+    steps.append(Step(
+        "preflight", f"Cloud SQL {name} is RUNNABLE and a replica of {source_name}"
+        + (" designated as its DR replica (replicationCluster.drReplica)" if advanced else ""),
+        target, {"check": "replica-state", **base, "advancedDr": advanced}))
     if mode == "unplanned" or not advanced:
         steps.append(Step("preflight", "replica_lag of the replica (Cloud Monitoring) is "
                                        "known and within the region RPO target", target,
@@ -226,7 +235,8 @@ def _gcp_steps(plan: dict[str, Any], env: str, source: str, target: str, mode: M
                            "cluster": str(outputs.get(f"clusterName.{source}", ""))}))
         action += ", once replica_lag reads 0 s"
     steps += [
-        Step("database", action, target, {**base, "operation": operation,
+        Step("database", action, target, {**base, "advancedDr": advanced,
+                                          "operation": operation,
                                           "replicaFailover": advanced and mode == "unplanned",
                                           "waitForZeroLag": mode == "planned" and not advanced}),
         Step("cache", "nothing to move: each region has its own Memorystore", target, {}),

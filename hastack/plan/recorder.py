@@ -56,6 +56,9 @@ class Registration:
     replace_on_changes: list[str]
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The names (or URNs) a resource was known by before (`aliases`): not in the plan
+    # JSON, for tests that a rename replaces nothing.
+    aliases: list[str] = field(default_factory=list)
 
 
 def scrub(value: Any, path: str, secrets: list[str]) -> Any:
@@ -189,6 +192,10 @@ class RecordingMonitor(MockMonitor):
             replace_on_changes=sorted(request.replaceOnChanges),
             id=response.id or None,
             outputs=outputs,
+            # An alias is a URN or a spec (pulumi proto alias.proto); the spec's name.
+            aliases=sorted({*request.aliasURNs,
+                            *(alias.urn or alias.spec.name for alias in request.aliases)}
+                           - {""}),
         )
         with self._lock:
             self.registrations[registration.urn] = registration

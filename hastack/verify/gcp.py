@@ -8,7 +8,9 @@ run with a `GcpApiError` naming the API call: a verification that could not look
 neither a pass nor a drift.
 
 What is checked: Cloud SQL availability type, backups + PITR (+ the backup location
-the plan sets), the cross-region replica replicating from the writer; Memorystore
+the plan sets), the cross-region replica replicating from the writer, and where the
+plan has Advanced DR (Enterprise Plus) the primary designating its DR replica
+(`replicationCluster.failoverDrReplicaName`, which `hastack failover` needs); Memorystore
 tier and replica count; GCS versioning and placement; the Cloud DNS primary/backup
 routing policy and its health check; and which region really holds the writer
 against the stack's `hastack:activeRegion`.
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from hastack.failover.steps import instance_id
 from hastack.verify.aws import Finding, PlanError, active_region_finding
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
@@ -53,6 +56,8 @@ class SqlTarget:
     master: str | None
     # recovery.regionFailure.rpoSeconds: the most a replica may lag behind.
     rpo_seconds: int | None = None
+    # Advanced DR: the instance the plan designates as this primary's DR replica.
+    dr_replica: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,9 @@ def sql_targets(plan: Mapping[str, Any]) -> tuple[SqlTarget, ...]:
             str(settings.get("availabilityType") or "ZONAL"), bool(backup.get("enabled")),
             bool(backup.get("pointInTimeRecoveryEnabled")), backup.get("location"),
             int(retention.get("retainedBackups") or 0),
-            _inputs(instance).get("masterInstanceName"), rpo))
+            _inputs(instance).get("masterInstanceName"), rpo,
+            instance_id((_inputs(instance).get("replicationCluster") or {}).get(
+                "failoverDrReplicaName")) or None))
     return tuple(targets)
 
 
@@ -362,13 +369,38 @@ def check_sql_replica(live: LiveGcp, t: SqlTarget) -> list[Finding]:
     problems = []
     if found.get("instanceType") != "READ_REPLICA_INSTANCE":
         problems.append(f"{found.get('instanceType')}: promoted, not a replica any more")
-    elif found.get("masterInstanceName") != t.master:
+    elif instance_id(found.get("masterInstanceName")) != t.master:
+        # Cloud SQL names the primary "project:instance"; the plan names the instance.
         problems.append(f"replicates from {found.get('masterInstanceName')}, not {t.master}")
     if found.get("state") != "RUNNABLE":
         problems.append(f"state {found.get('state')}")
     if (found.get("settings") or {}).get("databaseReplicationEnabled") is False:
         problems.append("replication is stopped (databaseReplicationEnabled false)")
     return [_finding(check, t.identifier, t.region, problems, f"replicating from {t.master}")]
+
+
+def check_sql_dr_replica(live: LiveGcp, t: SqlTarget) -> list[Finding]:
+    """Advanced DR: the primary designates the replica the plan names (else a planned
+    failover is a one-way promotion and `hastack failback` is refused)."""
+    check = "cloudsql.dr-replica"
+    if t.dr_replica is None:
+        return []
+    found = live.sql(t.project, t.identifier)
+    if found is None:
+        return _missing(check, t.identifier, t.region, "Cloud SQL instance")
+    designated = (found.get("replicationCluster") or {}).get("failoverDrReplicaName")
+    if instance_id(designated) == t.dr_replica:
+        return [Finding(check, t.identifier, t.region, "pass",
+                        f"designates {t.dr_replica} as its DR replica")]
+    if found.get("instanceType") != "CLOUD_SQL_INSTANCE":
+        return [Finding(check, t.identifier, t.region, "fail",
+                        f"{found.get('instanceType')}, not the primary the plan designates "
+                        f"{t.dr_replica} from (see active-region)")]
+    what = f"designates {designated}" if designated else "designates no DR replica"
+    return [Finding(check, t.identifier, t.region, "fail",
+                    f"{what}, the plan has {t.dr_replica}: run `pulumi up --refresh` of the "
+                    "infrastructure stack (a new pair is designated on the second up, once "
+                    "both instances exist)")]
 
 
 def check_sql_replica_lag(live: LiveGcp, t: SqlTarget) -> list[Finding]:
@@ -502,8 +534,9 @@ def check_active_region(live: LiveGcp, t: ActiveTarget) -> list[Finding]:
             findings.append(Finding(
                 check, name, region, "warn",
                 f"{name} is a standalone primary too: the former primary, stale since the "
-                "promotion. The environment has no cross-region replica until it is rebuilt "
-                "as one (README, Runbook: failback on GCP)"))
+                "promotion (Enterprise), or not yet re-attached after a replica failover "
+                "(Enterprise Plus). No cross-region replica until it replicates again "
+                "(README, Runbook: failover and failback, On GCP)"))
     return findings
 
 
@@ -516,7 +549,7 @@ def scheduled_checks(targets: GcpTargets) -> Iterator[tuple[Check, Any]]:
     groups: tuple[tuple[Sequence[Any], tuple[Check, ...]], ...] = (
         (targets.active, (check_active_region,)),
         (targets.sql, (check_sql_availability, check_sql_backups, check_sql_replica,
-                       check_sql_replica_lag)),
+                       check_sql_dr_replica, check_sql_replica_lag)),
         (targets.redis, (check_redis,)),
         (targets.buckets, (check_bucket_versioning, check_bucket_placement)),
         (targets.routing, (check_routing_policy,)),

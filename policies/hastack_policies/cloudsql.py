@@ -8,6 +8,7 @@ from hastack_policies.catalogue import (
     HA_COSTLY,
     HIGH,
     MEDIUM,
+    PROD_ONLY,
     SECURITY,
     Report,
     StackSubject,
@@ -163,6 +164,43 @@ def cloudsql_cross_region_replica(stack: StackSubject, report: Report) -> None:
         home = graph.region(primary)
         if not any(graph.region(replica) not in (None, home) for replica in replicas):
             report(f"no replica outside {home or 'its region'}.", primary.urn)
+
+
+@stack_rule(
+    name="cloudsql-dr-replica-designated",
+    description="A prod Cloud SQL primary with a cross-region replica is Enterprise Plus and "
+                "designates that replica as its DR replica (Advanced DR), so failover and "
+                "failback are switchovers, not a one-way promotion.",
+    severity=HIGH, levels=PROD_ONLY,
+    anchors=(own("HA-SQL-3"),),
+    remediation="Use database.edition ENTERPRISE_PLUS with a db-perf-optimized-N-* tier "
+                "(the prod default): the primary then sets replicationCluster."
+                "failoverDrReplicaName to \"<project>:<replica>\" (components/gcp/cloudsql.py).",
+)
+def cloudsql_dr_replica_designated(stack: StackSubject, report: Report) -> None:
+    graph = StackGraph(stack.resources)
+    for primary in graph.of_type(CLOUD_SQL_INSTANCE):
+        if _is_replica(primary.props):
+            continue
+        home = graph.region(primary)
+        remote = [replica for replica in graph.referrers(
+            primary, "masterInstanceName", INSTANCE, literal=lambda p: peek(p.props, "name"))
+            if graph.region(replica) not in (None, home)]
+        if not remote:
+            continue  # no cross-region replica: cloudsql-cross-region-replica's finding
+        edition = value(primary.props, "settings", "edition", default=None)
+        if edition != "ENTERPRISE_PLUS":
+            report(f"edition {edition or 'unset'}: Advanced DR (switchover, replica failover "
+                   "that re-attaches the old primary) needs ENTERPRISE_PLUS.", primary.urn)
+            continue
+        designated = value(primary.props, "replicationCluster", "failoverDrReplicaName",
+                           default="")
+        names = {peek(replica.props, "name") for replica in remote}
+        # Cloud SQL stores "project:instance"; "instance" alone is accepted too.
+        if str(designated or "").rsplit(":", 1)[-1] not in names:
+            report(f"replicationCluster.failoverDrReplicaName is {designated!r}, not its "
+                   f"cross-region replica ({', '.join(sorted(map(str, names)))}).",
+                   primary.urn)
 
 
 @resource_rule(

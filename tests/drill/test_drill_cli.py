@@ -91,10 +91,29 @@ def test_region_drill_of_a_one_region_env_is_refused(
     assert "needs a second region" in _refused(project, capsys, "dev", "--scenario", "region")
 
 
-def test_gcp_region_drill_points_to_planned_failover(
+def test_gcp_region_drill_on_enterprise_points_to_planned_failover(
         project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = project / "stacks" / "Pulumi.gcp-prod.yaml"
+    stack.write_text(stack.read_text().replace(
+        "    backupRetentionDays: 21", "    backupRetentionDays: 21\n    edition: ENTERPRISE\n"
+        "    instanceClass: db-custom-8-30720"))
     err = _refused(project, capsys, "gcp-prod", "--scenario", "region")
+    assert "Advanced DR switchover" in err and "database.edition ENTERPRISE" in err
     assert "hastack failover ENV --to REGION --mode planned" in err
+
+
+def test_gcp_region_drill_dry_run_shows_the_switchover_to_the_standby(
+        project: Path) -> None:
+    out = project / "phases.json"
+    runtime = Runtime(aws=_no_cloud, gcp=_no_cloud,
+                      assess=lambda root, env: pytest.fail("assessed a dry run"))
+    assert drill_main(["gcp-prod", "--scenario", "region", "--dry-run", "--json", str(out),
+                       "--root", str(project)], runtime) == 0
+    doc = json.loads(out.read_text())
+    assert doc["region"] == "us-east1"
+    assert [p["name"] for p in doc["phases"]] == ["preflight", "database-switchover",
+                                                  "scale-up", "config"]
+    assert "hastack failback" in doc["phases"][-1]["description"]
 
 
 def test_missing_template_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -103,16 +103,46 @@ def test_workloads_contract_gives_each_region_its_role_and_local_endpoints():
     assert not [r for r in plan.registrations if r.type.startswith(("kubernetes:", "hastack:k8s"))]
 
 
-def test_flipping_the_active_region_promotes_the_replica():
+def _instances(plan) -> dict:
+    return {r.inputs["region"]: r
+            for r in of_type(plan, "gcp:sql/databaseInstance:DatabaseInstance")}
+
+
+def test_flipping_the_active_region_swaps_the_advanced_dr_roles():
+    """prod (Enterprise Plus): the secondary's instance is the primary, the home one its
+    DR replica; each region's workloads read their own instance."""
     config = config_for("prod", workflows={"enabled": True}, activeRegion=SECONDARY)
     plan = plan_platform(config)
     regions = plan.outputs["workloads"]["regions"]
     assert {r: v["role"] for r, v in regions.items()} == {PRIMARY: "standby",
                                                            SECONDARY: "active"}
-    replica = next(r for r in of_type(plan, "gcp:sql/databaseInstance:DatabaseInstance")
-                   if r.inputs["region"] == SECONDARY)
+    instances = _instances(plan)
+    assert instances[SECONDARY].inputs["instanceType"] == "CLOUD_SQL_INSTANCE"
+    assert "masterInstanceName" not in instances[SECONDARY].inputs
+    assert instances[PRIMARY].inputs["masterInstanceName"] == instances[SECONDARY].inputs["name"]
+    for region, facts in regions.items():
+        assert facts["database"]["host"] == instances[region].outputs["privateIpAddress"]
+    # The alerts follow the roles: "up" on the writer, the lag on the replica.
+    policies = {p.name: json.dumps(p.inputs) for p in
+                of_type(plan, "gcp:monitoring/alertPolicy:AlertPolicy")}
+    down = next(v for k, v in policies.items() if "sql-primary-down" in k)
+    lag = next(v for k, v in policies.items() if "sql-replica-lag" in k)
+    assert f"hastack-{SECONDARY}-pg" in down and f"hastack-{PRIMARY}-pg" in lag
+
+
+def test_enterprise_flipping_the_active_region_promotes_the_replica_one_way():
+    config = config_for("prod", workflows={"enabled": True}, activeRegion=SECONDARY,
+                        database={"edition": "ENTERPRISE",
+                                  "instanceClass": "db-custom-8-30720"})
+    plan = plan_platform(config)
+    instances = _instances(plan)
+    replica = instances[SECONDARY]
     assert replica.inputs["instanceType"] == "CLOUD_SQL_INSTANCE"
     assert "masterInstanceName" not in replica.inputs
+    assert "replicationCluster" not in instances[PRIMARY].inputs
+    # The former primary is stale: the standby gets the writer, not its own instance.
+    standby = plan.outputs["workloads"]["regions"][PRIMARY]["database"]
+    assert standby["host"] == replica.outputs["privateIpAddress"]
 
 
 def test_no_edge_or_dns_without_workflows(plans):

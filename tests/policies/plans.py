@@ -749,7 +749,8 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
                                                   "enableIntegrityMonitoring": True}}},
         provider="ew1", parent=parent)
     settings = {
-        "tier": "db-custom-8-30720", "availabilityType": "REGIONAL",
+        "tier": "db-perf-optimized-N-8", "edition": "ENTERPRISE_PLUS",
+        "availabilityType": "REGIONAL",
         "deletionProtectionEnabled": True,
         "backupConfiguration": {"enabled": True, "pointInTimeRecoveryEnabled": True,
                                 "location": "europe-west4"},
@@ -761,7 +762,9 @@ def gcp_builder(*, tier: str = "prod", stack: str = "gcp-prod") -> PlanBuilder:
             ("log_checkpoints", "on"), ("log_lock_waits", "on"))]}
     b.add("gcp:sql/databaseInstance:DatabaseInstance", "sql-primary", {
         "name": "hastack-prod-ew1", "region": "europe-west1", "databaseVersion": "POSTGRES_16",
-        "deletionProtection": True, "rootPassword": SECRET, "settings": settings},
+        "deletionProtection": True, "rootPassword": SECRET, "settings": settings,
+        "instanceType": "CLOUD_SQL_INSTANCE",
+        "replicationCluster": {"failoverDrReplicaName": "hastack-prod:hastack-prod-ew4"}},
         provider="ew1", parent=parent, protect=True)
     replica_settings = {**copy.deepcopy(settings), "backupConfiguration": {"enabled": False}}
     b.add("gcp:sql/databaseInstance:DatabaseInstance", "sql-replica", {

@@ -221,3 +221,35 @@ def test_roles_follow_the_active_region_not_the_primary() -> None:
     assert result.domains["zoneFailure"].rto == 600 + 5 + 5
     assert any("database: 1 instance(s) in one zone" in n
                for n in result.domains["zoneFailure"].notes)
+
+
+def _gcp_prod_entries(enterprise: bool) -> list[dict[str, Any]]:
+    """The committed gcp-prod plan (Enterprise Plus, DR replica designated), or the same
+    pair as Enterprise without a DR replica."""
+    import copy
+    import json
+
+    from tests.conftest import REPO
+
+    plan = json.loads((REPO / "tests" / "golden" / "gcp-prod.json").read_text())
+    entries: list[dict[str, Any]] = copy.deepcopy(plan["resources"])
+    for entry in entries:
+        if entry["type"] == "gcp:sql/databaseInstance:DatabaseInstance" and enterprise:
+            entry["inputs"]["settings"]["edition"] = "ENTERPRISE"
+            entry["inputs"].pop("replicationCluster", None)
+    return entries
+
+
+@pytest.mark.parametrize(("enterprise", "term"), [
+    (False, "database: Advanced DR replica failover to the DR replica"),
+    (True, "database: promote the cross-region replica")])
+def test_gcp_region_database_term_follows_the_advanced_dr_designation(
+        enterprise: bool, term: str) -> None:
+    result = assess(from_plan_entries(_gcp_prod_entries(enterprise)), stack="gcp-prod",
+                    tier="prod", cloud="gcp")
+    region = terms(result, "regionFailure")
+    other = ("database: promote the cross-region replica" if not enterprise
+             else "database: Advanced DR replica failover to the DR replica")
+    assert region[term] == 120 and other not in region  # facts 10.4: T_gdb 120 s [A]
+    kinds = {t.name: t.kind for t in result.domains["regionFailure"].terms}
+    assert kinds[term] == "assumption"

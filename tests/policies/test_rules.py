@@ -270,6 +270,8 @@ CASES = [
          setting("sql-primary", "settings.backupConfiguration.location", "europe-west1")),
     Case("cloudsql-cross-region-replica", GCP, None,
          setting("sql-replica", "region", "europe-west1")),
+    Case("cloudsql-dr-replica-designated", GCP, None,
+         setting("sql-primary", "replicationCluster.failoverDrReplicaName", "")),
     # Memorystore / GCS
     Case("memorystore-standard-ha", GCP, "redis", setting("redis", "tier", "BASIC")),
     Case("memorystore-transit-encryption", GCP, "redis",
@@ -535,3 +537,16 @@ def test_the_rpo_alarm_is_judged_against_the_stacks_own_target() -> None:
     assert with_target(None)          # the setting: 120 s is above 60 s
     assert with_target(900) == []     # the stack's 900 s target: within
     assert any("above the RPO target 60000 ms" in m for m in with_target(60))
+
+
+def test_an_enterprise_two_region_primary_is_told_to_use_enterprise_plus() -> None:
+    rule = rule_named("cloudsql-dr-replica-designated")
+    builder = gcp_builder()
+    setting("sql-primary", "settings.edition", "ENTERPRISE")(builder)
+    (message,) = run_stack_rule(rule, builder.plan()).messages
+    assert "edition ENTERPRISE" in message and "needs ENTERPRISE_PLUS" in message
+    # "instance" without the project is the same designation (Cloud SQL normalises it).
+    builder = gcp_builder()
+    setting("sql-primary", "replicationCluster.failoverDrReplicaName", "hastack-prod-ew4")(
+        builder)
+    assert run_stack_rule(rule, builder.plan()).messages == []

@@ -71,11 +71,15 @@ def deployment() -> dict[str, tuple[int, Any]]:
     return {
         SQL + CENTRAL: (200, {"name": CENTRAL, "region": "us-central1", "state": "RUNNABLE",
                               "instanceType": "CLOUD_SQL_INSTANCE", "replicaNames": [EAST],
+                              "replicationCluster": {
+                                  "failoverDrReplicaName": f"{PROJECT}:{EAST}"},
                               "settings": {"availabilityType": "REGIONAL",
                                            "backupConfiguration": backup}}),
         SQL + EAST: (200, {"name": EAST, "region": "us-east1", "state": "RUNNABLE",
                            "instanceType": "READ_REPLICA_INSTANCE",
-                           "masterInstanceName": CENTRAL,
+                           # The API names the primary "project:instance".
+                           "masterInstanceName": f"{PROJECT}:{CENTRAL}",
+                           "replicationCluster": {"drReplica": True},
                            "settings": {"availabilityType": "REGIONAL",
                                         "databaseReplicationEnabled": True,
                                         "backupConfiguration": {"enabled": False}}}),
@@ -130,8 +134,9 @@ def _failed(by_check: dict[str, list[Any]]) -> dict[str, list[str]]:
 
 def test_targets_follow_the_gcp_prod_plan() -> None:
     targets: GcpTargets = plan_targets(_plan())
-    assert {(t.identifier, t.availability, t.backups, t.master) for t in targets.sql} == {
-        (CENTRAL, "REGIONAL", True, None), (EAST, "REGIONAL", False, CENTRAL)}
+    assert {(t.identifier, t.availability, t.backups, t.master, t.dr_replica)
+            for t in targets.sql} == {(CENTRAL, "REGIONAL", True, None, EAST),
+                                      (EAST, "REGIONAL", False, CENTRAL, None)}
     assert [t.data_locations for t in targets.buckets] == [("US-CENTRAL1", "US-EAST1")]
     assert targets.active[0].active_region == "us-central1"
     assert [(t.primary, t.backups) for t in targets.routing] == [
@@ -141,8 +146,8 @@ def test_targets_follow_the_gcp_prod_plan() -> None:
 def test_a_compliant_deployment_passes_every_check_with_reads_only() -> None:
     by_check, http = run(deployment())
     assert set(by_check) == {"active-region", "cloudsql.availability", "cloudsql.backups-pitr",
-                             "cloudsql.replica", "cloudsql.replica-lag",
-                             "memorystore.tier-replicas", "gcs.versioning",
+                             "cloudsql.replica", "cloudsql.dr-replica",
+                             "cloudsql.replica-lag", "memorystore.tier-replicas", "gcs.versioning",
                              "gcs.placement", "dns.routing-policy", "dns.health-check"}
     assert _failed(by_check) == {}
     assert all(f.status == "pass" for found in by_check.values() for f in found)
@@ -158,6 +163,9 @@ def test_a_compliant_deployment_passes_every_check_with_reads_only() -> None:
      "point-in-time recovery is off; backups stored in us, the plan has us-east1"),
     (SQL + EAST, {"settings": {"databaseReplicationEnabled": False}}, "cloudsql.replica",
      "replication is stopped"),
+    (SQL + CENTRAL, {"replicationCluster": {"failoverDrReplicaName": ""}},
+     "cloudsql.dr-replica", "designates no DR replica, the plan has "
+                            "hastack-gcp-prod-us-east1-pg: run `pulumi up --refresh`"),
     (f"https://redis.googleapis.com/v1/projects/{PROJECT}/locations/us-east1/instances/"
      "hastack-gcp-prod-us-east1-redis", {"tier": "BASIC", "replicaCount": 0},
      "memorystore.tier-replicas", "tier BASIC, the plan has STANDARD_HA; 0 replica(s)"),
@@ -249,7 +257,8 @@ def test_the_command_dispatches_on_the_plan_s_cloud(
     assert "verify gcp-prod: " in out and "FAILED" in out
     # Both are primaries: the one in activeRegion passes, the promoted replica is no
     # replica any more (fail) and a second standalone primary (warn).
-    assert json.loads(report.read_text())["summary"] == {"pass": 11, "warn": 1, "fail": 1}
+    # us-central1 still answers with its DR designation here: that check passes.
+    assert json.loads(report.read_text())["summary"] == {"pass": 12, "warn": 1, "fail": 1}
 
 
 def test_the_command_without_google_credentials_exits_2(

@@ -83,6 +83,10 @@ FACTS: dict[str, Fact] = {
                            "zones: 'no data loss' (Cloud SQL availability)"),
     "cloudsql.replicaPromote": Fact(120, "assumption", "cross-region replica promotion: RTO 'in "
                                     "minutes' (intro-to-cloud-sql-disaster-recovery)"),
+    "cloudsql.drReplicaFailover": Fact(120, "assumption", "Advanced DR replica failover to "
+                                       "the designated DR replica (Enterprise Plus): "
+                                       "'immediately', durations not published "
+                                       "(use-advanced-disaster-recovery; facts 10.4 T_gdb)"),
     "cloudsql.replicaLag": Fact(60, "assumption", "asynchronous replica lag at failure; RPO "
                                 "'in minutes rather than hours' (intro-to-cloud-sql-disaster-"
                                 "recovery); watch replica_lag"),

@@ -382,8 +382,14 @@ def _region_database(stack: Stack, active: str | None, standby: str | None,
                         if s.region == standby and s.replica_of), None)
         if replica is None:
             return dead(f"no Cloud SQL replica in {standby}"), dead(f"no copy in {standby}")
-        return (init.then(from_fact("database: promote the cross-region replica",
-                                    "cloudsql.replicaPromote")),
+        # Advanced DR: a replica failover to the designated DR replica (which re-attaches
+        # the old primary); else a one-way promotion. Either loses the replica lag.
+        step = (from_fact("database: Advanced DR replica failover to the DR replica",
+                          "cloudsql.drReplicaFailover")
+                if writer.dr_replica is not None and writer.dr_replica == replica.name
+                else from_fact("database: promote the cross-region replica",
+                               "cloudsql.replicaPromote"))
+        return (init.then(step),
                 term_path(from_fact("RPO database: replica lag", "cloudsql.replicaLag")))
     return None
 

@@ -90,6 +90,14 @@ class CloudSql:
     region: str | None
     regional: bool | None  # None: not known until deployment
     replica_of: str | None
+    # Advanced DR (Enterprise Plus): the instance this primary designates as DR replica
+    # (`replicationCluster.failoverDrReplicaName`, "project:instance" or "instance").
+    dr_replica: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        name = self.resource.props.get("name")
+        return name if isinstance(name, str) and name else None
 
 
 def cloud_sql(stack: Stack) -> list[CloudSql]:
@@ -99,8 +107,15 @@ def cloud_sql(stack: Stack) -> list[CloudSql]:
         availability = get(instance.props, "settings", "availabilityType", default="ZONAL")
         regional = None if UNKNOWN in (settings, availability) else availability == "REGIONAL"
         master = instance.props.get("masterInstanceName")
+        edition = get(instance.props, "settings", "edition", default=None)
+        designated = get(instance.props, "replicationCluster", "failoverDrReplicaName",
+                         default=None)
+        dr_replica = (designated.rsplit(":", 1)[-1]
+                      if edition == "ENTERPRISE_PLUS" and isinstance(designated, str)
+                      and designated else None)
         found.append(CloudSql(instance, stack.region(instance), regional,
-                              master if isinstance(master, str) and master else None))
+                              master if isinstance(master, str) and master else None,
+                              dr_replica))
     return found
 
 
