@@ -121,3 +121,27 @@ def test_duplicate_urn_fails_like_the_engine() -> None:
 
     with pytest.raises(DuplicateUrnError, match="duplicate resource URN"):
         run_program(clashing, project="hastack", stack="dup", config={})
+
+
+def test_programs_register_without_stack_traces_and_the_sdk_is_restored() -> None:
+    """Offline, the SDK's per-resource stack walk is skipped; nothing else changes."""
+    import pulumi_aws as aws
+    from pulumi.runtime import resource as sdk_resource
+
+    from hastack.plan.mocks import PlanMocks
+    from hastack.plan.recorder import RecordingMonitor
+
+    traces: list[int] = []
+
+    class Spy(RecordingMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            traces.append(len(request.stackTrace.frames))
+            return super().RegisterResource(request)
+
+    original = sdk_resource._get_stack_trace
+    recording = run_program(lambda: aws.s3.Bucket("traced"), project="hastack",
+                            stack="trace", config={}, monitor=Spy(PlanMocks(None, None)))
+    assert [r.name for r in recording.of_type("aws:s3/bucket:Bucket")] == ["traced"]
+    assert traces and set(traces) == {0}
+    # Outside a program run the SDK's own function is back and walks the stack.
+    assert sdk_resource._get_stack_trace is original

@@ -8,17 +8,20 @@ project and stack names set, the stack's config installed), inside a copied
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from google.protobuf import empty_pb2
 from pulumi.runtime import config as pulumi_config
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime.mocks import MockEngine, MockSettings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
@@ -83,8 +86,30 @@ def run_program(
     monitor = monitor or RecordingMonitor(
         PlanMocks(default_region, default_project, references=references))
     # The collector runs less often while the program runs (hastack/plan/collector.py).
-    with fewer_collections():
+    with fewer_collections(), without_source_positions():
         return context.run(_run, program, project, stack, config, secret_keys or [], monitor)
+
+
+@contextlib.contextmanager
+def without_source_positions() -> Iterator[None]:
+    """Register and read resources without a stack trace while the program runs.
+
+    For every resource the SDK walks the whole Python stack (`traceback.extract_stack`,
+    which also reads each frame's source line) and turns every frame's file into a URI,
+    for the engine to show where the resource was declared. The recording monitor never
+    reads `stackTrace` or `sourcePosition`, so offline they are pure cost: about a tenth
+    of a plan's CPU from a shallow stack, more from a deep one (a plan run from pytest).
+    The SDK function is private; where a release renames it, plans only pay that cost.
+    """
+    original = getattr(pulumi_resource, "_get_stack_trace", None)
+    if original is None:
+        yield
+        return
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace  # an empty trace, no frames
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = original
 
 
 def _run(

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.gcp.binauthz import (
     PLATFORM_IMAGE_PATTERNS,
     BinaryAuthorizationArgs,
     docker_hub_patterns,
 )
+from components.k8s.conformance import load_yaml
 
 POLICY = "gcp:binaryauthorization/policy:Policy"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -101,8 +101,8 @@ def _deployed_images(plan: dict[str, Any], charts: Path) -> set[str]:
     for release in (r for r in plan["resources"] if r["type"] == RELEASE):
         inputs = release["inputs"]
         chart_dir = charts / inputs["chart"] / inputs["version"]
-        defaults = yaml.safe_load((chart_dir / "values.yaml").read_text())
-        app = yaml.safe_load((chart_dir / "Chart.yaml").read_text()).get("appVersion", "")
+        defaults = load_yaml((chart_dir / "values.yaml").read_text())
+        app = load_yaml((chart_dir / "Chart.yaml").read_text()).get("appVersion", "")
         values = _merge(defaults, inputs.get("values") or {})
         images.update(_chart_images(values, str(app)))
         if inputs["chart"] == "kube-prometheus-stack":

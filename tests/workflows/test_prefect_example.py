@@ -104,6 +104,14 @@ def _harness(template: Path | None) -> Iterator[None]:
             shutil.copyfile(template, Path(directory) / "prefect-test.db")
             patch.setattr(harness, "mkdtemp", lambda: directory)
             updates[prefect.settings.PREFECT_API_DATABASE_MIGRATE_ON_START] = False
+            # The snapshot is taken once the first server has started, after it registered
+            # the block types (RemoteFileSystem's among them): registering them again on
+            # every start is some 2 s of the server's CPU. (Prefect's memo of that
+            # registration never matches here: it hashes the database URL, a new one each
+            # run.)
+            updates[prefect.settings.PREFECT_API_BLOCKS_REGISTER_ON_START] = False
+        # No telemetry from the test server: it only fails a DNS lookup here, every run.
+        updates[prefect.settings.PREFECT_SERVER_ANALYTICS_ENABLED] = False
         # The machine is shared and slow: give the harness's API server time to start.
         with (prefect.settings.temporary_settings(updates=updates),
               harness.prefect_test_harness(server_startup_timeout=300)):
