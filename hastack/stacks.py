@@ -57,6 +57,12 @@ def environment_stacks(root: Path, environment: str) -> list[str]:
     return [environment, *sorted(workloads)]
 
 
+def environment_cloud(root: Path, environment: str) -> str:
+    """`hastack:cloud` as the environment's stack file writes it ("" when it does not)."""
+    cloud = _raw_settings(root, environment).get("cloud")
+    return cloud if isinstance(cloud, str) else ""
+
+
 def load_settings_of(stack_file: StackFile, root: Path) -> Loaded:
     """Validate a stack file of either layer; raise `ConfigError` naming file and keys."""
     return load_engine_config(stack_file.engine_config, stack_file.display_path, root)
@@ -95,5 +101,6 @@ def _raw_settings(root: Path, stack: str) -> dict[str, Any]:
             and isinstance(v, (str, int, float, bool))}
 
 
-__all__ = ["ConfigError", "Loaded", "StackInfo", "environment_stacks", "environments",
+__all__ = ["ConfigError", "Loaded", "StackInfo", "environment_cloud", "environment_stacks",
+           "environments",
            "load_engine_config", "load_environment", "load_stack", "stack_info"]
