@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 # skips the sync, which would otherwise re-scan site-packages for bytecode every time.
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help setup plan plan-all diff check assess stacks test test-fast lint typecheck unit bench golden policy-config clean
+.PHONY: help setup plan plan-all diff check assess stacks test test-fast lint typecheck unit bench bench-suite golden policy-config clean
 
 help:
 	@echo "make plan [STACK=prod]   offline plan of one stack (build/plan/STACK.{json,mmd})"
@@ -22,6 +22,7 @@ help:
 	@echo "make test-fast           ruff and the unit tests, no mypy (the inner loop)"
 	@echo "make policy-config       regenerate policies/config/*.json after editing policies/overrides/"
 	@echo "make bench               plan vs its floor; policy check of a synthetic 10k-resource plan"
+	@echo "make bench-suite         make unit with its CPU seconds, the machine's idle and steal time, a speed calibration"
 	@echo "make golden              regenerate tests/golden/*.json and the README diagram after an intended change"
 
 $(TOOLS)/bin/uv:
@@ -85,6 +86,9 @@ policy-config: setup
 bench: setup
 	$(RUN) python bench/bench_plan.py
 	$(RUN) python bench/bench_check.py
+
+bench-suite: setup
+	$(RUN) python bench/bench_suite.py -- $(MAKE) --no-print-directory unit
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
