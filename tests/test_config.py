@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -228,3 +231,16 @@ def test_credentials_rotation_labels_feed_the_pod_revision() -> None:
     assert credentials_revision(load_settings(settings(), SOURCE)) is None
     with pytest.raises(ConfigError, match="credentialsRotation"):
         load_settings(settings(database={"credentialsRotation": "no spaces"}), SOURCE)
+
+
+def test_a_bad_stack_file_is_reported_before_the_mock_engine_is_loaded(tmp_path: Path) -> None:
+    """Validation needs no Pulumi SDK: a typo costs the interpreter and the config model."""
+    write_stack(tmp_path, "prod", base_config(zoneCount="three"))
+    (tmp_path / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    probe = ("import sys\nfrom hastack.cli import main\nrc = main(['plan', 'prod'])\n"
+             "print(rc, sorted(m for m in ('pulumi', 'grpc') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                            text=True, check=False,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.stdout.split("\n")[-2] == "2 []", result.stdout + result.stderr
+    assert "zoneCount" in result.stderr and "Traceback" not in result.stderr

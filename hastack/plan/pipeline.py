@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hastack.config import StackConfig
 from hastack.config.layers import WorkloadsStack
-from hastack.plan.mocks import StackOutputs
 from hastack.plan.render import build_plan, mermaid, plan_json, summary
-from hastack.plan.runner import Recording, program_from_file, run_program
 from hastack.plan.stackfile import read_stack
 from hastack.stacks import Loaded, environment_stacks, load_settings_of, stack_info
+
+if TYPE_CHECKING:
+    from hastack.plan.mocks import StackOutputs
+    from hastack.plan.runner import Recording
 
 # The organisation the mock engine runs every offline plan in (see runner.py).
 OFFLINE_ORGANIZATION = "organization"
@@ -62,12 +64,15 @@ def record_stack(root: Path, stack: str,
     """Validate the stack file, then run the real program on it under the mock engine.
 
     Validation comes first and on its own, so a bad stack file registers nothing at
-    all (not even the root stack resource).
+    all (not even the root stack resource). The mock engine (Pulumi's SDK, a quarter
+    of a second to import) is loaded only then: a bad stack file is reported without it.
     """
     stack_file = read_stack(root, stack)
     loaded = load_settings_of(stack_file, root)
     environment = loaded.environment if isinstance(loaded, WorkloadsStack) else loaded
     region = loaded.region if isinstance(loaded, WorkloadsStack) else environment.regions.primary
+    from hastack.plan.runner import program_from_file, run_program
+
     recording = run_program(
         program_from_file(root / "__main__.py"),
         project=stack_file.project,
@@ -142,5 +147,7 @@ def plan_stack(root: Path, stack: str, out_dir: Path | None = None) -> PlanResul
 
 
 def _reference_of(result: PlanResult) -> StackOutputs:
+    from hastack.plan.mocks import StackOutputs
+
     reference = result.recording.reference
     return reference if reference is not None else StackOutputs({})

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hastack.plan.recorder import Registration
-from hastack.plan.runner import Recording
+if TYPE_CHECKING:
+    # Types only: the plan-file reader (planfile.py, imported by every command) needs
+    # PLAN_FORMAT_VERSION, not the mock engine these modules load (Pulumi's SDK, ~0.25 s).
+    from hastack.plan.recorder import Registration
+    from hastack.plan.runner import Recording
 
 PLAN_FORMAT_VERSION = 1
 
