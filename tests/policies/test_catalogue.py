@@ -92,3 +92,19 @@ def test_policy_project_file_uses_the_project_environment() -> None:
     assert project["runtime"] == {"name": "python",
                                   "options": {"toolchain": "uv", "virtualenv": "../.venv"}}
     assert project["version"] and project["description"]
+
+
+def test_the_pack_loads_without_the_stack_config_model() -> None:
+    """The host starts once per stack checked; it needs the tier floors, not pydantic."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys, hastack_policies.catalogue as c\nc.build_policies()\n"
+             "print(sorted(m for m in ('pydantic', 'hastack.config.model') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=POLICIES, capture_output=True,
+                            text=True, check=False,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                [str(POLICIES), str(POLICIES.parent)])})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout
