@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 CALIBRATION = "import time\nt=time.perf_counter()\nx=0\nfor i in range({n}): x+=i\n" \
               "print(time.perf_counter()-t)"
 LOOP = 20_000_000
@@ -52,7 +51,8 @@ def measure(command: list[str], loop: int = LOOP) -> dict[str, object]:
     before_loop = calibration_seconds(loop)
     before, children = cpu_times(), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    returncode = subprocess.run(command, cwd=ROOT, check=False).returncode
+    # In the caller's directory, so a relative command (`.ci/run`) is the caller's own.
+    returncode = subprocess.run(command, check=False).returncode
     wall = time.perf_counter() - started
     after, children_after = cpu_times(), resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, object] = {

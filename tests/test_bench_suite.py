@@ -40,3 +40,10 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         _bench().main(["--", "no-such-command-here"])
     assert exit_info.value.code == 2
     assert "command not found: 'no-such-command-here'" in capsys.readouterr().err
+
+
+def test_a_relative_command_runs_in_the_callers_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "probe.py").write_text("raise SystemExit(5)\n")
+    monkeypatch.chdir(tmp_path)
+    assert _bench().measure([sys.executable, "probe.py"], loop=200_000)["returncode"] == 5
