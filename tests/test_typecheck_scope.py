@@ -49,8 +49,13 @@ def _listed() -> list[str]:
             if section.get("follow_imports") == "normal" for module in section["module"]]
 
 
-def _sdk_references() -> Iterator[tuple[str, str, str]]:
+@functools.cache
+def _sdk_references() -> tuple[tuple[str, str, str], ...]:
     """(file, sdk, first attribute or submodule) for every use of a provider SDK."""
+    return tuple(_walk_sdk_references())
+
+
+def _walk_sdk_references() -> Iterator[tuple[str, str, str]]:
     for directory in CHECKED:
         for path in sorted((REPO / directory).rglob("*.py")):
             tree = ast.parse(path.read_text(), filename=str(path))
@@ -83,6 +88,7 @@ def _sdk_references() -> Iterator[tuple[str, str, str]]:
                     yield where, aliases[node.value.id], node.attr
 
 
+@functools.cache
 def _defining_module(sdk: str, attribute: str) -> str:
     """The module mypy must read for `sdk.attribute`: a service package or a top-level file."""
     package = importlib.import_module(sdk)
@@ -94,7 +100,7 @@ def _defining_module(sdk: str, attribute: str) -> str:
 
 
 def test_every_sdk_module_the_code_uses_is_type_checked() -> None:
-    references = list(_sdk_references())
+    references = _sdk_references()
     assert len({sdk for _, sdk, _ in references}) == len(SDKS), references[:5]
     missing = sorted({f"{_defining_module(sdk, attr)} (used in {where})"
                       for where, sdk, attr in references
