@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -40,9 +41,13 @@ def scratch_project(tmp_path: Path) -> Path:
 
 
 def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return _run_module(cwd, "hastack.cli", *args)
+
+
+def _run_module(cwd: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "hastack.cli", *args],
+        [sys.executable, "-m", module, *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 
@@ -68,38 +73,74 @@ def base_config(**overrides: object) -> dict:
 
 # --- Plans of the committed stacks, once per run ---------------------------------------
 # A plan is a pure function of the stack files (the golden tests prove it), so every test
-# that needs one shares it: under `pytest -n` the first worker to ask plans the stack and
-# the others read its result (tests/support/shared_plans.py), so the tests that use plans
-# spread over every worker instead of forming one worker's queue.
+# that needs one shares it. They all come from one `hastack plan --all` process per run,
+# the one the CLI tests check as users would run it (tests/support/plan_all_cli.py keeps
+# the PlanResults it made): under `pytest -n` the first worker to ask runs it and the
+# others read its result (tests/support/shared_plans.py). Before, each stack was also
+# planned a second time inside pytest; only test_golden's three-way comparison still
+# plans one environment here, on purpose.
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanAllRun:
+    """`hastack plan --all --out out` (summaries printed): its files, result and plans."""
+
+    out: Path
+    result: CompletedProcess[str]
+    plans: dict[str, list[PlanResult]]
+
+
+_PLAN_ALL_RUNS: dict[str, PlanAllRun] = {}
+
+
+def _plan_all(tmp_path_factory: pytest.TempPathFactory) -> PlanAllRun:
+    """The run's `plan --all` of the committed project (once per run; once per worker read)."""
+    digest = _project_digest(REPO)
+    if digest not in _PLAN_ALL_RUNS:
+        _PLAN_ALL_RUNS[digest] = once(run_directory(tmp_path_factory), ("plan --all", digest),
+                                      lambda: _run_plan_all(tmp_path_factory))
+    return _PLAN_ALL_RUNS[digest]
+
+
+def _run_plan_all(tmp_path_factory: pytest.TempPathFactory) -> PlanAllRun:
+    import pickle
+
+    out = tmp_path_factory.mktemp("cli-plans")
+    keep = out.with_name(out.name + "-results.pickle")  # beside DIR: tests list DIR's files
+    result = _run_module(REPO, "tests.support.plan_all_cli", str(keep),
+                         "plan", "--all", "--out", str(out))
+    plans = pickle.loads(keep.read_bytes()) if keep.is_file() else {}
+    # The operation tests' copies of the project plan single stacks: the same files, the
+    # same plans, so they read these too (`_reusing_plan_single`).
+    digest = _project_digest(REPO)
+    for results in plans.values():
+        for position, planned in enumerate(results):
+            # plan_environment: the infrastructure stack alone, its workloads stacks
+            # with its outputs as their StackReference.
+            key = ("single", digest, planned.stack, position > 0)
+            once(run_directory(tmp_path_factory), key, lambda planned=planned: planned)
+    return PlanAllRun(out, result, plans)
 
 
 @pytest.fixture(scope="session")
-def environment_plan(tmp_path_factory: pytest.TempPathFactory
-                     ) -> Callable[[str], list[PlanResult]]:
-    """environment_plan(env): `plan_environment` of a committed environment, once a session.
+def plan_all_run(tmp_path_factory: pytest.TempPathFactory) -> PlanAllRun:
+    """The run's one `plan --all` of the committed stacks. Read-only."""
+    return _plan_all(tmp_path_factory)
 
-    Infrastructure first, then its workloads stacks, with their written files.
-    Read-only: a test that changes a plan deep-copies it first.
+
+@pytest.fixture(scope="session")
+def environment_plan(plan_all_run: PlanAllRun) -> Callable[[str], list[PlanResult]]:
+    """environment_plan(env): a committed environment's PlanResults, infrastructure first.
+
+    What `plan --all` planned for it, with its written files. Read-only: a test that
+    changes a plan deep-copies it first.
     """
-    from unittest import mock
-
-    from hastack.plan import pipeline
-
-    out = tmp_path_factory.mktemp("stack-plans")
-    shared = run_directory(tmp_path_factory)
-    # Its infrastructure plan is the one the operation tests' copies of the project reuse.
-    reusing = _reusing_plan_single(pipeline.plan_single, tmp_path_factory)
-    results: dict[str, list[PlanResult]] = {}
-
-    def plan(env: str) -> list[PlanResult]:
-        with mock.patch.object(pipeline, "plan_single", reusing):
-            return pipeline.plan_environment(REPO, env, out)
-
     def get(env: str) -> list[PlanResult]:
-        if env not in results:
-            results[env] = once(shared, ("environment", _project_digest(REPO), env),
-                                lambda: plan(env))
-        return results[env]
+        if env not in plan_all_run.plans:
+            raise AssertionError(f"`hastack plan --all` planned no environment {env!r} "
+                                 f"(exit {plan_all_run.result.returncode}):\n"
+                                 f"{plan_all_run.result.stderr}")
+        return plan_all_run.plans[env]
 
     return get
 
@@ -119,17 +160,13 @@ def stack_plan(environment_plan: Callable[[str], list[PlanResult]]
 
 
 @pytest.fixture(scope="session")
-def cli_plan_all(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CompletedProcess[str]]:
-    """One `hastack plan --all --out DIR` process (summaries printed): (DIR, its result).
+def cli_plan_all(plan_all_run: PlanAllRun) -> tuple[Path, CompletedProcess[str]]:
+    """The one `hastack plan --all --out DIR` process (summaries printed): (DIR, its result).
 
     The CLI tests that read plan files (diff, check, summary, determinism) share these,
-    whichever worker they run on (one process per run). Read-only.
+    whichever worker they run on. Read-only.
     """
-    def plan_all() -> tuple[Path, CompletedProcess[str]]:
-        out = tmp_path_factory.mktemp("cli-plans")
-        return out, run_cli(REPO, "plan", "--all", "--out", str(out))
-
-    return once(run_directory(tmp_path_factory), ("plan --all", _project_digest(REPO)), plan_all)
+    return plan_all_run.out, plan_all_run.result
 
 
 # --- The garbage collector ---------------------------------------------------------------
@@ -226,6 +263,8 @@ def _reusing_plan_single(real: Callable[..., PlanResult],
     def plan_single(root: Path, stack: str, out_dir: Path | None = None,
                     references: object = None) -> PlanResult:
         key = (_project_digest(root), stack, references is not None)
+        if key not in _PLANS_BY_CONTENT and key[0] == _project_digest(REPO):
+            _plan_all(tmp_path_factory)  # an unchanged copy: the run's `plan --all` has it
         if key not in _PLANS_BY_CONTENT:
             _PLANS_BY_CONTENT[key] = once(
                 run_directory(tmp_path_factory), ("single", *key),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from hastack.failover.arc import ArcSteps
 from hastack.failover.aws import StepFailed
 from hastack.failover.cli import failover_main
 from hastack.failover.steps import FailoverError, Step, build_steps
-from hastack.plan.pipeline import plan_single
+from hastack.plan.pipeline import PlanResult
 from tests.conftest import REPO
 
 PLAN_ARN = "arn:aws:arc-region-switch::123456789012:plan/hastack-prod:abc123"
@@ -172,12 +173,9 @@ def test_a_missing_plan_is_a_clear_failure() -> None:
 
 
 @pytest.fixture(scope="module")
-def prod_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("prod")
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "stacks", root / "stacks")
-    return plan_single(root, "prod", root / "out").plan
+def prod_plan(stack_plan: Callable[[str], PlanResult]) -> dict[str, Any]:
+    """The committed prod plan, this module's own copy of the session's."""
+    return copy.deepcopy(stack_plan("prod").plan)
 
 
 @pytest.mark.parametrize(("mode", "execution"), [("planned", "graceful"),

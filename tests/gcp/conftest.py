@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -16,6 +17,7 @@ from hastack.config.model import StackConfig
 from hastack.config.tiers import deep_merge
 from hastack.plan.recorder import Registration
 from hastack.plan.runner import Recording, run_program
+from tests.support.shared_plans import once, run_directory
 
 PROJECT = "hastack-test"
 PRIMARY, SECONDARY = "us-central1", "us-east1"
@@ -56,16 +58,23 @@ def plan_platform(config: StackConfig) -> Recording:
 
 
 @cache
-def _cached_plan(tier: str, overrides_json: str) -> Recording:
-    return plan_platform(config_for(tier, **json.loads(overrides_json)))
+def _cached_plan(shared: Path, tier: str, overrides_json: str) -> Recording:
+    return once(shared, ("gcp platform", tier, overrides_json),
+                lambda: plan_platform(config_for(tier, **json.loads(overrides_json))))
 
 
-@pytest.fixture(scope="module")
-def plans() -> Callable[..., Recording]:
-    """plans(tier, **overrides): a platform plan, cached across tests (workflows off)."""
+@pytest.fixture(scope="session")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Recording]:
+    """plans(tier, **overrides): a platform plan (workflows off unless overridden).
+
+    Planned once per run, whichever pytest-xdist worker asks first
+    (tests/support/shared_plans.py): a module's tests are spread over the workers, and
+    several modules ask for the same plans. Read-only.
+    """
+    shared = run_directory(tmp_path_factory)
 
     def get(tier: str, **overrides: Any) -> Recording:
-        return _cached_plan(tier, json.dumps(overrides, sort_keys=True))
+        return _cached_plan(shared, tier, json.dumps(overrides, sort_keys=True))
 
     return get
 

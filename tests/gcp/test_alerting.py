@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,17 +12,16 @@ from tests.gcp.conftest import config_for, plan_platform
 
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+ALERTS = {"emails": ["oncall@example.com"], "httpsEndpoints": ["https://pager.example.com/x"]}
 
 
 def _prod(**overrides: Any) -> Recording:
-    return plan_platform(config_for("prod", alerts={
-        "emails": ["oncall@example.com"], "httpsEndpoints": ["https://pager.example.com/x"]},
-        **overrides))
+    return plan_platform(config_for("prod", alerts=ALERTS, **overrides))
 
 
 @pytest.fixture(scope="module")
-def prod() -> Recording:
-    return _prod()
+def prod(plans: Callable[..., Recording]) -> Recording:
+    return plans("prod", alerts=ALERTS)
 
 
 def _policy(recording: Recording, suffix: str) -> dict[str, Any]:

@@ -17,10 +17,8 @@ from tests.gcp.conftest import (
     PRIMARY,
     PROJECT,
     SECONDARY,
-    config_for,
     of_type,
     only,
-    plan_platform,
     run,
 )
 
@@ -35,8 +33,8 @@ def _ip_of(plan, region: str) -> str:
     return str(address.outputs["address"])
 
 
-def test_prod_fails_over_from_the_active_region_to_the_warm_standby():
-    plan = plan_platform(config_for("prod", workflows={"enabled": True}))
+def test_prod_fails_over_from_the_active_region_to_the_warm_standby(plans):
+    plan = plans("prod", workflows={"enabled": True})
     record = only(plan, RECORD, "-dns-record")
     check = only(plan, HEALTH)
     assert record.inputs["name"] == "workflows.example.com."
@@ -61,24 +59,23 @@ def test_prod_fails_over_from_the_active_region_to_the_warm_standby():
     assert plan.outputs["dns.name"] == "workflows.example.com"
 
 
-def test_every_region_has_its_own_name_on_its_own_address():
-    plan = plan_platform(config_for("prod", workflows={"enabled": True}))
+def test_every_region_has_its_own_name_on_its_own_address(plans):
+    plan = plans("prod", workflows={"enabled": True})
     for region in (PRIMARY, SECONDARY):
         record = only(plan, RECORD, f"-dns-{region}-regional")
         assert record.inputs["name"] == f"workflows-{region}.example.com."
         assert record.inputs["rrdatas"] == [_ip_of(plan, region)]
 
 
-def test_the_active_region_is_the_policys_primary():
-    plan = plan_platform(config_for("prod", workflows={"enabled": True},
-                                    activeRegion=SECONDARY))
+def test_the_active_region_is_the_policys_primary(plans):
+    plan = plans("prod", workflows={"enabled": True}, activeRegion=SECONDARY)
     backup = only(plan, RECORD, "-dns-record").inputs["routingPolicy"]["primaryBackup"]
     assert backup["primary"]["externalEndpoints"] == [_ip_of(plan, SECONDARY)]
     assert backup["backupGeos"] == [{"location": PRIMARY, "rrdatas": [_ip_of(plan, PRIMARY)]}]
 
 
-def test_dev_gets_a_plain_record():
-    plan = plan_platform(config_for("dev", workflows={"enabled": True}))
+def test_dev_gets_a_plain_record(plans):
+    plan = plans("dev", workflows={"enabled": True})
     record = only(plan, RECORD, "-dns-record")
     assert record.inputs["rrdatas"] == [_ip_of(plan, PRIMARY)]
     assert "routingPolicy" not in record.inputs

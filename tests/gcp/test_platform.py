@@ -108,11 +108,10 @@ def _instances(plan) -> dict:
             for r in of_type(plan, "gcp:sql/databaseInstance:DatabaseInstance")}
 
 
-def test_flipping_the_active_region_swaps_the_advanced_dr_roles():
+def test_flipping_the_active_region_swaps_the_advanced_dr_roles(plans):
     """prod (Enterprise Plus): the secondary's instance is the primary, the home one its
     DR replica; each region's workloads read their own instance."""
-    config = config_for("prod", workflows={"enabled": True}, activeRegion=SECONDARY)
-    plan = plan_platform(config)
+    plan = plans("prod", workflows={"enabled": True}, activeRegion=SECONDARY)
     regions = plan.outputs["workloads"]["regions"]
     assert {r: v["role"] for r, v in regions.items()} == {PRIMARY: "standby",
                                                            SECONDARY: "active"}
