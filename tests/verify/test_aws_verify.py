@@ -76,8 +76,10 @@ def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def aws(fake_credentials: None) -> Iterator[None]:
+    _CLIENTS.clear()
     with mock_aws():
         yield
+    _CLIENTS.clear()
 
 
 @pytest.fixture
@@ -98,8 +100,19 @@ def live(aws: None) -> LiveAws:
 
 # --- building the live environment in moto -----------------------------------------------
 
+# The test's own clients, one per service and region while its moto account lives
+# (`aws`): making a client costs more than most of the calls a test sends through it.
+_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
+def _client(service: str, region: str) -> Any:
+    if (service, region) not in _CLIENTS:
+        _CLIENTS[service, region] = boto3.client(service, region_name=region)
+    return _CLIENTS[service, region]
+
+
 def _rds(region: str) -> Any:
-    return boto3.client("rds", region_name=region)
+    return _client("rds", region)
 
 
 def _cluster_target(targets: Targets, region: str) -> ClusterTarget:
@@ -158,13 +171,13 @@ def deploy_caches(targets: Targets,
         }
         settings.update((group_overrides or {}).get(group.identifier, {}))
         settings = {key: value for key, value in settings.items() if value is not None}
-        boto3.client("elasticache", region_name=group.region).create_replication_group(
+        _client("elasticache", group.region).create_replication_group(
             ReplicationGroupId=group.identifier, ReplicationGroupDescription="redis",
             Engine="redis", EngineVersion="7.1", CacheNodeType="cache.r7g.large", **settings)
 
 
 def _s3(region: str) -> Any:
-    return boto3.client("s3", region_name=region)
+    return _client("s3", region)
 
 
 def replication_rule(destination: str, status: str = "Enabled") -> dict[str, Any]:
@@ -200,7 +213,7 @@ def deploy_buckets(targets: Targets) -> None:
 
 
 def _route53() -> Any:
-    return boto3.client("route53", region_name="us-east-1")
+    return _client("route53", "us-east-1")
 
 
 def create_health_check(name_tag: str, check_type: str = "HTTPS") -> str:
@@ -536,7 +549,7 @@ def test_compliant_replication_group_passes(targets: Targets, live: LiveAws) -> 
 def test_automatic_failover_disabled_fails(targets: Targets, live: LiveAws) -> None:
     deploy_caches(targets)
     group = _group(targets, "us-west-2")
-    boto3.client("elasticache", region_name="us-west-2").modify_replication_group(
+    _client("elasticache", "us-west-2").modify_replication_group(
         ReplicationGroupId=group.identifier, AutomaticFailoverEnabled=False,
         ApplyImmediately=True)
     (finding,) = verify_aws.check_cache_automatic_failover(live, group)
@@ -548,7 +561,7 @@ def test_automatic_failover_disabled_fails(targets: Targets, live: LiveAws) -> N
 def test_multi_az_disabled_fails(targets: Targets, live: LiveAws) -> None:
     deploy_caches(targets)
     group = _group(targets, "us-east-1")
-    boto3.client("elasticache", region_name="us-east-1").modify_replication_group(
+    _client("elasticache", "us-east-1").modify_replication_group(
         ReplicationGroupId=group.identifier, MultiAZEnabled=False, ApplyImmediately=True)
     (finding,) = verify_aws.check_cache_multi_az(live, group)
     assert (finding.status, finding.detail) == ("fail", "MultiAZ is disabled")
@@ -761,7 +774,7 @@ def test_failover_records_pass_by_plan_zone_id_too(targets: Targets, live: LiveA
 
 def test_zone_lookup_by_domain_skips_private_zones(targets: Targets, live: LiveAws) -> None:
     record = _record(targets, "primary")
-    vpc = boto3.client("ec2", region_name="us-east-1").create_vpc(
+    vpc = _client("ec2", "us-east-1").create_vpc(
         CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     _route53().create_hosted_zone(
         Name=record.domain, CallerReference="private", HostedZoneConfig={"PrivateZone": True},
