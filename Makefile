@@ -59,9 +59,10 @@ lint: setup
 typecheck: setup
 	$(RUN) mypy
 
-# Tests run on every core; each committed stack is planned once per run whichever worker
-# asks first (tests/support/shared_plans.py); the Prefect engine tests, which share one API
-# server, stay on one worker (xdist group "prefect-engine", `--dist loadgroup`).
+# Tests run on every core; each committed stack is planned once per run, by the one
+# `hastack plan --all` process the CLI tests check, and every worker reads those plans
+# (tests/conftest.py, tests/support/shared_plans.py); the Prefect engine tests, which share
+# one API server, stay on one worker (xdist group "prefect-engine", `--dist loadgroup`).
 # pytest keeps the test modules it rewrites (for its assertion messages) as bytecode, but
 # not where PYTHONDONTWRITEBYTECODE is set (CI, many containers): then every worker would
 # rewrite and compile every test module on every run, seconds of CPU each. The cache goes
