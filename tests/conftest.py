@@ -110,15 +110,6 @@ def _run_plan_all(tmp_path_factory: pytest.TempPathFactory) -> PlanAllRun:
     result = _run_module(REPO, "tests.support.plan_all_cli", str(keep),
                          "plan", "--all", "--out", str(out))
     plans = pickle.loads(keep.read_bytes()) if keep.is_file() else {}
-    # The operation tests' copies of the project plan single stacks: the same files, the
-    # same plans, so they read these too (`_reusing_plan_single`).
-    digest = _project_digest(REPO)
-    for results in plans.values():
-        for position, planned in enumerate(results):
-            # plan_environment: the infrastructure stack alone, its workloads stacks
-            # with its outputs as their StackReference.
-            key = ("single", digest, planned.stack, position > 0)
-            once(run_directory(tmp_path_factory), key, lambda planned=planned: planned)
     return PlanAllRun(out, result, plans)
 
 
@@ -264,7 +255,12 @@ def _reusing_plan_single(real: Callable[..., PlanResult],
                     references: object = None) -> PlanResult:
         key = (_project_digest(root), stack, references is not None)
         if key not in _PLANS_BY_CONTENT and key[0] == _project_digest(REPO):
-            _plan_all(tmp_path_factory)  # an unchanged copy: the run's `plan --all` has it
+            # An unchanged copy: the same files, the same plans as the run's `plan --all`,
+            # whose environments are the infrastructure stack alone, then its workloads
+            # stacks with its outputs as their StackReference.
+            for results in _plan_all(tmp_path_factory).plans.values():
+                for position, planned in enumerate(results):
+                    _PLANS_BY_CONTENT.setdefault((key[0], planned.stack, position > 0), planned)
         if key not in _PLANS_BY_CONTENT:
             _PLANS_BY_CONTENT[key] = once(
                 run_directory(tmp_path_factory), ("single", *key),
