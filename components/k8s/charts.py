@@ -36,6 +36,11 @@ class ChartRef:
     name: str
     version: str
     repo: str
+    # API groups whose CRDs the chart's `crds/` directory holds. Helm applies `crds/` on
+    # the release's first install, before its templates, so a custom resource of these
+    # groups must depend on the release; before that (a first `pulumi preview`) the
+    # Kubernetes provider skips the preview of a kind the cluster does not know yet.
+    crd_groups: tuple[str, ...] = ()
 
     @property
     def is_oci(self) -> bool:
@@ -55,13 +60,19 @@ class ChartRef:
 PREFECT_SERVER = ChartRef("prefect-server", "2026.8.18172642", PREFECT_HELM_REPO)
 PREFECT_WORKER = ChartRef("prefect-worker", "2026.8.18172642", PREFECT_HELM_REPO)
 ARGO_WORKFLOWS = ChartRef("argo-workflows", "1.0.18", ARGO_HELM_REPO)
-# Cluster add-ons (components/addons/), at the versions of the pinned chart data.
-AWS_LOAD_BALANCER_CONTROLLER = ChartRef("aws-load-balancer-controller", "3.5.0", EKS_HELM_REPO)
+# Cluster add-ons (components/addons/), at the versions of the pinned chart data. Their
+# `crds/` contents as the chart data's README lists them (Argo Workflows' CRDs come from a
+# hook Job or are preinstalled, components/k8s/argo.py: none in `crds/`).
+AWS_LOAD_BALANCER_CONTROLLER = ChartRef(
+    "aws-load-balancer-controller", "3.5.0", EKS_HELM_REPO,
+    crd_groups=("elbv2.k8s.aws", "aga.k8s.aws", "gateway.k8s.aws"))
 CLUSTER_AUTOSCALER = ChartRef("cluster-autoscaler", "9.59.0", AUTOSCALER_HELM_REPO)
 METRICS_SERVER = ChartRef("metrics-server", "3.13.1", METRICS_SERVER_HELM_REPO)
-KARPENTER = ChartRef("karpenter", "1.14.1", KARPENTER_OCI_REPO)
+KARPENTER = ChartRef("karpenter", "1.14.1", KARPENTER_OCI_REPO,
+                     crd_groups=("karpenter.sh", "karpenter.k8s.aws", "autoscaling.x-k8s.io"))
 KUBE_PROMETHEUS_STACK = ChartRef("kube-prometheus-stack", "88.5.3",
-                                 PROMETHEUS_COMMUNITY_HELM_REPO)
+                                 PROMETHEUS_COMMUNITY_HELM_REPO,
+                                 crd_groups=("monitoring.coreos.com",))
 PROMETHEUS_PREFECT_EXPORTER = ChartRef("prometheus-prefect-exporter", "2026.8.7141024",
                                        PREFECT_HELM_REPO)
 

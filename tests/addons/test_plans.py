@@ -10,8 +10,9 @@ import pytest
 
 from components.aws.karpenter import INTERRUPTION_EVENTS
 from components.k8s import rollout
+from components.k8s.charts import chart_by_name
 from components.k8s.rollout import Capacity, blocked, plan_blockers, shape
-from tests.addons.conftest import AWS_STACKS, environment, golden
+from tests.addons.conftest import AWS_STACKS, GOLDEN, environment, golden
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ADDON_RELEASES = {"aws-load-balancer-controller", "karpenter", "metrics-server"}
@@ -164,3 +165,67 @@ def test_karpenter_itself_cannot_count_on_the_nodes_it_makes() -> None:
     assert controller.required_host_anti_affinity and controller.max_unavailable == 1
     assert blocked(controller, Capacity(2, True)) is not None
     assert blocked(controller, Capacity(3, True)) is None
+
+
+# --- custom resources on a fresh cluster ------------------------------------------------
+# Documented behaviour this relies on (pulumi-kubernetes provider, provider.go): on a first
+# `pulumi preview` the cluster does not know a CRD that a chart will install, and the
+# provider skips the preview of that kind (Create returns the inputs when the GVK has no
+# REST mapping) and Check does not fail it (unless the provider variable
+# `rejectUnknownResources` is set, which the Python SDK's Provider does not expose). On
+# `pulumi up` Helm applies the chart's `crds/` before its templates, and the provider
+# retries a create that meets "no matches for kind". So each custom resource must depend
+# on the release whose chart ships its CRD, and a release that renders Prometheus
+# Operator kinds (ServiceMonitor, PrometheusRule) on kube-prometheus-stack's.
+BUILT_IN_GROUPS = {"core", "apps", "batch", "policy", "autoscaling", "helm.sh",
+                   "rbac.authorization.k8s.io", "networking.k8s.io", "storage.k8s.io",
+                   "scheduling.k8s.io"}
+# Installed by GKE itself: the clusters enable the Gateway API (gatewayApiConfig), which
+# brings gateway.networking.k8s.io and GKE's policy kinds (HealthCheckPolicy).
+GKE_GROUPS = {"gateway.networking.k8s.io", "networking.gke.io"}
+OPERATOR_KEYS = {"serviceMonitor", "podMonitor", "prometheusRule"}
+WORKLOADS = sorted(p.stem for p in GOLDEN.glob("*.json") if golden(p.stem)["layer"] == "workloads")
+
+
+def _group(type_token: str) -> str:
+    return type_token.split(":")[1].split("/")[0]
+
+
+def _renders_operator_kinds(values: Any) -> bool:
+    if isinstance(values, dict):
+        return any((key in OPERATOR_KEYS and isinstance(value, dict) and value.get("enabled"))
+                   or _renders_operator_kinds(value) for key, value in values.items())
+    return isinstance(values, list) and any(_renders_operator_kinds(v) for v in values)
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_custom_resources_wait_for_the_release_that_installs_their_crds(stack: str) -> None:
+    plan = golden(stack)
+    releases = {r["urn"]: chart_by_name(r["inputs"]["chart"]) for r in _of(plan, RELEASE)}
+    shipping = {group: chart.name for chart in releases.values() for group in chart.crd_groups}
+    custom = [r for r in plan["resources"] if r["type"].startswith("kubernetes:")
+              and _group(r["type"]) not in BUILT_IN_GROUPS]
+    assert custom, "no custom resources: the check below would pass vacuously"
+    for resource in custom:
+        group = _group(resource["type"])
+        if group in GKE_GROUPS:
+            assert plan["cloud"] == "gcp", (stack, resource["type"])
+            continue
+        assert group in shipping, (
+            f"{resource['type']} ({resource['name']}): no release in {stack} installs its CRD")
+        charts = {releases[u].name for u in resource["dependencies"] if u in releases}
+        assert shipping[group] in charts, (stack, resource["name"], sorted(charts))
+    for urn, chart in releases.items():
+        (release,) = [r for r in plan["resources"] if r["urn"] == urn]
+        if chart.name != "kube-prometheus-stack" and _renders_operator_kinds(
+                release["inputs"]["values"]):
+            charts = {releases[u].name for u in release["dependencies"] if u in releases}
+            assert "kube-prometheus-stack" in charts, (stack, release["name"])
+
+
+@pytest.mark.parametrize("env", ["gcp-dev", "gcp-prod"])
+def test_gke_clusters_bring_the_gateway_api_kinds(env: str) -> None:
+    clusters = _of(golden(env), "gcp:container/cluster:Cluster")
+    assert clusters
+    assert all(c["inputs"]["gatewayApiConfig"]["channel"] == "CHANNEL_STANDARD"
+               for c in clusters)
