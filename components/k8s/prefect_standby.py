@@ -161,7 +161,9 @@ def standby_services(name: str, ns_name: pulumi.Input[str], labels: dict[str, st
     # camelCase dicts, passed through verbatim: the shapes the chart values use.
     spec: dict[str, Any] = {
         # Zero until an ARC execution scales it (a Deployment with no replicas is
-        # ready at once, so the first `pulumi up` does not wait on a database).
+        # ready at once, so the first `pulumi up` does not wait on a database:
+        # pulumi-kubernetes' await, provider/pkg/await/deployment.go, counts a
+        # ReplicaSet of `spec.replicas: 0` as ready).
         "replicas": 0,
         "revisionHistoryLimit": 10,
         "selector": {"matchLabels": pod_labels},
