@@ -95,7 +95,7 @@ _PLAN_ALL_RUNS: dict[str, PlanAllRun] = {}
 
 def _plan_all(tmp_path_factory: pytest.TempPathFactory) -> PlanAllRun:
     """The run's `plan --all` of the committed project (once per run; once per worker read)."""
-    digest = _project_digest(REPO)
+    digest = _repo_digest()
     if digest not in _PLAN_ALL_RUNS:
         _PLAN_ALL_RUNS[digest] = once(run_directory(tmp_path_factory), ("plan --all", digest),
                                       lambda: _run_plan_all(tmp_path_factory))
@@ -245,6 +245,12 @@ def _project_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def _repo_digest() -> str:
+    """The committed project's digest: its files do not change while the tests run."""
+    return _project_digest(REPO)
+
+
 def _reusing_plan_single(real: Callable[..., PlanResult],
                          tmp_path_factory: pytest.TempPathFactory) -> Callable[..., PlanResult]:
     """`hastack.plan.pipeline.plan_single`, reusing the run's plans of identical files."""
@@ -254,7 +260,7 @@ def _reusing_plan_single(real: Callable[..., PlanResult],
     def plan_single(root: Path, stack: str, out_dir: Path | None = None,
                     references: object = None) -> PlanResult:
         key = (_project_digest(root), stack, references is not None)
-        if key not in _PLANS_BY_CONTENT and key[0] == _project_digest(REPO):
+        if key not in _PLANS_BY_CONTENT and key[0] == _repo_digest():
             # An unchanged copy: the same files, the same plans as the run's `plan --all`,
             # whose environments are the infrastructure stack alone, then its workloads
             # stacks with its outputs as their StackReference.

@@ -12,7 +12,10 @@ from components.aws.karpenter import INTERRUPTION_EVENTS
 from components.k8s import rollout
 from components.k8s.charts import chart_by_name
 from components.k8s.rollout import Capacity, blocked, plan_blockers, shape
-from tests.addons.conftest import AWS_STACKS, GOLDEN, environment, golden
+from hastack.plan.stackfile import stack_names
+from hastack.stacks import stack_info
+from tests.addons.conftest import AWS_STACKS, environment, golden
+from tests.conftest import REPO
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ADDON_RELEASES = {"aws-load-balancer-controller", "karpenter", "metrics-server"}
@@ -184,7 +187,7 @@ BUILT_IN_GROUPS = {"core", "apps", "batch", "policy", "autoscaling", "helm.sh",
 # brings gateway.networking.k8s.io and GKE's policy kinds (HealthCheckPolicy).
 GKE_GROUPS = {"gateway.networking.k8s.io", "networking.gke.io"}
 OPERATOR_KEYS = {"serviceMonitor", "podMonitor", "prometheusRule"}
-WORKLOADS = sorted(p.stem for p in GOLDEN.glob("*.json") if golden(p.stem)["layer"] == "workloads")
+WORKLOADS = [s for s in stack_names(REPO) if stack_info(REPO, s).layer == "workloads"]
 
 
 def _group(type_token: str) -> str:
